@@ -1,0 +1,17 @@
+package io.lit4j.backend;
+
+/** What a {@link Backend#linear} does to {@code x·w + b} before storing it in {@code y}. */
+public enum Epilogue {
+    /** {@code y = x·w + b} */
+    NONE,
+    /** {@code y = gelu_tanh(x·w + b)} */
+    GELU_TANH,
+    /** {@code y = gelu_erf(x·w + b)} */
+    GELU_ERF,
+    /** {@code y = y + x·w + b}: a residual add fused into the matmul. */
+    ACCUMULATE;
+
+    public static Epilogue of(Gelu g) {
+        return g == Gelu.TANH ? GELU_TANH : GELU_ERF;
+    }
+}

@@ -1,0 +1,336 @@
+package io.lit4j.backend;
+
+import io.lit4j.LitException;
+import io.lit4j.tensor.DType;
+import io.lit4j.tensor.Floats;
+import io.lit4j.tensor.HostStorage;
+import io.lit4j.tensor.Shapes;
+import io.lit4j.tensor.Tensor;
+import io.lit4j.tensor.TensorArena;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * What the CPU backends share: host memory, transfers and the ops that only move data
+ * (gather, patchify, token concat, pooling). The arithmetic ops are each backend's own.
+ */
+public abstract class HostBackend implements Backend {
+    protected static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    protected static final ValueLayout.OfShort S = ValueLayout.JAVA_SHORT;
+    protected static final ValueLayout.OfInt I = ValueLayout.JAVA_INT;
+
+    @Override
+    public TensorArena newArena() {
+        return new HostArena();
+    }
+
+    /** The host bytes of {@code t}; throws if {@code t} lives on another device. */
+    public static MemorySegment seg(Tensor t) {
+        if (!(t.storage() instanceof HostStorage hs)) {
+            throw new LitException("tensor " + t + " lives on " + t.storage().device()
+                    + "; a CPU backend can only use host tensors (copy it first)");
+        }
+        return hs.segment().asSlice(t.byteOffset(), t.byteSize());
+    }
+
+    // ---------------------------------------------------------------- element access
+
+    /** Element {@code i} of a floating tensor as fp32. */
+    protected static float getF(MemorySegment s, DType t, long i) {
+        return switch (t) {
+            case F32 -> s.getAtIndex(F, i);
+            case BF16 -> Floats.bf16ToF32(s.getAtIndex(S, i));
+            case F16 -> Floats.f16ToF32(s.getAtIndex(S, i));
+            default -> throw new LitException("expected a floating tensor, got " + t);
+        };
+    }
+
+    protected static void setF(MemorySegment s, DType t, long i, float v) {
+        switch (t) {
+            case F32 -> s.setAtIndex(F, i, v);
+            case BF16 -> s.setAtIndex(S, i, Floats.f32ToBf16(v));
+            case F16 -> s.setAtIndex(S, i, Floats.f32ToF16(v));
+            default -> throw new LitException("expected a floating tensor, got " + t);
+        }
+    }
+
+    /** All of {@code t} as fp32 on the heap. */
+    protected static float[] floats(Tensor t) {
+        MemorySegment s = seg(t);
+        float[] out = new float[Math.toIntExact(t.numel())];
+        if (t.dtype() == DType.F32) {
+            MemorySegment.copy(s, F, 0, out, 0, out.length);
+        } else {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = getF(s, t.dtype(), i);
+            }
+        }
+        return out;
+    }
+
+    /** Stores {@code v} into {@code t}, rounding to its dtype. */
+    protected static void store(Tensor t, float[] v) {
+        MemorySegment s = seg(t);
+        if (t.dtype() == DType.F32) {
+            MemorySegment.copy(v, 0, s, F, 0, v.length);
+        } else {
+            for (int i = 0; i < v.length; i++) {
+                setF(s, t.dtype(), i, v[i]);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- transfers
+
+    @Override
+    public void upload(MemorySegment src, DType srcType, Tensor dst) {
+        long n = dst.numel();
+        if (src.byteSize() != n * srcType.byteSize()) {
+            throw new LitException("upload: " + src.byteSize() + " bytes of " + srcType + " do not fill " + dst);
+        }
+        MemorySegment d = seg(dst);
+        if (srcType == dst.dtype()) {
+            MemorySegment.copy(src, 0, d, 0, d.byteSize());
+            return;
+        }
+        if (srcType == DType.I32 || srcType == DType.I64 || dst.dtype() == DType.I32) {
+            throw new LitException("upload: cannot convert " + srcType + " to " + dst.dtype());
+        }
+        ValueLayout.OfFloat fu = ValueLayout.JAVA_FLOAT_UNALIGNED;
+        ValueLayout.OfShort su = ValueLayout.JAVA_SHORT_UNALIGNED;
+        for (long i = 0; i < n; i++) {
+            float v = switch (srcType) {
+                case F32 -> src.getAtIndex(fu, i);
+                case BF16 -> Floats.bf16ToF32(src.getAtIndex(su, i));
+                case F16 -> Floats.f16ToF32(src.getAtIndex(su, i));
+                default -> throw new AssertionError(srcType);
+            };
+            setF(d, dst.dtype(), i, v);
+        }
+    }
+
+    @Override
+    public void upload(float[] src, Tensor dst) {
+        if (src.length != dst.numel()) {
+            throw new LitException("upload: " + src.length + " floats do not fill " + dst);
+        }
+        store(dst, src);
+    }
+
+    @Override
+    public void upload(int[] src, Tensor dst) {
+        Shapes.requireType("upload", "dst", dst, DType.I32);
+        if (src.length != dst.numel()) {
+            throw new LitException("upload: " + src.length + " ints do not fill " + dst);
+        }
+        MemorySegment.copy(src, 0, seg(dst), I, 0, src.length);
+    }
+
+    @Override
+    public void download(Tensor src, float[] dst) {
+        if (dst.length != src.numel()) {
+            throw new LitException("download: " + src + " does not fit " + dst.length + " floats");
+        }
+        if (src.dtype() == DType.I32) {
+            MemorySegment s = seg(src);
+            for (int i = 0; i < dst.length; i++) {
+                dst[i] = s.getAtIndex(I, i);
+            }
+            return;
+        }
+        float[] v = floats(src);
+        System.arraycopy(v, 0, dst, 0, v.length);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (src.numel() != dst.numel()) {
+            throw new LitException("copy: " + src + " and " + dst + " differ in size");
+        }
+        upload(seg(src), src.dtype(), dst);
+    }
+
+    // ---------------------------------------------------------------- data movement
+
+    @Override
+    public void embedding(Tensor ids, Tensor table, Tensor out) {
+        Shapes.requireType("embedding", "ids", ids, DType.I32);
+        int v = table.dim(0);
+        int d = table.dim(1);
+        int[] expected = new int[ids.rank() + 1];
+        System.arraycopy(ids.shape(), 0, expected, 0, ids.rank());
+        expected[ids.rank()] = d;
+        Shapes.require("embedding", "out", out, expected);
+        if (out.dtype() != table.dtype()) {
+            throw new LitException("embedding: out " + out + " must have the table's dtype " + table.dtype());
+        }
+        MemorySegment idSeg = seg(ids);
+        MemorySegment tab = seg(table);
+        MemorySegment o = seg(out);
+        long rowBytes = (long) d * table.dtype().byteSize();
+        for (long i = 0; i < ids.numel(); i++) {
+            int id = idSeg.getAtIndex(I, i);
+            if (id < 0 || id >= v) {
+                throw new LitException("embedding: token id " + id + " at position " + i + " is outside the vocabulary [0, " + v + ")");
+            }
+            MemorySegment.copy(tab, id * rowBytes, o, i * rowBytes, rowBytes);
+        }
+    }
+
+    @Override
+    public void patchify(Tensor images, int patch, Tensor out) {
+        if (images.rank() != 4) {
+            throw new LitException("patchify: images must be [B,H,W,C], got " + images);
+        }
+        int b = images.dim(0), h = images.dim(1), w = images.dim(2), c = images.dim(3);
+        if (patch <= 0 || h % patch != 0 || w % patch != 0) {
+            throw new LitException("patchify: image " + h + "x" + w + " is not a multiple of patch size " + patch);
+        }
+        int gh = h / patch, gw = w / patch;
+        Shapes.require("patchify", "out", out, b, gh * gw, patch * patch * c);
+        if (out.dtype() != images.dtype()) {
+            throw new LitException("patchify: out " + out + " must have the images' dtype " + images.dtype());
+        }
+        MemorySegment in = seg(images);
+        MemorySegment o = seg(out);
+        long es = images.dtype().byteSize();
+        long rowBytes = (long) patch * c * es; // one patch row: p pixels x C channels, contiguous in NHWC
+        long dst = 0;
+        for (int n = 0; n < b; n++) {
+            for (int py = 0; py < gh; py++) {
+                for (int px = 0; px < gw; px++) {
+                    for (int r = 0; r < patch; r++) {
+                        long src = ((((long) n * h + py * patch + r) * w) + (long) px * patch) * c * es;
+                        MemorySegment.copy(in, src, o, dst, rowBytes);
+                        dst += rowBytes;
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void prependToken(Tensor token, Tensor x, Tensor out) {
+        int b = x.dim(0), t = x.dim(1), d = x.dim(2);
+        Shapes.require("prependToken", "token", token, d);
+        Shapes.require("prependToken", "out", out, b, t + 1, d);
+        if (token.dtype() != x.dtype() || out.dtype() != x.dtype()) {
+            throw new LitException("prependToken: token " + token + ", x " + x + " and out " + out + " must share a dtype");
+        }
+        MemorySegment tok = seg(token);
+        MemorySegment in = seg(x);
+        MemorySegment o = seg(out);
+        long rowBytes = (long) d * x.dtype().byteSize();
+        for (int n = 0; n < b; n++) {
+            long base = (long) n * (t + 1) * rowBytes;
+            MemorySegment.copy(tok, 0, o, base, rowBytes);
+            MemorySegment.copy(in, (long) n * t * rowBytes, o, base + rowBytes, t * rowBytes);
+        }
+    }
+
+    @Override
+    public void pool(Tensor x, Pool pool, int from, Tensor out) {
+        if (x.rank() != 3) {
+            throw new LitException("pool: x must be [B,T,D], got " + x);
+        }
+        int b = x.dim(0), t = x.dim(1), d = x.dim(2);
+        Shapes.require("pool", "out", out, b, d);
+        MemorySegment in = seg(x);
+        MemorySegment o = seg(out);
+        switch (pool) {
+            case FIRST, LAST -> {
+                if (out.dtype() != x.dtype()) {
+                    throw new LitException("pool: out " + out + " must have x's dtype " + x.dtype());
+                }
+                long rowBytes = (long) d * x.dtype().byteSize();
+                int tok = pool == Pool.FIRST ? 0 : t - 1;
+                for (int n = 0; n < b; n++) {
+                    MemorySegment.copy(in, ((long) n * t + tok) * rowBytes, o, n * rowBytes, rowBytes);
+                }
+            }
+            case MEAN -> {
+                if (from < 0 || from >= t) {
+                    throw new LitException("pool: mean from token " + from + " of " + t);
+                }
+                for (int n = 0; n < b; n++) {
+                    for (int j = 0; j < d; j++) {
+                        double acc = 0;
+                        for (int i = from; i < t; i++) {
+                            acc += getF(in, x.dtype(), ((long) n * t + i) * d + j);
+                        }
+                        setF(o, out.dtype(), (long) n * d + j, (float) (acc / (t - from)));
+                    }
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- checks shared by the arithmetic ops
+
+    /** Validates a linear call and returns {N, K, M}. */
+    protected static int[] linearDims(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        if (w.rank() != 2) {
+            throw new LitException("linear: weight must be [K,M], got " + w);
+        }
+        int k = w.dim(0), m = w.dim(1);
+        if (x.dim(-1) != k) {
+            throw new LitException("linear: x " + x + " has " + x.dim(-1) + " features but the weight " + w + " expects " + k);
+        }
+        int n = x.rows();
+        if (y.dim(-1) != m || y.rows() != n) {
+            throw new LitException("linear: y " + y + " should hold " + n + " rows of " + m + " (x " + x + ", w " + w + ")");
+        }
+        if (bias != null && (bias.rank() != 1 || bias.dim(0) != m)) {
+            throw new LitException("linear: bias " + bias + " should be [" + m + "] for weight " + w);
+        }
+        return new int[] {n, k, m};
+    }
+
+    /** Validates a matmul call and returns {batch, M, K, N, batchA, batchB}. */
+    protected static int[] matmulDims(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c) {
+        if (a.rank() < 2 || a.rank() > 3 || b.rank() < 2 || b.rank() > 3 || c.rank() != Math.max(a.rank(), b.rank())) {
+            throw new LitException("matmul: a " + a + ", b " + b + ", c " + c + " must be rank 2 or 3 (batched)");
+        }
+        int ba = a.rank() == 3 ? a.dim(0) : 1;
+        int bb = b.rank() == 3 ? b.dim(0) : 1;
+        int bc = c.rank() == 3 ? c.dim(0) : 1;
+        int m = ta ? a.dim(-1) : a.dim(-2);
+        int k = ta ? a.dim(-2) : a.dim(-1);
+        int kb = tb ? b.dim(-1) : b.dim(-2);
+        int n = tb ? b.dim(-2) : b.dim(-1);
+        if (k != kb || c.dim(-2) != m || c.dim(-1) != n || (ba != bc && ba != 1) || (bb != bc && bb != 1)) {
+            throw new LitException("matmul: shapes do not agree: a " + a + (ta ? "ᵀ" : "") + ", b " + b + (tb ? "ᵀ" : "") + ", c " + c);
+        }
+        return new int[] {bc, m, k, n, ba, bb};
+    }
+
+    /** Validates an attention call and returns {B, T, D, H, dh}. */
+    protected static int[] attentionDims(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
+        if (qkv.rank() != 3 || qkv.dim(2) % 3 != 0) {
+            throw new LitException("attention: qkv must be [B,T,3D], got " + qkv);
+        }
+        int b = qkv.dim(0), t = qkv.dim(1), d = qkv.dim(2) / 3;
+        if (heads <= 0 || d % heads != 0) {
+            throw new LitException("attention: width " + d + " is not divisible by " + heads + " heads");
+        }
+        Shapes.require("attention", "out", out, b, t, d);
+        Shapes.require("attention", "probs", probs, b, heads, t, t);
+        if (keyMask != null) {
+            Shapes.require("attention", "keyMask", keyMask, b, t);
+        }
+        return new int[] {b, t, d, heads, d / heads};
+    }
+
+    protected static void requireBroadcast(Tensor a, Tensor b, Tensor out) {
+        Shapes.requireSame("add", "a", a, "out", out);
+        int[] as = a.shape(), bs = b.shape();
+        boolean ok = bs.length <= as.length;
+        for (int i = 1; ok && i <= bs.length; i++) {
+            ok = as[as.length - i] == bs[bs.length - i];
+        }
+        if (!ok) {
+            throw new LitException("add: b " + b + " does not broadcast over a " + a + " (its shape must be a trailing part of a's)");
+        }
+    }
+}

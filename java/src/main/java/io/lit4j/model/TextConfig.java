@@ -1,0 +1,65 @@
+package io.lit4j.model;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.lit4j.LitException;
+import io.lit4j.backend.Gelu;
+
+import java.util.List;
+
+/** A text tower: big_vision's text transformer or BERT. */
+public sealed interface TextConfig permits TextTransformerConfig, BertConfig {
+    /** "transformer" or "bert", as written in config.json. */
+    String kind();
+
+    int vocabSize();
+
+    /** Tokens per text after tokenization and padding (16 in LiT). */
+    int contextLength();
+
+    int width();
+
+    int depth();
+
+    int heads();
+
+    int mlpDim();
+
+    float lnEps();
+
+    Gelu gelu();
+
+    int headDim();
+
+    default int outDim() {
+        return headDim() > 0 ? headDim() : width();
+    }
+
+    List<ParamSpec> params();
+
+    TextConfig withHeadDim(int headDim);
+
+    TextConfig withNumerics(float eps, Gelu gelu);
+
+    /** Multiply-adds of one text's forward pass, times two. */
+    default double flopsPerText() {
+        double t = contextLength();
+        double perBlock = 2 * t * (4.0 * width() * width() + 2.0 * width() * mlpDim()) + 4 * t * t * width();
+        return depth() * perBlock + 2.0 * width() * Math.max(headDim(), 0);
+    }
+
+    JsonObject toJson();
+
+    static TextConfig fromJson(JsonElement e, String where) {
+        if (e == null || !e.isJsonObject()) {
+            throw new LitException(where + ": expected a JSON object");
+        }
+        JsonElement kind = e.getAsJsonObject().get("kind");
+        String k = kind == null ? "transformer" : kind.getAsString();
+        return switch (k) {
+            case "transformer" -> TextTransformerConfig.fromJson(e, where);
+            case "bert" -> BertConfig.fromJson(e, where);
+            default -> throw new LitException(where + ": unknown text tower kind '" + k + "' (transformer or bert)");
+        };
+    }
+}

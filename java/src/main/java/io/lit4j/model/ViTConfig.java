@@ -1,0 +1,134 @@
+package io.lit4j.model;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import io.lit4j.LitException;
+import io.lit4j.backend.Gelu;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+
+/**
+ * A ViT image tower (big_vision's layout): patch embedding, learned position embedding on the
+ * patches, an optional CLS token, pre-LN encoder blocks, a final LayerNorm, pooling by the CLS
+ * token ({@code tok}) or the mean of the patch tokens ({@code gap}), and an optional linear head.
+ */
+public record ViTConfig(int imageSize, int patchSize, int channels, int width, int depth, int heads, int mlpDim,
+                        Pooling pool, float lnEps, Gelu gelu, int headDim) {
+
+    /** How the image tower pools its tokens. */
+    public enum Pooling {
+        TOK, GAP;
+
+        static Pooling parse(String s) {
+            return switch (s.toLowerCase(Locale.ROOT)) {
+                case "tok", "cls", "token" -> TOK;
+                case "gap", "mean" -> GAP;
+                default -> throw new LitException("unknown image pool '" + s + "' (tok or gap)");
+            };
+        }
+    }
+
+    public ViTConfig {
+        String w = "image tower config";
+        Json.positive(w, "image_size", imageSize);
+        Json.positive(w, "patch_size", patchSize);
+        Json.positive(w, "channels", channels);
+        Json.positive(w, "width", width);
+        Json.positive(w, "depth", depth);
+        Json.positive(w, "heads", heads);
+        Json.positive(w, "mlp_dim", mlpDim);
+        if (imageSize % patchSize != 0) {
+            throw new LitException(w + ": image_size " + imageSize + " is not a multiple of patch_size " + patchSize);
+        }
+        if (width % heads != 0) {
+            throw new LitException(w + ": width " + width + " is not divisible by heads " + heads);
+        }
+        if (headDim < 0 || !(lnEps > 0)) {
+            throw new LitException(w + ": head_dim must be >= 0 and ln_eps > 0");
+        }
+    }
+
+    public int gridSize() {
+        return imageSize / patchSize;
+    }
+
+    public int numPatches() {
+        return gridSize() * gridSize();
+    }
+
+    /** Tokens through the encoder: the patches, plus the CLS token with {@code tok} pooling. */
+    public int tokens() {
+        return numPatches() + (pool == Pooling.TOK ? 1 : 0);
+    }
+
+    public int patchDim() {
+        return patchSize * patchSize * channels;
+    }
+
+    /** The tower's output width: the head's, or the pooled feature's when there is no head. */
+    public int outDim() {
+        return headDim > 0 ? headDim : width;
+    }
+
+    public ViTConfig withHeadDim(int newHeadDim) {
+        return new ViTConfig(imageSize, patchSize, channels, width, depth, heads, mlpDim, pool, lnEps, gelu, newHeadDim);
+    }
+
+    public ViTConfig withNumerics(float eps, Gelu g) {
+        return new ViTConfig(imageSize, patchSize, channels, width, depth, heads, mlpDim, pool, eps, g, headDim);
+    }
+
+    /** Every parameter, named as in models/README.md. */
+    public List<ParamSpec> params() {
+        List<ParamSpec> p = new ArrayList<>();
+        p.add(new ParamSpec("img.patch.kernel", new int[] {patchDim(), width}));
+        p.add(new ParamSpec("img.patch.bias", new int[] {width}));
+        if (pool == Pooling.TOK) {
+            p.add(new ParamSpec("img.cls", new int[] {width}));
+        }
+        p.add(new ParamSpec("img.pos", new int[] {numPatches(), width}));
+        Encoder.blockParams(p, "img", depth, width, mlpDim);
+        p.add(new ParamSpec("img.norm.scale", new int[] {width}));
+        p.add(new ParamSpec("img.norm.bias", new int[] {width}));
+        if (headDim > 0) {
+            p.add(new ParamSpec("img.head.kernel", new int[] {width, headDim}));
+            p.add(new ParamSpec("img.head.bias", new int[] {headDim}));
+        }
+        return p;
+    }
+
+    /** Multiply-adds of one image's forward pass, times two (for GFLOP/s figures). */
+    public double flopsPerImage() {
+        double t = tokens();
+        double perBlock = 2 * t * (3.0 * width * width + width * width + 2.0 * width * mlpDim) + 4 * t * t * width;
+        return 2 * numPatches() * (double) patchDim() * width + depth * perBlock + 2.0 * width * Math.max(headDim, 0);
+    }
+
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("image_size", imageSize);
+        o.addProperty("patch_size", patchSize);
+        o.addProperty("channels", channels);
+        o.addProperty("width", width);
+        o.addProperty("depth", depth);
+        o.addProperty("heads", heads);
+        o.addProperty("mlp_dim", mlpDim);
+        o.addProperty("pool", pool.name().toLowerCase(Locale.ROOT));
+        o.addProperty("ln_eps", lnEps);
+        o.addProperty("gelu", gelu.configName());
+        o.addProperty("head_dim", headDim);
+        return o;
+    }
+
+    public static ViTConfig fromJson(JsonElement e, String where) {
+        Json j = Json.of(e, where);
+        j.onlyKnown(Set.of("image_size", "patch_size", "channels", "width", "depth", "heads", "mlp_dim", "pool", "ln_eps",
+                "gelu", "head_dim"));
+        return new ViTConfig(j.integer("image_size"), j.integer("patch_size"), j.integer("channels", 3), j.integer("width"),
+                j.integer("depth"), j.integer("heads"), j.integer("mlp_dim"), Pooling.parse(j.string("pool", "tok")),
+                (float) j.number("ln_eps", 1e-6), Gelu.parse(j.string("gelu", "tanh")), j.integer("head_dim", 0));
+    }
+}
