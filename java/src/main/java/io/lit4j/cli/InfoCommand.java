@@ -1,0 +1,41 @@
+package io.lit4j.cli;
+
+import io.lit4j.Version;
+import io.lit4j.backend.Backends;
+import io.lit4j.simd.VectorKernels;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.concurrent.Callable;
+
+/** {@code lit4j info}: versions, the backend picked and why, threads and SIMD width. */
+@Command(name = "info", description = "Show versions, the backend in use and why, threads and SIMD width.")
+final class InfoCommand implements Callable<Integer> {
+    @Mixin
+    Main.Common common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        out.println("lit4j " + Version.lit4j());
+        out.println("Java: " + System.getProperty("java.vm.name") + " " + Runtime.version() + " (" + System.getProperty("java.vendor") + ")");
+        out.println("CPU: " + Runtime.getRuntime().availableProcessors() + " processors available, " + System.getProperty("os.arch")
+                + ", " + System.getProperty("os.name"));
+        try (Backends.Choice choice = Backends.open(common.backend, common.threads)) {
+            out.println("backend: " + choice.backend().name() + " - " + choice.reason());
+            for (String line : choice.backend().describe()) {
+                out.println("  " + line);
+            }
+            out.println("threads: " + choice.backend().threads());
+        }
+        out.println("Vector API: " + VectorKernels.SPECIES + " (" + VectorKernels.lanes() + " fp32 lanes, "
+                + VectorKernels.lanes() * 32 + "-bit vectors)");
+        return 0;
+    }
+}
