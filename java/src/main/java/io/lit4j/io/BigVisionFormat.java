@@ -1,0 +1,334 @@
+package io.lit4j.io;
+
+import io.lit4j.backend.Gelu;
+import io.lit4j.io.WeightMap.Arr;
+import io.lit4j.io.WeightMap.Reader;
+import io.lit4j.model.BertConfig;
+import io.lit4j.model.TextConfig;
+import io.lit4j.model.TextTransformerConfig;
+import io.lit4j.model.TwoTowerConfig;
+import io.lit4j.model.ViTConfig;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * big_vision LiT checkpoints ({@code .npz}, keys joined by '/'): the image tower in the ViT
+ * naming of any age, the text tower as big_vision's text transformer or flaxformer's BERT, and
+ * {@code t} (and {@code b}). Mirrors big_vision's own repairs ({@code fix_old_checkpoints},
+ * {@code convert_pre_linen}, {@code scan_to_pyloop}, the text transformer's doubled posemb).
+ */
+final class BigVisionFormat {
+    private BigVisionFormat() {
+    }
+
+    static boolean looksLike(ArraySource src) {
+        return src.keys().stream().anyMatch(k -> k.startsWith("img/") || k.startsWith("txt/"));
+    }
+
+    // ------------------------------------------------------------------ where an encoder's blocks live
+
+    /** One encoder's naming: its key prefix, per-block or scanned, pre-linen or linen sub-module names. */
+    record EncoderLayout(String prefix, boolean scanned, boolean preLinen, int depth) {
+        String ln1() {
+            return "LayerNorm_0";
+        }
+
+        String attn() {
+            return preLinen ? "MultiHeadDotProductAttention_1" : "MultiHeadDotProductAttention_0";
+        }
+
+        String ln2() {
+            return preLinen ? "LayerNorm_2" : "LayerNorm_1";
+        }
+
+        String mlp() {
+            return preLinen ? "MlpBlock_3" : "MlpBlock_0";
+        }
+
+        /** Block {@code i}'s array {@code sub} (e.g. "LayerNorm_0/scale"). */
+        Arr read(Reader r, int i, String sub) {
+            return scanned ? r.readStacked(prefix + "encoderblock/" + sub, i) : r.read(prefix + "encoderblock_" + i + "/" + sub);
+        }
+
+        /** The block-0 key of {@code sub}, for shape inference. */
+        String firstKey(String sub) {
+            return scanned ? prefix + "encoderblock/" + sub : prefix + "encoderblock_0/" + sub;
+        }
+
+        long[] shape(ArraySource src, String sub) {
+            long[] s = src.info(firstKey(sub)).shape();
+            return scanned ? java.util.Arrays.copyOfRange(s, 1, s.length) : s;
+        }
+
+        static EncoderLayout detect(ArraySource src, String prefix) {
+            boolean scanned = src.keys().stream().anyMatch(k -> k.startsWith(prefix + "encoderblock/"));
+            int depth;
+            String first;
+            if (scanned) {
+                first = prefix + "encoderblock/";
+                depth = (int) src.info(prefix + "encoderblock/LayerNorm_0/scale").shape()[0];
+            } else {
+                Pattern p = Pattern.compile(Pattern.quote(prefix) + "encoderblock_(\\d+)/.*");
+                int max = -1;
+                for (String k : src.keys()) {
+                    Matcher m = p.matcher(k);
+                    if (m.matches()) {
+                        max = Math.max(max, Integer.parseInt(m.group(1)));
+                    }
+                }
+                if (max < 0) {
+                    throw new CheckpointException(src.file(), "no encoder blocks under '" + prefix + "' (expected "
+                            + prefix + "encoderblock_0/... or a scanned " + prefix + "encoderblock/...)");
+                }
+                depth = max + 1;
+                first = prefix + "encoderblock_0/";
+            }
+            boolean preLinen = src.contains(first + "MultiHeadDotProductAttention_1/query/kernel");
+            return new EncoderLayout(prefix, scanned, preLinen, depth);
+        }
+    }
+
+    /** Recipes for {@code depth} pre-LN blocks of a flax ViT-style encoder. */
+    static void preLnBlocks(WeightMap map, String lit, EncoderLayout e) {
+        for (int i = 0; i < e.depth(); i++) {
+            int bi = i;
+            String b = lit + ".blocks." + i + ".";
+            String attn = e.attn() + "/";
+            map.put(b + "ln1.scale", r -> e.read(r, bi, e.ln1() + "/scale"));
+            map.put(b + "ln1.bias", r -> e.read(r, bi, e.ln1() + "/bias"));
+            map.put(b + "attn.qkv.kernel", r -> Arr.concatLast(flatKernel(e.read(r, bi, attn + "query/kernel")),
+                    flatKernel(e.read(r, bi, attn + "key/kernel")), flatKernel(e.read(r, bi, attn + "value/kernel"))));
+            map.put(b + "attn.qkv.bias", r -> Arr.concatLast(flat(e.read(r, bi, attn + "query/bias")),
+                    flat(e.read(r, bi, attn + "key/bias")), flat(e.read(r, bi, attn + "value/bias"))));
+            map.put(b + "attn.out.kernel", r -> {
+                Arr k = e.read(r, bi, attn + "out/kernel"); // [H, dh, D]
+                return k.reshape(k.data().length / k.dim(-1), k.dim(-1));
+            });
+            map.put(b + "attn.out.bias", r -> e.read(r, bi, attn + "out/bias"));
+            map.put(b + "ln2.scale", r -> e.read(r, bi, e.ln2() + "/scale"));
+            map.put(b + "ln2.bias", r -> e.read(r, bi, e.ln2() + "/bias"));
+            map.put(b + "mlp.fc1.kernel", r -> e.read(r, bi, e.mlp() + "/Dense_0/kernel"));
+            map.put(b + "mlp.fc1.bias", r -> e.read(r, bi, e.mlp() + "/Dense_0/bias"));
+            map.put(b + "mlp.fc2.kernel", r -> e.read(r, bi, e.mlp() + "/Dense_1/kernel"));
+            map.put(b + "mlp.fc2.bias", r -> e.read(r, bi, e.mlp() + "/Dense_1/bias"));
+        }
+    }
+
+    /** A q/k/v kernel [D, H, dh] (or already [D, D]) as [D, H*dh]. */
+    static Arr flatKernel(Arr k) {
+        return k.reshape(k.dim(0), k.data().length / k.dim(0));
+    }
+
+    static Arr flat(Arr a) {
+        return a.reshape(a.data().length);
+    }
+
+    // ------------------------------------------------------------------ image tower
+
+    private static String posembKey(ArraySource src) {
+        for (String k : new String[] {"img/pos_embedding", "img/Transformer/pos_embedding", "img/Transformer/posembed_input/pos_embedding"}) {
+            if (src.contains(k)) {
+                return k;
+            }
+        }
+        throw new CheckpointException(src.file(), "no image position embedding (img/pos_embedding or img/Transformer/posembed_input/pos_embedding)");
+    }
+
+    static ViTConfig inferImage(ArraySource src) {
+        for (String unsupported : new String[] {"img/MAPHead_0/probe", "img/probe", "img/pre_logits/kernel"}) {
+            if (src.contains(unsupported)) {
+                throw new CheckpointException(src.file(), unsupported, "this image tower uses a layer lit4j does not implement yet (MAP pooling / pre_logits)");
+            }
+        }
+        long[] k = src.info("img/embedding/kernel").shape(); // [P, P, C, D]
+        if (k.length != 4 || k[0] != k[1]) {
+            throw new CheckpointException(src.file(), "img/embedding/kernel", "expected a square conv kernel [P,P,C,D], got " + java.util.Arrays.toString(k));
+        }
+        int patch = (int) k[0], channels = (int) k[2], width = (int) k[3];
+        EncoderLayout e = EncoderLayout.detect(src, "img/Transformer/");
+        int heads = (int) e.shape(src, e.attn() + "/query/kernel")[1];
+        int mlp = (int) e.shape(src, e.mlp() + "/Dense_0/kernel")[1];
+        boolean cls = src.contains("img/cls");
+        long tokens = src.info(posembKey(src)).shape()[1];
+        long patches = tokens;
+        if (cls && !isSquare(tokens) && isSquare(tokens - 1)) {
+            patches = tokens - 1;
+        }
+        if (!isSquare(patches)) {
+            throw new CheckpointException(src.file(), posembKey(src), tokens + " position embeddings do not make a square patch grid");
+        }
+        int grid = (int) Math.round(Math.sqrt(patches));
+        int headDim = src.contains("img/head/kernel") ? (int) src.info("img/head/kernel").shape()[1] : 0;
+        return new ViTConfig(grid * patch, patch, channels, width, e.depth(), heads, mlp,
+                cls ? ViTConfig.Pooling.TOK : ViTConfig.Pooling.GAP, 1e-6f, Gelu.TANH, headDim);
+    }
+
+    private static boolean isSquare(long n) {
+        long r = Math.round(Math.sqrt(n));
+        return n > 0 && r * r == n;
+    }
+
+    static void imageRecipes(WeightMap map, ViTConfig cfg, ArraySource src) {
+        EncoderLayout e = EncoderLayout.detect(src, "img/Transformer/");
+        String pe = posembKey(src);
+        map.put("img.patch.kernel", r -> {
+            Arr k = r.read("img/embedding/kernel"); // HWIO == (row, column, channel) x D
+            return k.reshape(k.data().length / k.dim(-1), k.dim(-1));
+        });
+        map.copy("img.patch.bias", "img/embedding/bias");
+        int n = cfg.numPatches();
+        map.put("img.pos", r -> {
+            Arr p = r.read(pe).squeezeLeading(2);
+            return p.dim(0) == n + 1 ? p.index0Range(1, n + 1) : p;
+        });
+        if (cfg.pool() == ViTConfig.Pooling.TOK) {
+            map.put("img.cls", r -> {
+                Arr c = flat(r.read("img/cls"));
+                Arr p = r.read(pe).squeezeLeading(2);
+                if (p.dim(0) == n + 1) { // old layout: posemb added after the CLS token was prepended
+                    float[] v = c.data().clone();
+                    for (int i = 0; i < v.length; i++) {
+                        v[i] += p.data()[i];
+                    }
+                    return new Arr(c.shape(), v);
+                }
+                return c;
+            });
+        }
+        preLnBlocks(map, "img", e);
+        map.copy("img.norm.scale", "img/Transformer/encoder_norm/scale");
+        map.copy("img.norm.bias", "img/Transformer/encoder_norm/bias");
+        if (cfg.headDim() > 0) {
+            map.copy("img.head.kernel", "img/head/kernel");
+            map.copy("img.head.bias", "img/head/bias");
+        }
+    }
+
+    // ------------------------------------------------------------------ text towers
+
+    static final String BERT = "txt/BertEncoder_0/";
+    static final String BERT_LAYERS = BERT + "encoder_block/layer_sequence/layers_";
+
+    static TextConfig inferText(ArraySource src) {
+        int headDim = src.contains("txt/head/kernel") ? (int) src.info("txt/head/kernel").shape()[1] : 0;
+        if (src.contains(BERT + "embedder/embedders_token_ids/embedding")) {
+            long[] tok = src.info(BERT + "embedder/embedders_token_ids/embedding").shape();
+            long[] pos = src.info(BERT + "embedder/embedders_position_ids/embedding").shape();
+            long[] type = src.info(BERT + "embedder/embedders_segment_ids/embedding").shape();
+            int depth = countIndexed(src, Pattern.compile(Pattern.quote(BERT_LAYERS) + "(\\d+)/.*"));
+            int width = (int) tok[1];
+            int mlp = (int) src.info(BERT_LAYERS + "0/mlp_block/mlp/dense_layer/kernel").shape()[1];
+            // BERT kernels are [D, D]: the head count is not in the file. BERT uses 64-wide heads.
+            int heads = Math.max(1, width / 64);
+            return new BertConfig((int) tok[0], (int) pos[0], (int) type[0], (int) Math.min(16, pos[0]), width, depth, heads, mlp,
+                    1e-12f, Gelu.TANH, headDim);
+        }
+        if (src.contains("txt/Embed_0/embedding")) {
+            long[] tok = src.info("txt/Embed_0/embedding").shape();
+            long[] pos = src.info("txt/pos_embedding").shape();
+            EncoderLayout e = EncoderLayout.detect(src, "txt/Encoder_0/");
+            int heads = (int) e.shape(src, e.attn() + "/query/kernel")[1];
+            int mlp = (int) e.shape(src, e.mlp() + "/Dense_0/kernel")[1];
+            return new TextTransformerConfig((int) tok[0], (int) pos[1], (int) tok[1], e.depth(), heads, mlp,
+                    TextTransformerConfig.Pooling.LAST, 1e-6f, Gelu.TANH, headDim);
+        }
+        throw new CheckpointException(src.file(), "the txt/ tower is neither big_vision's text transformer (txt/Embed_0) nor BERT (txt/BertEncoder_0)");
+    }
+
+    private static int countIndexed(ArraySource src, Pattern p) {
+        int max = -1;
+        for (String k : src.keys()) {
+            Matcher m = p.matcher(k);
+            if (m.matches()) {
+                max = Math.max(max, Integer.parseInt(m.group(1)));
+            }
+        }
+        if (max < 0) {
+            throw new CheckpointException(src.file(), "no layers match " + p.pattern());
+        }
+        return max + 1;
+    }
+
+    static void textRecipes(WeightMap map, TextConfig cfg, ArraySource src) {
+        switch (cfg) {
+            case TextTransformerConfig tc -> {
+                map.copy("txt.tok", "txt/Embed_0/embedding");
+                map.put("txt.pos", r -> {
+                    Arr p = r.read("txt/pos_embedding").squeezeLeading(2);
+                    if (r.has("txt/Encoder_0/pos_embedding")) { // old files added a second posemb by mistake
+                        Arr extra = r.read("txt/Encoder_0/pos_embedding").squeezeLeading(2);
+                        float[] v = p.data().clone();
+                        for (int i = 0; i < v.length; i++) {
+                            v[i] += extra.data()[i];
+                        }
+                        return new Arr(p.shape(), v);
+                    }
+                    return p;
+                });
+                preLnBlocks(map, "txt", EncoderLayout.detect(src, "txt/Encoder_0/"));
+                map.copy("txt.norm.scale", "txt/Encoder_0/encoder_norm/scale");
+                map.copy("txt.norm.bias", "txt/Encoder_0/encoder_norm/bias");
+            }
+            case BertConfig bc -> {
+                map.copy("txt.tok", BERT + "embedder/embedders_token_ids/embedding");
+                map.copy("txt.pos", BERT + "embedder/embedders_position_ids/embedding");
+                map.copy("txt.type", BERT + "embedder/embedders_segment_ids/embedding");
+                map.copy("txt.emb_norm.scale", BERT + "layer_norm/scale");
+                map.copy("txt.emb_norm.bias", BERT + "layer_norm/bias");
+                for (int i = 0; i < bc.depth(); i++) {
+                    String b = "txt.blocks." + i + ".";
+                    String s = BERT_LAYERS + i + "/";
+                    String att = s + "attention_block/attention_layer/";
+                    map.put(b + "attn.qkv.kernel", r -> Arr.concatLast(flatKernel(r.read(att + "query/kernel")),
+                            flatKernel(r.read(att + "key/kernel")), flatKernel(r.read(att + "value/kernel"))));
+                    map.put(b + "attn.qkv.bias", r -> Arr.concatLast(flat(r.read(att + "query/bias")), flat(r.read(att + "key/bias")),
+                            flat(r.read(att + "value/bias"))));
+                    map.put(b + "attn.out.kernel", r -> {
+                        Arr k = r.read(s + "attention_block/dense_layer/kernel");
+                        return k.reshape(k.data().length / k.dim(-1), k.dim(-1));
+                    });
+                    map.copy(b + "attn.out.bias", s + "attention_block/dense_layer/bias");
+                    map.copy(b + "ln1.scale", s + "attention_block/layer_norm/scale");
+                    map.copy(b + "ln1.bias", s + "attention_block/layer_norm/bias");
+                    map.copy(b + "mlp.fc1.kernel", s + "mlp_block/mlp/dense_layer/kernel");
+                    map.copy(b + "mlp.fc1.bias", s + "mlp_block/mlp/dense_layer/bias");
+                    map.copy(b + "mlp.fc2.kernel", s + "mlp_block/dense_layer/kernel");
+                    map.copy(b + "mlp.fc2.bias", s + "mlp_block/dense_layer/bias");
+                    map.copy(b + "ln2.scale", s + "mlp_block/layer_norm/scale");
+                    map.copy(b + "ln2.bias", s + "mlp_block/layer_norm/bias");
+                }
+            }
+        }
+        if (cfg.headDim() > 0) {
+            map.copy("txt.head.kernel", "txt/head/kernel");
+            map.copy("txt.head.bias", "txt/head/bias");
+        }
+    }
+
+    // ------------------------------------------------------------------ the whole file
+
+    static TwoTowerConfig inferConfig(ArraySource src) {
+        boolean img = src.keys().stream().anyMatch(k -> k.startsWith("img/"));
+        boolean txt = src.keys().stream().anyMatch(k -> k.startsWith("txt/"));
+        return new TwoTowerConfig(img ? inferImage(src) : null, txt ? inferText(src) : null,
+                src.contains("b") ? TwoTowerConfig.Loss.SIGMOID : TwoTowerConfig.Loss.SOFTMAX);
+    }
+
+    static WeightMap weightMap(TwoTowerConfig cfg, ArraySource src) {
+        WeightMap map = new WeightMap();
+        if (cfg.hasImage()) {
+            imageRecipes(map, cfg.image(), src);
+        }
+        if (cfg.hasText()) {
+            textRecipes(map, cfg.text(), src);
+        }
+        if (cfg.hasImage() && cfg.hasText()) {
+            map.copy("t", "t");
+            if (cfg.loss() == TwoTowerConfig.Loss.SIGMOID) {
+                map.copy("b", "b");
+            }
+        }
+        return map;
+    }
+}

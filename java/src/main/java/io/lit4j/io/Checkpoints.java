@@ -1,0 +1,116 @@
+package io.lit4j.io;
+
+import io.lit4j.LitException;
+import io.lit4j.backend.Backend;
+import io.lit4j.model.TwoTower;
+import io.lit4j.model.TwoTowerConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * Loads a model from whatever the user points at: a lit4j folder, a big_vision {@code .npz}, a
+ * HuggingFace {@code ViTModel}/{@code BertModel} safetensors file or folder. The format is
+ * detected; the config comes from the folder, or is inferred from the arrays' shapes, unless
+ * the caller passes one (which the shapes must then match).
+ */
+public final class Checkpoints {
+    private Checkpoints() {
+    }
+
+    /** The formats lit4j reads. */
+    public enum Format {
+        LIT4J, BIG_VISION_NPZ, HUGGINGFACE
+    }
+
+    /** What a path holds: its format, the weights file, and the model's config. */
+    public record Detected(Format format, Path weights, TwoTowerConfig config) {
+    }
+
+    /** Works out the format and config of {@code path} without loading weights. */
+    public static Detected inspect(Path path) {
+        if (!Files.exists(path)) {
+            throw new LitException(path + ": no such file or folder (expected a lit4j model folder, a big_vision .npz or HuggingFace safetensors)");
+        }
+        if (Files.isDirectory(path)) {
+            if (LitFormat.isLitFolder(path)) {
+                return new Detected(Format.LIT4J, path.resolve(LitFormat.WEIGHTS), LitFormat.readConfig(path));
+            }
+            Path st = path.resolve("model.safetensors");
+            if (Files.isRegularFile(st)) {
+                return inspect(st);
+            }
+            List<Path> npz = list(path, ".npz");
+            if (npz.size() == 1) {
+                return inspect(npz.get(0));
+            }
+            throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, or one big_vision .npz"
+                    + (npz.size() > 1 ? "; found several .npz files: pass one" : "") + ")");
+        }
+        String name = path.getFileName().toString();
+        if (name.endsWith(".npz")) {
+            try (ArraySource src = ArraySource.open(path)) {
+                if (!BigVisionFormat.looksLike(src)) {
+                    throw new CheckpointException(path, "no img/ or txt/ arrays: not a big_vision LiT checkpoint");
+                }
+                return new Detected(Format.BIG_VISION_NPZ, path, BigVisionFormat.inferConfig(src));
+            }
+        }
+        if (name.endsWith(".safetensors")) {
+            try (SafetensorsReader st = SafetensorsReader.open(path); ArraySource src = ArraySource.of(st)) {
+                String json = st.metadata().get(LitFormat.METADATA_KEY);
+                if (json != null) {
+                    return new Detected(Format.LIT4J, path, TwoTowerConfig.parse(json, path + " metadata"));
+                }
+                Path parent = path.toAbsolutePath().getParent();
+                if (LitFormat.isLitFolder(parent) && parent.resolve(LitFormat.WEIGHTS).equals(path.toAbsolutePath())) {
+                    return new Detected(Format.LIT4J, path, LitFormat.readConfig(parent));
+                }
+                if (HuggingFaceFormat.looksLike(src)) {
+                    return new Detected(Format.HUGGINGFACE, path, HuggingFaceFormat.inferConfig(src));
+                }
+                throw new CheckpointException(path, "neither a lit4j model nor a HuggingFace ViT/BERT (its keys start with "
+                        + src.keys().stream().limit(3).toList() + ")");
+            }
+        }
+        throw new LitException(path + ": not a model (lit4j reads model folders, .npz and .safetensors)");
+    }
+
+    /** Loads {@code path} with the config in it or inferred from it. */
+    public static TwoTower load(Backend backend, Path path) {
+        return load(backend, path, null);
+    }
+
+    /**
+     * Loads {@code path}; with a non-null {@code config}, that config is used (the arrays must
+     * fit it) instead of the detected one: to set numerics or head counts a file cannot carry.
+     */
+    public static TwoTower load(Backend backend, Path path, TwoTowerConfig config) {
+        Detected d = inspect(path);
+        TwoTowerConfig cfg = config != null ? config : d.config();
+        TwoTower model = TwoTower.allocate(backend, cfg);
+        try (ArraySource src = ArraySource.open(d.weights())) {
+            WeightMap map = switch (d.format()) {
+                case LIT4J -> LitFormat.weightMap(cfg);
+                case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
+                case HUGGINGFACE -> HuggingFaceFormat.weightMap(cfg, src);
+            };
+            map.load(src, backend, model.params());
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
+    private static List<Path> list(Path dir, String ext) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.filter(p -> p.getFileName().toString().endsWith(ext)).sorted().toList();
+        } catch (IOException e) {
+            throw new LitException(dir + ": cannot list: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,210 @@
+package io.lit4j.io;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.lit4j.LitException;
+import io.lit4j.backend.Gelu;
+import io.lit4j.io.WeightMap.Arr;
+import io.lit4j.model.BertConfig;
+import io.lit4j.model.TwoTowerConfig;
+import io.lit4j.model.ViTConfig;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * HuggingFace safetensors of a single tower: {@code ViTModel} ({@code google/vit-*} names) or
+ * {@code BertModel} ({@code bert-base-uncased} names), with or without the {@code vit.} /
+ * {@code bert.} prefix. Linear weights are {@code [out, in]} there and are transposed; the
+ * patch conv {@code [D, C, P, P]} becomes lit4j's {@code [(P, P, C), D]}. HF numerics (eps 1e-12,
+ * exact GELU) unless the {@code config.json} beside the file says otherwise. The pooler, the MLM
+ * and NSP heads and an image classifier are known and skipped.
+ */
+final class HuggingFaceFormat {
+    private HuggingFaceFormat() {
+    }
+
+    private static final String VIT_PATCH = "embeddings.patch_embeddings.projection.weight";
+    private static final String BERT_WORDS = "embeddings.word_embeddings.weight";
+
+    /** "vit." or "" when the file is a ViT; null otherwise. */
+    static String vitPrefix(ArraySource src) {
+        return src.contains("vit." + VIT_PATCH) ? "vit." : src.contains(VIT_PATCH) ? "" : null;
+    }
+
+    static String bertPrefix(ArraySource src) {
+        return src.contains("bert." + BERT_WORDS) ? "bert." : src.contains(BERT_WORDS) ? "" : null;
+    }
+
+    static boolean looksLike(ArraySource src) {
+        return vitPrefix(src) != null || bertPrefix(src) != null;
+    }
+
+    /** The HF config.json beside the weights, or null. */
+    static JsonObject hfConfig(Path weights) {
+        Path cfg = weights.toAbsolutePath().getParent().resolve("config.json");
+        if (!Files.isRegularFile(cfg)) {
+            return null;
+        }
+        try {
+            JsonObject o = JsonParser.parseString(Files.readString(cfg)).getAsJsonObject();
+            return o.has("model_type") ? o : null;
+        } catch (IOException | RuntimeException e) {
+            throw new LitException(cfg + ": cannot read the HuggingFace config: " + e.getMessage(), e);
+        }
+    }
+
+    private static int intOr(JsonObject o, String key, int dflt) {
+        return o != null && o.has(key) ? o.get(key).getAsInt() : dflt;
+    }
+
+    private static float epsOr(JsonObject o) {
+        return o != null && o.has("layer_norm_eps") ? o.get("layer_norm_eps").getAsFloat() : 1e-12f;
+    }
+
+    private static Gelu geluOr(JsonObject o) {
+        return o != null && o.has("hidden_act") ? Gelu.parse(o.get("hidden_act").getAsString()) : Gelu.ERF;
+    }
+
+    private static int countLayers(ArraySource src, String prefix) {
+        Pattern p = Pattern.compile(Pattern.quote(prefix) + "encoder\\.layer\\.(\\d+)\\..*");
+        int max = -1;
+        for (String k : src.keys()) {
+            Matcher m = p.matcher(k);
+            if (m.matches()) {
+                max = Math.max(max, Integer.parseInt(m.group(1)));
+            }
+        }
+        if (max < 0) {
+            throw new CheckpointException(src.file(), "no encoder layers (" + prefix + "encoder.layer.0...)");
+        }
+        return max + 1;
+    }
+
+    static TwoTowerConfig inferConfig(ArraySource src) {
+        JsonObject hf = hfConfig(src.file());
+        String vp = vitPrefix(src);
+        if (vp != null) {
+            long[] k = src.info(vp + VIT_PATCH).shape(); // [D, C, P, P]
+            int width = (int) k[0], channels = (int) k[1], patch = (int) k[2];
+            long tokens = src.info(vp + "embeddings.position_embeddings").shape()[1];
+            int grid = (int) Math.round(Math.sqrt(tokens - 1));
+            int mlp = (int) src.info(vp + "encoder.layer.0.intermediate.dense.weight").shape()[0];
+            ViTConfig c = new ViTConfig(intOr(hf, "image_size", grid * patch), intOr(hf, "patch_size", patch),
+                    intOr(hf, "num_channels", channels), intOr(hf, "hidden_size", width), intOr(hf, "num_hidden_layers", countLayers(src, vp)),
+                    intOr(hf, "num_attention_heads", Math.max(1, width / 64)), intOr(hf, "intermediate_size", mlp),
+                    ViTConfig.Pooling.TOK, epsOr(hf), geluOr(hf), 0);
+            return new TwoTowerConfig(c, null, TwoTowerConfig.Loss.SOFTMAX);
+        }
+        String bp = bertPrefix(src);
+        if (bp != null) {
+            long[] tok = src.info(bp + BERT_WORDS).shape();
+            long[] pos = src.info(bp + "embeddings.position_embeddings.weight").shape();
+            long[] type = src.info(bp + "embeddings.token_type_embeddings.weight").shape();
+            int width = (int) tok[1];
+            int mlp = (int) src.info(bp + "encoder.layer.0.intermediate.dense.weight").shape()[0];
+            int maxPos = intOr(hf, "max_position_embeddings", (int) pos[0]);
+            BertConfig c = new BertConfig(intOr(hf, "vocab_size", (int) tok[0]), maxPos, intOr(hf, "type_vocab_size", (int) type[0]),
+                    Math.min(16, maxPos), intOr(hf, "hidden_size", width), intOr(hf, "num_hidden_layers", countLayers(src, bp)),
+                    intOr(hf, "num_attention_heads", Math.max(1, width / 64)), intOr(hf, "intermediate_size", mlp), epsOr(hf),
+                    geluOr(hf), 0);
+            return new TwoTowerConfig(null, c, TwoTowerConfig.Loss.SOFTMAX);
+        }
+        throw new CheckpointException(src.file(), "not a HuggingFace ViTModel or BertModel (no " + VIT_PATCH + " or " + BERT_WORDS + ")");
+    }
+
+    /** A torch Linear weight [out, in] as lit4j's kernel [in, out]. */
+    private static Arr kernel(WeightMap.Reader r, String key) {
+        return r.read(key).transpose();
+    }
+
+    /** LayerNorm weight, under its modern ("weight") or TF-era ("gamma") name. */
+    private static String lnScale(WeightMap.Reader r, String prefix) {
+        return r.has(prefix + "gamma") ? prefix + "gamma" : prefix + "weight";
+    }
+
+    private static String lnBias(WeightMap.Reader r, String prefix) {
+        return r.has(prefix + "beta") ? prefix + "beta" : prefix + "bias";
+    }
+
+    private static void attention(WeightMap map, String lit, String self, String out) {
+        map.put(lit + "attn.qkv.kernel", r -> Arr.concatLast(kernel(r, self + "query.weight"), kernel(r, self + "key.weight"),
+                kernel(r, self + "value.weight")));
+        map.put(lit + "attn.qkv.bias", r -> Arr.concatLast(r.read(self + "query.bias"), r.read(self + "key.bias"), r.read(self + "value.bias")));
+        map.put(lit + "attn.out.kernel", r -> kernel(r, out + "weight"));
+        map.copy(lit + "attn.out.bias", out + "bias");
+    }
+
+    private static void layerNorm(WeightMap map, String lit, String prefix) {
+        map.put(lit + ".scale", r -> r.read(lnScale(r, prefix)));
+        map.put(lit + ".bias", r -> r.read(lnBias(r, prefix)));
+    }
+
+    static WeightMap weightMap(TwoTowerConfig cfg, ArraySource src) {
+        WeightMap map = new WeightMap();
+        String vp = vitPrefix(src);
+        if (vp != null) {
+            if (!cfg.hasImage() || cfg.hasText()) {
+                throw new LitException(src.file() + ": a HuggingFace ViT file holds one image tower; the config must have only an image tower");
+            }
+            ViTConfig c = cfg.image();
+            int n = c.numPatches();
+            map.put("img.patch.kernel", r -> {
+                Arr w = r.read(vp + VIT_PATCH).permute(2, 3, 1, 0); // [D,C,P,P] -> [P(row),P(col),C,D]
+                return w.reshape(w.data().length / w.dim(-1), w.dim(-1));
+            });
+            map.copy("img.patch.bias", vp + "embeddings.patch_embeddings.projection.bias");
+            map.put("img.pos", r -> r.read(vp + "embeddings.position_embeddings").squeezeLeading(2).index0Range(1, n + 1));
+            map.put("img.cls", r -> { // HF adds posemb after prepending CLS: fold slot 0 into the token
+                float[] cls = r.read(vp + "embeddings.cls_token").data().clone();
+                float[] pe = r.read(vp + "embeddings.position_embeddings").data();
+                for (int i = 0; i < cls.length; i++) {
+                    cls[i] += pe[i];
+                }
+                return new Arr(new long[] {cls.length}, cls);
+            });
+            for (int i = 0; i < c.depth(); i++) {
+                String s = vp + "encoder.layer." + i + ".";
+                String b = "img.blocks." + i + ".";
+                layerNorm(map, b + "ln1", s + "layernorm_before.");
+                attention(map, b, s + "attention.attention.", s + "attention.output.dense.");
+                layerNorm(map, b + "ln2", s + "layernorm_after.");
+                map.put(b + "mlp.fc1.kernel", r -> kernel(r, s + "intermediate.dense.weight"));
+                map.copy(b + "mlp.fc1.bias", s + "intermediate.dense.bias");
+                map.put(b + "mlp.fc2.kernel", r -> kernel(r, s + "output.dense.weight"));
+                map.copy(b + "mlp.fc2.bias", s + "output.dense.bias");
+            }
+            layerNorm(map, "img.norm", vp + "layernorm.");
+            map.ignore(k -> k.startsWith(vp + "pooler.") || k.startsWith("classifier."), "HF pooler / classifier (LiT uses its own head)");
+            return map;
+        }
+        String bp = bertPrefix(src);
+        if (bp == null) {
+            throw new CheckpointException(src.file(), "not a HuggingFace ViTModel or BertModel");
+        }
+        if (!cfg.hasText() || cfg.hasImage() || !(cfg.text() instanceof BertConfig bc)) {
+            throw new LitException(src.file() + ": a HuggingFace BERT file holds one BERT text tower; the config must have only that");
+        }
+        map.copy("txt.tok", bp + BERT_WORDS);
+        map.copy("txt.pos", bp + "embeddings.position_embeddings.weight");
+        map.copy("txt.type", bp + "embeddings.token_type_embeddings.weight");
+        layerNorm(map, "txt.emb_norm", bp + "embeddings.LayerNorm.");
+        for (int i = 0; i < bc.depth(); i++) {
+            String s = bp + "encoder.layer." + i + ".";
+            String b = "txt.blocks." + i + ".";
+            attention(map, b, s + "attention.self.", s + "attention.output.dense.");
+            layerNorm(map, b + "ln1", s + "attention.output.LayerNorm.");
+            map.put(b + "mlp.fc1.kernel", r -> kernel(r, s + "intermediate.dense.weight"));
+            map.copy(b + "mlp.fc1.bias", s + "intermediate.dense.bias");
+            map.put(b + "mlp.fc2.kernel", r -> kernel(r, s + "output.dense.weight"));
+            map.copy(b + "mlp.fc2.bias", s + "output.dense.bias");
+            layerNorm(map, b + "ln2", s + "output.LayerNorm.");
+        }
+        map.ignore(k -> k.startsWith(bp + "pooler.") || k.startsWith("cls.") || k.equals(bp + "embeddings.position_ids"),
+                "BERT pooler, MLM/NSP heads and the position_ids buffer (LiT pools [CLS] into its own head)");
+        return map;
+    }
+}
