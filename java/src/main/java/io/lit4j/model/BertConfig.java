@@ -70,6 +70,11 @@ public record BertConfig(int vocabSize, int maxPosition, int typeVocabSize, int 
     }
 
     @Override
+    public BertConfig withContextLength(int length) {
+        return new BertConfig(vocabSize, maxPosition, typeVocabSize, length, width, depth, heads, mlpDim, lnEps, gelu, headDim);
+    }
+
+    @Override
     public JsonObject toJson() {
         JsonObject o = new JsonObject();
         o.addProperty("kind", kind());

@@ -41,6 +41,9 @@ public sealed interface TextConfig permits TextTransformerConfig, BertConfig {
 
     TextConfig withNumerics(float eps, Gelu gelu);
 
+    /** The same tower tokenizing to {@code length} tokens (must fit the position table). */
+    TextConfig withContextLength(int length);
+
     /** Multiply-adds of one text's forward pass, times two. */
     default double flopsPerText() {
         double t = contextLength();

@@ -77,6 +77,12 @@ public record TextTransformerConfig(int vocabSize, int contextLength, int width,
         return new TextTransformerConfig(vocabSize, contextLength, width, depth, heads, mlpDim, pool, eps, g, headDim);
     }
 
+    /** The text transformer's position table has exactly {@code context_length} rows, so this changes the model. */
+    @Override
+    public TextTransformerConfig withContextLength(int length) {
+        return new TextTransformerConfig(vocabSize, length, width, depth, heads, mlpDim, pool, lnEps, gelu, headDim);
+    }
+
     @Override
     public JsonObject toJson() {
         JsonObject o = new JsonObject();
