@@ -38,12 +38,12 @@ final class Dnnl {
         };
     }
 
-    /** "3.13.0 (commit abc1234, cpu runtime OMP)" */
+    /** "3.13.0", with the commit when the build recorded one. */
     static String version() {
         MemorySegment v = dnnl_h.dnnl_version().reinterpret(dnnl_version_t.layout().byteSize());
         String hash = dnnl_version_t.hash(v).reinterpret(64).getString(0);
-        return dnnl_version_t.major(v) + "." + dnnl_version_t.minor(v) + "." + dnnl_version_t.patch(v)
-                + " (commit " + hash.substring(0, Math.min(hash.length(), 10)) + ")";
+        String version = dnnl_version_t.major(v) + "." + dnnl_version_t.minor(v) + "." + dnnl_version_t.patch(v);
+        return hash.isBlank() || hash.equals("N/A") ? version : version + " (commit " + hash.substring(0, Math.min(hash.length(), 10)) + ")";
     }
 
     /** The instruction set oneDNN's JIT dispatches to on this CPU. */
@@ -280,6 +280,13 @@ final class Dnnl {
                     check(st, "dnnl_primitive_create", context);
                 }
                 prim = out.get(ValueLayout.ADDRESS, 0);
+            } catch (RuntimeException e) {
+                for (MemoryDesc d : descs) { // this primitive owned them
+                    if (d != null) {
+                        d.close();
+                    }
+                }
+                throw e;
             }
         }
 

@@ -49,12 +49,7 @@ public final class DnnlLibrary {
     }
 
     private static Path extractAndLoad() {
-        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
-        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
-        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-            throw new LitException("the oneDNN backend ships for linux-x86_64 only; this JVM runs on "
-                    + os + "-" + arch + " (use --backend scalar)");
-        }
+        checkPlatform(System.getProperty("os.name", ""), System.getProperty("os.arch", ""));
         Path dir = cacheRoot().resolve("native").resolve("dnnl-" + Version.dnnlArtifactVersion() + "-linux-x86_64");
         try {
             Files.createDirectories(dir);
@@ -70,6 +65,16 @@ public final class DnnlLibrary {
             throw new LitException("cannot load oneDNN from " + dir + ": " + e.getMessage(), e);
         }
         return dir;
+    }
+
+    /** Throws unless the oneDNN jar carries libraries for this OS and architecture. */
+    static void checkPlatform(String osName, String archName) {
+        String os = osName.toLowerCase(Locale.ROOT);
+        String arch = archName.toLowerCase(Locale.ROOT);
+        if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            throw new LitException("the oneDNN backend ships for linux-x86_64 only; this JVM runs on "
+                    + osName + "-" + archName + " (use --backend scalar)");
+        }
     }
 
     /** {@code -Dlit4j.cache}, then {@code $LIT4J_CACHE}, then {@code $XDG_CACHE_HOME/lit4j}, then ~/.cache/lit4j. */

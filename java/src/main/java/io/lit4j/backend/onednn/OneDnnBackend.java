@@ -249,10 +249,11 @@ public final class OneDnnBackend extends HostBackend {
                                 dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE()},
                         new Dnnl.MemoryDesc[] {src, sc, sh, dst, stat, stat2});
             }
-            stat.close();
-            return new Dnnl.Primitive(engine, ctx, f,
-                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_SHIFT(), dnnl_h.DNNL_ARG_DST()},
-                    new Dnnl.MemoryDesc[] {src, sc, sh, dst});
+            try (stat) { // inference writes no statistics: the descriptor is only needed to create the primitive
+                return new Dnnl.Primitive(engine, ctx, f,
+                        new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_SHIFT(), dnnl_h.DNNL_ARG_DST()},
+                        new Dnnl.MemoryDesc[] {src, sc, sh, dst});
+            }
         });
         if (!training) {
             run(p, seg(x), seg(scale), seg(bias), seg(y));

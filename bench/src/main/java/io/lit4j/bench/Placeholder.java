@@ -1,0 +1,2 @@
+package io.lit4j.bench;
+final class Placeholder {}
