@@ -1,5 +1,6 @@
 package io.lit4j.model;
 
+import io.lit4j.data.TokenBatch;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.tensor.DType;

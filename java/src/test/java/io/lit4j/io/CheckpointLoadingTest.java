@@ -1,11 +1,11 @@
 package io.lit4j.io;
 
+import io.lit4j.data.TokenBatch;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.Presets;
-import io.lit4j.model.TokenBatch;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.tensor.Tensor;

@@ -1,4 +1,4 @@
-package io.lit4j.model;
+package io.lit4j.data;
 
 import io.lit4j.LitException;
 
