@@ -68,10 +68,11 @@ public interface Backend extends AutoCloseable {
     void add(Tensor a, Tensor b, Tensor out);
 
     /**
-     * Row-wise LayerNorm over the last dim: {@code y = (x - mean) · rstd · scale + bias}, with the
-     * biased variance. {@code mean} and {@code rstd} ([rows]) are written when non-null (training).
+     * Row-wise LayerNorm over the last dim: {@code y = (x - mean) / sqrt(variance + eps) · scale + bias},
+     * with the biased variance. {@code mean} and {@code variance} ([rows], fp32) are written when
+     * non-null (training keeps them for the backward pass).
      */
-    void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor y, Tensor mean, Tensor rstd);
+    void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor y, Tensor mean, Tensor variance);
 
     void gelu(Tensor x, Tensor y, Gelu kind);
 
@@ -103,6 +104,63 @@ public interface Backend extends AutoCloseable {
 
     /** Row-wise {@code y = x / (|x| + 1e-8)}; {@code norms[rows]} receives |x| when non-null. */
     void l2Normalize(Tensor x, Tensor y, Tensor norms);
+
+    // ---------------------------------------------------------------- backward ops
+    // Each writes (overwrites) the gradients it is given; a null gradient is not computed. Where a
+    // tensor feeds two consumers (a residual stream), the caller adds the two gradients itself.
+
+    /** For {@code y = x·w + b}: {@code dx = dy·wᵀ}, {@code dw = xᵀ·dy}, {@code db = Σ_rows dy}. */
+    void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db);
+
+    /** LayerNorm's gradients from the forward's {@code mean} and {@code variance}. */
+    void layerNormBackward(Tensor x, Tensor scale, Tensor mean, Tensor variance, float eps, Tensor dy, Tensor dx,
+                           Tensor dscale, Tensor dbias);
+
+    /** {@code dx = gelu'(x) ⊙ dy}. */
+    void geluBackward(Tensor x, Tensor dy, Tensor dx, Gelu kind);
+
+    /** For {@code y = softmax(x)} row-wise: {@code dx = y ⊙ (dy − Σ dy⊙y)}. */
+    void softmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /**
+     * The attention core's gradient {@code dqkv[B,T,3D]} from {@code dout[B,T,D]}, the forward's
+     * {@code qkv} and {@code probs}; {@code scratch[B,H,T,T]} is overwritten. Padded keys had
+     * probability 0 and get no gradient.
+     */
+    void attentionBackward(Tensor qkv, Tensor probs, int heads, Tensor dout, Tensor dqkv, Tensor scratch);
+
+    /** {@code dtable} = the sum of {@code dout} rows per token id (rows of unused ids are zero). */
+    void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable);
+
+    /** The backward of a broadcast {@link #add}: {@code db = Σ dy} over the dims b was broadcast along. */
+    void sumToShape(Tensor dy, Tensor db);
+
+    /** For {@code out = concat(token, x)}: {@code dtoken = Σ_b dout[b,0]}, {@code dx = dout[:,1:]}. */
+    void prependTokenBackward(Tensor dout, Tensor dtoken, Tensor dx);
+
+    /** {@code dx[B,T,D]}: {@code dout[B,D]} put back where {@link #pool} read it, zero elsewhere. */
+    void poolBackward(Tensor dout, Pool pool, int from, Tensor dx);
+
+    /** For {@code y = x / (|x| + 1e-8)} row-wise, with the forward's {@code norms}. */
+    void l2NormalizeBackward(Tensor x, Tensor norms, Tensor dy, Tensor dx);
+
+    // ---------------------------------------------------------------- optimizer support
+
+    /** Sets every element to zero. */
+    void zero(Tensor t);
+
+    /** {@code t *= k}. */
+    void scale(Tensor t, float k);
+
+    /** {@code Σ t²} in double precision (for global gradient-norm clipping). */
+    double sumOfSquares(Tensor t);
+
+    /**
+     * One AdamW update of {@code param} from {@code grad}, in place on the moments {@code m} and
+     * {@code v} (torch.optim.AdamW semantics: decoupled weight decay applied first, bias-corrected
+     * moments).
+     */
+    void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 
     /** Frees the backend's native resources (cached primitives, streams). */
     @Override

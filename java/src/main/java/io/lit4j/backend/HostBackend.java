@@ -266,6 +266,78 @@ public abstract class HostBackend implements Backend {
         }
     }
 
+    // ---------------------------------------------------------------- backward of the data movement
+
+    @Override
+    public void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {
+        Shapes.requireType("embeddingBackward", "ids", ids, DType.I32);
+        Shapes.requireType("embeddingBackward", "dout", dout, DType.F32);
+        Shapes.requireType("embeddingBackward", "dtable", dtable, DType.F32);
+        int v = dtable.dim(0), d = dtable.dim(1);
+        if (dout.dim(-1) != d || dout.rows() != ids.numel()) {
+            throw new LitException("embeddingBackward: dout " + dout + " does not match ids " + ids + " and table " + dtable);
+        }
+        MemorySegment idSeg = seg(ids), g = seg(dout), t = seg(dtable);
+        t.fill((byte) 0);
+        for (long i = 0; i < ids.numel(); i++) {
+            int id = idSeg.getAtIndex(I, i);
+            if (id < 0 || id >= v) {
+                throw new LitException("embeddingBackward: token id " + id + " is outside the vocabulary [0, " + v + ")");
+            }
+            for (int j = 0; j < d; j++) {
+                long o = (long) id * d + j;
+                t.setAtIndex(F, o, t.getAtIndex(F, o) + g.getAtIndex(F, i * d + j));
+            }
+        }
+    }
+
+    @Override
+    public void prependTokenBackward(Tensor dout, Tensor dtoken, Tensor dx) {
+        int b = dx.dim(0), t = dx.dim(1), d = dx.dim(2);
+        Shapes.require("prependTokenBackward", "dout", dout, b, t + 1, d);
+        Shapes.require("prependTokenBackward", "dtoken", dtoken, d);
+        Shapes.requireType("prependTokenBackward", "dout", dout, DType.F32);
+        MemorySegment g = seg(dout), gt = seg(dtoken), gx = seg(dx);
+        long rowBytes = (long) d * 4;
+        for (int j = 0; j < d; j++) {
+            double acc = 0;
+            for (int n = 0; n < b; n++) {
+                acc += g.getAtIndex(F, (long) n * (t + 1) * d + j);
+            }
+            gt.setAtIndex(F, j, (float) acc);
+        }
+        for (int n = 0; n < b; n++) {
+            MemorySegment.copy(g, ((long) n * (t + 1) + 1) * rowBytes, gx, (long) n * t * rowBytes, t * rowBytes);
+        }
+    }
+
+    @Override
+    public void poolBackward(Tensor dout, Pool pool, int from, Tensor dx) {
+        int b = dx.dim(0), t = dx.dim(1), d = dx.dim(2);
+        Shapes.require("poolBackward", "dout", dout, b, d);
+        Shapes.requireType("poolBackward", "dx", dx, DType.F32);
+        MemorySegment g = seg(dout), gx = seg(dx);
+        gx.fill((byte) 0);
+        for (int n = 0; n < b; n++) {
+            switch (pool) {
+                case FIRST, LAST -> MemorySegment.copy(g, (long) n * d * 4, gx, ((long) n * t + (pool == Pool.FIRST ? 0 : t - 1)) * d * 4, d * 4L);
+                case MEAN -> {
+                    float k = 1f / (t - from);
+                    for (int i = from; i < t; i++) {
+                        for (int j = 0; j < d; j++) {
+                            gx.setAtIndex(F, ((long) n * t + i) * d + j, g.getAtIndex(F, (long) n * d + j) * k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @Override
+    public void zero(Tensor t) {
+        seg(t).fill((byte) 0);
+    }
+
     // ---------------------------------------------------------------- checks shared by the arithmetic ops
 
     /** Validates a linear call and returns {N, K, M}. */

@@ -202,6 +202,84 @@ public final class VectorKernels {
         return norm;
     }
 
+    /**
+     * Softmax backward of one row, scaled: {@code ds[i] = k · p[i] · (dp[i] − Σ_j p[j] dp[j])},
+     * written over {@code dp}.
+     */
+    public static void softmaxBackward(MemorySegment p, long po, MemorySegment dp, long dpo, int n, float k) {
+        float dot = dot(p, po, dp, dpo, n);
+        int i = 0;
+        int bound = SPECIES.loopBound(n);
+        FloatVector dv = FloatVector.broadcast(SPECIES, dot);
+        FloatVector kv = FloatVector.broadcast(SPECIES, k);
+        for (; i < bound; i += L) {
+            load(dp, dpo + i).sub(dv).mul(load(p, po + i)).mul(kv).intoMemorySegment(dp, (dpo + i) * 4, NATIVE);
+        }
+        for (; i < n; i++) {
+            dp.setAtIndex(F, dpo + i, k * p.getAtIndex(F, po + i) * (dp.getAtIndex(F, dpo + i) - dot));
+        }
+    }
+
+    /** {@code out[i] = a · x[i] + b · y[i]}. */
+    public static void axpby(float a, MemorySegment x, long xo, float b, MemorySegment y, long yo, MemorySegment out, long oo, int n) {
+        int i = 0;
+        int bound = SPECIES.loopBound(n);
+        FloatVector av = FloatVector.broadcast(SPECIES, a), bv = FloatVector.broadcast(SPECIES, b);
+        for (; i < bound; i += L) {
+            load(x, xo + i).mul(av).add(load(y, yo + i).mul(bv)).intoMemorySegment(out, (oo + i) * 4, NATIVE);
+        }
+        for (; i < n; i++) {
+            out.setAtIndex(F, oo + i, a * x.getAtIndex(F, xo + i) + b * y.getAtIndex(F, yo + i));
+        }
+    }
+
+    /** Σ s[o+i]², accumulated per vector chunk in double so long gradients keep their precision. */
+    public static double sumOfSquares(MemorySegment s, long o, long n) {
+        double total = 0;
+        long i = 0;
+        int chunk = 4096;
+        while (i < n) {
+            int len = (int) Math.min(chunk, n - i);
+            total += dot(s, o + i, s, o + i, len);
+            i += len;
+        }
+        return total;
+    }
+
+    /**
+     * AdamW over n elements (torch.optim.AdamW): decay, moment updates, bias-corrected step.
+     * {@code stepSize} = lr / (1 − β1^t); {@code invSqrtC2} = 1 / sqrt(1 − β2^t).
+     */
+    public static void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n,
+                             float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2) {
+        FloatVector b1 = FloatVector.broadcast(SPECIES, beta1), b1c = FloatVector.broadcast(SPECIES, 1 - beta1);
+        FloatVector b2 = FloatVector.broadcast(SPECIES, beta2), b2c = FloatVector.broadcast(SPECIES, 1 - beta2);
+        FloatVector dec = FloatVector.broadcast(SPECIES, decay), ep = FloatVector.broadcast(SPECIES, eps);
+        FloatVector ss = FloatVector.broadcast(SPECIES, stepSize), ic = FloatVector.broadcast(SPECIES, invSqrtC2);
+        int i = 0;
+        int bound = SPECIES.loopBound(n);
+        for (; i < bound; i += L) {
+            long off = (o + i) * 4;
+            FloatVector gv = load(g, o + i);
+            FloatVector mv = load(m, o + i).mul(b1).add(gv.mul(b1c));
+            FloatVector vv = load(v, o + i).mul(b2).add(gv.mul(gv).mul(b2c));
+            FloatVector denom = vv.sqrt().mul(ic).add(ep);
+            FloatVector pv = load(p, o + i).mul(dec).sub(mv.div(denom).mul(ss));
+            mv.intoMemorySegment(m, off, NATIVE);
+            vv.intoMemorySegment(v, off, NATIVE);
+            pv.intoMemorySegment(p, off, NATIVE);
+        }
+        for (; i < n; i++) {
+            long e = o + i;
+            float gv = g.getAtIndex(F, e);
+            float mv = beta1 * m.getAtIndex(F, e) + (1 - beta1) * gv;
+            float vv = beta2 * v.getAtIndex(F, e) + (1 - beta2) * gv * gv;
+            m.setAtIndex(F, e, mv);
+            v.setAtIndex(F, e, vv);
+            p.setAtIndex(F, e, p.getAtIndex(F, e) * decay - stepSize * mv / ((float) Math.sqrt(vv) * invSqrtC2 + eps));
+        }
+    }
+
     /** Lanes of the preferred species, for {@code lit4j info}. */
     public static int lanes() {
         return L;

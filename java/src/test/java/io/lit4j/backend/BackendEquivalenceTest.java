@@ -174,7 +174,7 @@ class BackendEquivalenceTest {
             check("layerNorm rows=" + rows + " d=" + d + " stats=" + stats, y, tol(d) * 2);
             if (stats) {
                 check("layerNorm mean rows=" + rows + " d=" + d, m, tol(d));
-                check("layerNorm rstd rows=" + rows + " d=" + d, rs, tol(d) * 2);
+                check("layerNorm variance rows=" + rows + " d=" + d, rs, tol(d) * 2);
             }
         }
     }
@@ -298,4 +298,129 @@ class BackendEquivalenceTest {
         }
     }
 
+
+    // ------------------------------------------------------------------ backward ops and the optimizer
+
+    /** Runs {@code op} on both backends; each returns the host values of its outputs. */
+    interface MultiRunner {
+        float[][] run(Backend be, TensorArena a);
+    }
+
+    static void checkBoth(String what, MultiRunner op, double tol) {
+        float[][] s, o;
+        try (TensorArena a = scalar.newArena()) {
+            s = op.run(scalar, a);
+        }
+        try (TensorArena a = onednn.newArena()) {
+            o = op.run(onednn, a);
+        }
+        for (int i = 0; i < s.length; i++) {
+            assertClose(what + " output " + i + " (onednn vs scalar)", s[i], o[i], tol);
+        }
+    }
+
+    static Tensor put(Backend be, TensorArena a, float[] v, int... shape) {
+        Tensor t = a.allocate(DType.F32, shape);
+        be.upload(v, t);
+        return t;
+    }
+
+    @Test
+    void linearBackwardOverOddSizes() {
+        Random rnd = new Random(31);
+        for (int s : SIZES) {
+            for (int[] c : new int[][] {{s, 17, 33}, {3, s, 5}, {3, 7, s}}) {
+                int n = c[0], k = c[1], m = c[2];
+                float[] x = random(rnd, n * k, 1f), w = random(rnd, k * m, 1f), g = random(rnd, n * m, 1f);
+                checkBoth("linearBackward " + java.util.Arrays.toString(c), (be, a) -> {
+                    Tensor dx = a.allocate(DType.F32, n, k), dw = a.allocate(DType.F32, k, m), db = a.allocate(DType.F32, m);
+                    be.linearBackward(put(be, a, x, n, k), put(be, a, w, k, m), put(be, a, g, n, m), dx, dw, db);
+                    return new float[][] {be.download(dx), be.download(dw), be.download(db)};
+                }, tol(Math.max(n, Math.max(k, m))));
+            }
+        }
+    }
+
+    @Test
+    void layerNormGeluSoftmaxBackwardOverOddSizes() {
+        Random rnd = new Random(37);
+        for (int s : SIZES) {
+            int rows = 5;
+            float[] x = random(rnd, rows * s, 2f), g = random(rnd, rows * s, 1f), sc = random(rnd, s, 1f), sh = random(rnd, s, 1f);
+            checkBoth("layerNormBackward d=" + s, (be, a) -> {
+                Tensor xt = put(be, a, x, rows, s), st = put(be, a, sc, s), y = a.allocate(DType.F32, rows, s);
+                Tensor mean = a.allocate(DType.F32, rows), var = a.allocate(DType.F32, rows);
+                be.layerNorm(xt, st, put(be, a, sh, s), 1e-6f, y, mean, var);
+                Tensor dx = a.allocate(DType.F32, rows, s), ds = a.allocate(DType.F32, s), db = a.allocate(DType.F32, s);
+                be.layerNormBackward(xt, st, mean, var, 1e-6f, put(be, a, g, rows, s), dx, ds, db);
+                return new float[][] {be.download(dx), be.download(ds), be.download(db)};
+            }, tol(s) * 4);
+            for (Gelu kind : Gelu.values()) {
+                checkBoth("geluBackward " + kind + " n=" + s, (be, a) -> {
+                    Tensor dx = a.allocate(DType.F32, rows, s);
+                    be.geluBackward(put(be, a, x, rows, s), put(be, a, g, rows, s), dx, kind);
+                    return new float[][] {be.download(dx)};
+                }, 5e-6);
+            }
+            checkBoth("softmaxBackward cols=" + s, (be, a) -> {
+                Tensor y = a.allocate(DType.F32, rows, s), dx = a.allocate(DType.F32, rows, s);
+                be.softmax(put(be, a, x, rows, s), y);
+                be.softmaxBackward(y, put(be, a, g, rows, s), dx);
+                return new float[][] {be.download(dx)};
+            }, tol(s) * 2);
+            checkBoth("sumToShape cols=" + s, (be, a) -> {
+                Tensor db = a.allocate(DType.F32, s);
+                be.sumToShape(put(be, a, g, rows, s), db);
+                return new float[][] {be.download(db)};
+            }, tol(rows));
+            if (s == 1) { // x/|x| of a scalar is its sign: the gradient is 0 up to rounding, nothing to compare
+                continue;
+            }
+            checkBoth("l2NormalizeBackward cols=" + s, (be, a) -> {
+                Tensor xt = put(be, a, x, rows, s), y = a.allocate(DType.F32, rows, s), nrm = a.allocate(DType.F32, rows);
+                be.l2Normalize(xt, y, nrm);
+                Tensor dx = a.allocate(DType.F32, rows, s);
+                be.l2NormalizeBackward(xt, nrm, put(be, a, g, rows, s), dx);
+                return new float[][] {be.download(dx)};
+            }, tol(s) * 2);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {1, 3, 17, 197})
+    void attentionBackwardOverOddSizes(int t) {
+        Random rnd = new Random(41 + t);
+        int b = 2, d = 24, h = 3;
+        float[] qkv = random(rnd, b * t * 3 * d, 2f), g = random(rnd, b * t * d, 1f);
+        float[] mask = new float[b * t];
+        for (int i = 0; i < mask.length; i++) {
+            mask[i] = i % t == 0 || rnd.nextFloat() < 0.7f ? 1f : 0f;
+        }
+        checkBoth("attentionBackward T=" + t, (be, a) -> {
+            Tensor q = put(be, a, qkv, b, t, 3 * d), p = a.allocate(DType.F32, b, h, t, t), o = a.allocate(DType.F32, b, t, d);
+            be.attention(q, put(be, a, mask, b, t), h, p, o);
+            Tensor dq = a.allocate(DType.F32, b, t, 3 * d), scratch = a.allocate(DType.F32, b, h, t, t);
+            be.attentionBackward(q, p, h, put(be, a, g, b, t, d), dq, scratch);
+            return new float[][] {be.download(dq)};
+        }, tol(t * d) * 2);
+    }
+
+    @Test
+    void adamwAndNormsOverOddSizes() {
+        Random rnd = new Random(43);
+        for (int s : SIZES) {
+            float[] p = random(rnd, s, 1f), g = random(rnd, s, 1f), m = random(rnd, s, 0.1f), v = random(rnd, s, 0.1f);
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Math.abs(v[i]);
+            }
+            AdamWStep step = new AdamWStep(1e-2f, 0.9f, 0.999f, 1e-8f, 0.1f, 3);
+            checkBoth("adamw n=" + s, (be, a) -> {
+                Tensor pt = put(be, a, p, s), mt = put(be, a, m, s), vt = put(be, a, v, s), gt = put(be, a, g, s);
+                be.adamw(pt, gt, mt, vt, step);
+                be.scale(gt, 0.37f);
+                return new float[][] {be.download(pt), be.download(mt), be.download(vt), be.download(gt),
+                        {(float) be.sumOfSquares(gt)}};
+            }, 3e-6);
+        }
+    }
 }

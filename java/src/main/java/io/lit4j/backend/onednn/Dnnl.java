@@ -253,6 +253,24 @@ final class Dnnl {
         int create(MemorySegment pdOut);
     }
 
+    /** A bare primitive descriptor, used as the forward hint a backward primitive is created from. */
+    static final class PrimitiveDesc implements AutoCloseable {
+        final MemorySegment handle;
+
+        PrimitiveDesc(String context, PdFactory factory) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+                check(factory.create(out), "primitive_desc_create", context);
+                handle = out.get(ValueLayout.ADDRESS, 0);
+            }
+        }
+
+        @Override
+        public void close() {
+            dnnl_h.dnnl_primitive_desc_destroy(handle);
+        }
+    }
+
     /**
      * A created primitive with the memory descriptors of its arguments. Execution wraps the
      * caller's buffers in oneDNN memory objects, runs, and frees them.

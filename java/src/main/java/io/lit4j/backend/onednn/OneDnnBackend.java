@@ -212,7 +212,7 @@ public final class OneDnnBackend extends HostBackend {
     }
 
     @Override
-    public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor y, Tensor mean, Tensor rstd) {
+    public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor y, Tensor mean, Tensor variance) {
         int d = x.dim(-1), rows = x.rows();
         Shapes.require("layerNorm", "scale", scale, d);
         Shapes.require("layerNorm", "bias", bias, d);
@@ -221,49 +221,49 @@ public final class OneDnnBackend extends HostBackend {
         if (x.rows() != y.rows() || y.dim(-1) != d) {
             throw new LitException("layerNorm: x " + x + " and y " + y + " must match");
         }
-        boolean training = mean != null || rstd != null;
+        boolean training = mean != null || variance != null;
         if (training) {
-            if (mean == null || rstd == null) {
-                throw new LitException("layerNorm: mean and rstd are written together; pass both or neither");
+            if (mean == null || variance == null) {
+                throw new LitException("layerNorm: mean and variance are written together; pass both or neither");
             }
             Shapes.require("layerNorm", "mean", mean, rows);
-            Shapes.require("layerNorm", "rstd", rstd, rows);
+            Shapes.require("layerNorm", "variance", variance, rows);
             Shapes.requireType("layerNorm", "mean", mean, DType.F32);
-            Shapes.requireType("layerNorm", "rstd", rstd, DType.F32);
+            Shapes.requireType("layerNorm", "variance", variance, DType.F32);
         }
         Dnnl.Primitive p = primitive(new LayerNormKey(rows, d, eps, training, x.dtype(), y.dtype()), () -> {
             String ctx = "layerNorm x" + x + " eps " + eps;
             Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(x.dtype(), rows, d);
             Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(y.dtype(), rows, d);
-            Dnnl.MemoryDesc stat = Dnnl.MemoryDesc.dense(DType.F32, rows);
             Dnnl.MemoryDesc sc = Dnnl.MemoryDesc.dense(DType.F32, d);
             Dnnl.MemoryDesc sh = Dnnl.MemoryDesc.dense(DType.F32, d);
-            int flags = dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift();
-            int prop = training ? dnnl_h.dnnl_forward_training() : dnnl_h.dnnl_forward_inference();
-            Dnnl.PdFactory f = o -> dnnl_h.dnnl_layer_normalization_forward_primitive_desc_create(o, engine.handle, prop,
-                    src.handle, dst.handle, stat.handle, eps, flags, MemorySegment.NULL);
+            Dnnl.MemoryDesc mu = Dnnl.MemoryDesc.dense(DType.F32, rows);
+            Dnnl.MemoryDesc var = Dnnl.MemoryDesc.dense(DType.F32, rows);
+            Dnnl.PdFactory f = o -> layerNormForwardPd(o, training, src, dst, mu, eps);
             if (training) {
-                Dnnl.MemoryDesc stat2 = Dnnl.MemoryDesc.dense(DType.F32, rows);
                 return new Dnnl.Primitive(engine, ctx, f,
                         new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_SHIFT(), dnnl_h.DNNL_ARG_DST(),
                                 dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE()},
-                        new Dnnl.MemoryDesc[] {src, sc, sh, dst, stat, stat2});
+                        new Dnnl.MemoryDesc[] {src, sc, sh, dst, mu, var});
             }
-            try (stat) { // inference writes no statistics: the descriptor is only needed to create the primitive
+            try (mu; var) { // inference writes no statistics: the descriptor is only needed to create the primitive
                 return new Dnnl.Primitive(engine, ctx, f,
                         new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_SHIFT(), dnnl_h.DNNL_ARG_DST()},
                         new Dnnl.MemoryDesc[] {src, sc, sh, dst});
             }
         });
-        if (!training) {
+        if (training) {
+            run(p, seg(x), seg(scale), seg(bias), seg(y), seg(mean), seg(variance));
+        } else {
             run(p, seg(x), seg(scale), seg(bias), seg(y));
-            return;
         }
-        MemorySegment rs = seg(rstd);
-        run(p, seg(x), seg(scale), seg(bias), seg(y), seg(mean), rs);
-        for (int r = 0; r < rows; r++) { // oneDNN reports the variance; lit4j keeps 1/sqrt(var + eps)
-            rs.setAtIndex(F, r, (float) (1.0 / Math.sqrt(rs.getAtIndex(F, r) + eps)));
-        }
+    }
+
+    private int layerNormForwardPd(MemorySegment out, boolean training, Dnnl.MemoryDesc src, Dnnl.MemoryDesc dst, Dnnl.MemoryDesc stat,
+                                   float eps) {
+        int prop = training ? dnnl_h.dnnl_forward_training() : dnnl_h.dnnl_forward_inference();
+        return dnnl_h.dnnl_layer_normalization_forward_primitive_desc_create(out, engine.handle, prop, src.handle, dst.handle,
+                stat.handle, eps, dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift(), MemorySegment.NULL);
     }
 
     private record EltwiseKey(long n, int alg, DType x, DType y) {
@@ -311,7 +311,75 @@ public final class OneDnnBackend extends HostBackend {
 
     // ------------------------------------------------------------------ attention
 
-    private record AttentionKey(int b, int t, int d, int h, String which) {
+    /** Views of one qkv (or dqkv) tensor as per-head 4-D arrays for the strided matmuls. */
+    private record HeadViews(int b, int t, int d, int h, int dh) {
+        /** q, k or v ({@code part} 0, 1, 2) as [B,H,T,dh]. */
+        long[] qkvStrides() {
+            return new long[] {(long) t * 3 * d, dh, 3L * d, 1};
+        }
+
+        /** k or v transposed, as [B,H,dh,T]. */
+        long[] qkvTransposedStrides() {
+            return new long[] {(long) t * 3 * d, dh, 1, 3L * d};
+        }
+
+        /** The attention output [B,T,D] as [B,H,T,dh]. */
+        long[] outStrides() {
+            return new long[] {(long) t * d, dh, d, 1};
+        }
+
+        long[] heads() {
+            return new long[] {b, h, t, dh};
+        }
+
+        long[] headsTransposed() {
+            return new long[] {b, h, dh, t};
+        }
+
+        long[] scores() {
+            return new long[] {b, h, t, t};
+        }
+
+        long[] scoresStrides() {
+            return new long[] {(long) h * t * t, (long) t * t, t, 1};
+        }
+
+        long[] scoresTransposedStrides() {
+            return new long[] {(long) h * t * t, (long) t * t, 1, t};
+        }
+
+        long partBytes(int part) {
+            return (long) part * d * 4;
+        }
+    }
+
+    /** One operand of a strided matmul: dims and strides (fp32). */
+    private record View(long[] dims, long[] strides) {
+        @Override
+        public String toString() {
+            return java.util.Arrays.toString(dims) + "/" + java.util.Arrays.toString(strides);
+        }
+    }
+
+    /** dst = alpha · src · weights over 4-D strided views (batch dims 0 and 1), cached by its views. */
+    private Dnnl.Primitive stridedMatmul(String what, View src, View wts, View dst, float alpha) {
+        String key = "strided " + what + " " + src + " " + wts + " " + dst + " " + alpha;
+        return primitive(key, () -> {
+            Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(DType.F32, src.dims(), src.strides());
+            Dnnl.MemoryDesc wm = Dnnl.MemoryDesc.strided(DType.F32, wts.dims(), wts.strides());
+            Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(DType.F32, dst.dims(), dst.strides());
+            try (Dnnl.Attr attr = new Dnnl.Attr()) {
+                if (alpha != 1f) {
+                    attr.eltwise(dnnl_h.dnnl_eltwise_linear(), alpha, 0f);
+                }
+                attr.build();
+                return new Dnnl.Primitive(engine, what + ": " + key,
+                        o -> dnnl_h.dnnl_matmul_primitive_desc_create(o, engine.handle, sm.handle, wm.handle, MemorySegment.NULL,
+                                dm.handle, attr.handle),
+                        new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()},
+                        new Dnnl.MemoryDesc[] {sm, wm, dm});
+            }
+        });
     }
 
     @Override
@@ -321,68 +389,36 @@ public final class OneDnnBackend extends HostBackend {
         Shapes.requireType("attention", "qkv", qkv, DType.F32);
         Shapes.requireType("attention", "probs", probs, DType.F32);
         Shapes.requireType("attention", "out", out, DType.F32);
-        long rowStride = 3L * d; // qkv row: [q(D) | k(D) | v(D)]
-        long[] headView = {b, h, t, dh};
-        long[] qvStrides = {t * rowStride, dh, rowStride, 1};
-        // scores[b,h,i,j] = scale * sum_c q[b,i,h,c] k[b,j,h,c]: k viewed as [B,H,dh,T]
-        Dnnl.Primitive scores = primitive(new AttentionKey(b, t, d, h, "qk"), () -> {
-            Dnnl.MemoryDesc q = Dnnl.MemoryDesc.strided(DType.F32, headView, qvStrides);
-            Dnnl.MemoryDesc kT = Dnnl.MemoryDesc.strided(DType.F32, new long[] {b, h, dh, t}, new long[] {t * rowStride, dh, 1, rowStride});
-            Dnnl.MemoryDesc s = Dnnl.MemoryDesc.dense(DType.F32, b, h, t, t);
-            try (Dnnl.Attr attr = new Dnnl.Attr()) {
-                attr.eltwise(dnnl_h.dnnl_eltwise_linear(), (float) (1.0 / Math.sqrt(dh)), 0f).build();
-                return new Dnnl.Primitive(engine, "attention scores q·kᵀ, qkv" + qkv + ", " + h + " heads",
-                        o -> dnnl_h.dnnl_matmul_primitive_desc_create(o, engine.handle, q.handle, kT.handle, MemorySegment.NULL,
-                                s.handle, attr.handle),
-                        new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()},
-                        new Dnnl.MemoryDesc[] {q, kT, s});
-            }
-        });
-        MemorySegment base = seg(qkv);
-        MemorySegment pr = seg(probs);
-        run(scores, base, base.asSlice(d * 4L), pr);
+        HeadViews hv = new HeadViews(b, t, d, h, dh);
+        MemorySegment base = seg(qkv), pr = seg(probs), o = seg(out);
+        // scores[b,h,i,j] = q[b,i,h,:] · k[b,j,h,:] / sqrt(dh)
+        run(stridedMatmul("attention q·kᵀ", new View(hv.heads(), hv.qkvStrides()), new View(hv.headsTransposed(), hv.qkvTransposedStrides()),
+                new View(hv.scores(), hv.scoresStrides()), (float) (1.0 / Math.sqrt(dh))), base, base.asSlice(hv.partBytes(1)), pr);
         MemorySegment keep = keyMask == null ? null : seg(keyMask);
         if (keep != null) {
             Shapes.requireType("attention", "keyMask", keyMask, DType.F32);
         }
         pool.parallelFor(b * h * t, 64, (from, to) -> {
             for (int row = from; row < to; row++) {
-                int batch = row / (h * t);
-                VectorKernels.softmax(pr, (long) row * t, t, keep, (long) batch * t);
+                VectorKernels.softmax(pr, (long) row * t, t, keep, (long) (row / (h * t)) * t);
             }
         });
         if (t == 1) {
             // One key: P is 1 (or 0 where masked) and out = P * v. oneDNN 3.13 misreads a strided
             // weights operand whose K is 1 (it takes the K stride for N), so do this case here.
-            MemorySegment o = seg(out);
             for (int n = 0; n < b; n++) {
                 for (int hd = 0; hd < h; hd++) {
                     float w = pr.getAtIndex(F, (long) n * h + hd);
                     for (int c = 0; c < dh; c++) {
-                        o.setAtIndex(F, (long) n * d + hd * dh + c, w * base.getAtIndex(F, n * rowStride + 2L * d + hd * dh + c));
+                        o.setAtIndex(F, (long) n * d + hd * dh + c, w * base.getAtIndex(F, n * 3L * d + 2L * d + hd * dh + c));
                     }
                 }
             }
             return;
         }
-        run(attentionContext(qkv, b, t, d, h, dh), pr, base.asSlice(2L * d * 4), seg(out));
-    }
-
-    /** out[b,i,h,:] = sum_j P[b,h,i,j] v[b,j,h,:], reading v from qkv and writing heads side by side. */
-    private Dnnl.Primitive attentionContext(Tensor qkv, int b, int t, int d, int h, int dh) {
-        long rowStride = 3L * d;
-        long[] headView = {b, h, t, dh};
-        long[] qvStrides = {t * rowStride, dh, rowStride, 1};
-        return primitive(new AttentionKey(b, t, d, h, "pv"), () -> {
-            Dnnl.MemoryDesc p = Dnnl.MemoryDesc.dense(DType.F32, b, h, t, t);
-            Dnnl.MemoryDesc v = Dnnl.MemoryDesc.strided(DType.F32, headView, qvStrides);
-            Dnnl.MemoryDesc o = Dnnl.MemoryDesc.strided(DType.F32, headView, new long[] {(long) t * d, dh, d, 1});
-            return new Dnnl.Primitive(engine, "attention context p·v, qkv" + qkv + ", " + h + " heads",
-                    f -> dnnl_h.dnnl_matmul_primitive_desc_create(f, engine.handle, p.handle, v.handle, MemorySegment.NULL,
-                            o.handle, MemorySegment.NULL),
-                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()},
-                    new Dnnl.MemoryDesc[] {p, v, o});
-        });
+        // out[b,i,h,:] = Σ_j P[b,h,i,j] v[b,j,h,:]
+        run(stridedMatmul("attention p·v", new View(hv.scores(), hv.scoresStrides()), new View(hv.heads(), hv.qkvStrides()),
+                new View(hv.heads(), hv.outStrides()), 1f), pr, base.asSlice(hv.partBytes(2)), o);
     }
 
     @Override
@@ -406,6 +442,270 @@ public final class OneDnnBackend extends HostBackend {
                 }
             }
         });
+    }
+
+    // ------------------------------------------------------------------ backward
+
+    @Override
+    public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
+        int[] d = linearDims(x, w, null, dy);
+        int n = d[0], k = d[1], m = d[2];
+        Shapes.requireType("linearBackward", "dy", dy, DType.F32);
+        if (dx != null) { // dx[N,K] = dy[N,M] · wᵀ
+            if (dx.rows() != n || dx.dim(-1) != k) {
+                throw new LitException("linearBackward: dx " + dx + " should match x " + x);
+            }
+            run(plainMatmul("linear dx = dy·wᵀ", new View(new long[] {n, m}, new long[] {m, 1}),
+                    new View(new long[] {m, k}, new long[] {1, m}), new View(new long[] {n, k}, new long[] {k, 1}), w.dtype()),
+                    seg(dy), seg(w), seg(dx));
+        }
+        if (dw != null) { // dw[K,M] = xᵀ · dy
+            Shapes.requireSame("linearBackward", "w", w, "dw", dw);
+            run(plainMatmul("linear dw = xᵀ·dy", new View(new long[] {k, n}, new long[] {1, k}),
+                    new View(new long[] {n, m}, new long[] {m, 1}), new View(new long[] {k, m}, new long[] {m, 1}), DType.F32),
+                    seg(x), seg(dy), seg(dw));
+        }
+        if (db != null) {
+            Shapes.require("linearBackward", "db", db, m);
+            sumToShape(dy, db);
+        }
+    }
+
+    /** dst = src · weights over 2-D strided fp32 views (weights may be another dtype). */
+    private Dnnl.Primitive plainMatmul(String what, View src, View wts, View dst, DType wtsType) {
+        String key = "matmul2 " + what + " " + src + " " + wts + " " + wtsType + " " + dst;
+        return primitive(key, () -> {
+            Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(DType.F32, src.dims(), src.strides());
+            Dnnl.MemoryDesc wm = Dnnl.MemoryDesc.strided(wtsType, wts.dims(), wts.strides());
+            Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(DType.F32, dst.dims(), dst.strides());
+            return new Dnnl.Primitive(engine, what + ": " + key,
+                    o -> dnnl_h.dnnl_matmul_primitive_desc_create(o, engine.handle, sm.handle, wm.handle, MemorySegment.NULL, dm.handle,
+                            MemorySegment.NULL),
+                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()}, new Dnnl.MemoryDesc[] {sm, wm, dm});
+        });
+    }
+
+    private record LayerNormBackwardKey(int rows, int d, float eps, boolean params) {
+    }
+
+    @Override
+    public void layerNormBackward(Tensor x, Tensor scale, Tensor mean, Tensor variance, float eps, Tensor dy, Tensor dx,
+                                  Tensor dscale, Tensor dbias) {
+        int d = x.dim(-1), rows = x.rows();
+        Shapes.requireSame("layerNormBackward", "x", x, "dy", dy);
+        Shapes.require("layerNormBackward", "mean", mean, rows);
+        Shapes.require("layerNormBackward", "variance", variance, rows);
+        if (dx == null) {
+            throw new LitException("layerNormBackward: the oneDNN backend always computes dx; pass a tensor for it");
+        }
+        Shapes.requireSame("layerNormBackward", "x", x, "dx", dx);
+        boolean params = dscale != null || dbias != null;
+        if (params && (dscale == null || dbias == null)) {
+            throw new LitException("layerNormBackward: dscale and dbias are computed together; pass both or neither");
+        }
+        Dnnl.Primitive p = primitive(new LayerNormBackwardKey(rows, d, eps, params), () -> {
+            String ctx = "layerNormBackward x" + x + " eps " + eps;
+            Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(DType.F32, rows, d);
+            Dnnl.MemoryDesc gdst = Dnnl.MemoryDesc.dense(DType.F32, rows, d);
+            Dnnl.MemoryDesc gsrc = Dnnl.MemoryDesc.dense(DType.F32, rows, d);
+            Dnnl.MemoryDesc mu = Dnnl.MemoryDesc.dense(DType.F32, rows);
+            Dnnl.MemoryDesc var = Dnnl.MemoryDesc.dense(DType.F32, rows);
+            Dnnl.MemoryDesc sc = Dnnl.MemoryDesc.dense(DType.F32, d);
+            Dnnl.MemoryDesc gsc = Dnnl.MemoryDesc.dense(DType.F32, d);
+            Dnnl.MemoryDesc gsh = Dnnl.MemoryDesc.dense(DType.F32, d);
+            int prop = params ? dnnl_h.dnnl_backward() : dnnl_h.dnnl_backward_data();
+            try (Dnnl.PrimitiveDesc hint = new Dnnl.PrimitiveDesc(ctx + " (forward hint)", o -> layerNormForwardPd(o, true, src, src, mu, eps))) {
+                Dnnl.PdFactory f = o -> dnnl_h.dnnl_layer_normalization_backward_primitive_desc_create(o, engine.handle, prop, gsrc.handle,
+                        gdst.handle, src.handle, mu.handle, eps, dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift(), hint.handle,
+                        MemorySegment.NULL);
+                if (params) {
+                    return new Dnnl.Primitive(engine, ctx, f,
+                            new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE(), dnnl_h.DNNL_ARG_DIFF_DST(),
+                                    dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_DIFF_SRC(), dnnl_h.DNNL_ARG_DIFF_SCALE(), dnnl_h.DNNL_ARG_DIFF_SHIFT()},
+                            new Dnnl.MemoryDesc[] {src, mu, var, gdst, sc, gsrc, gsc, gsh});
+                }
+                try (gsc; gsh) {
+                    return new Dnnl.Primitive(engine, ctx, f,
+                            new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE(), dnnl_h.DNNL_ARG_DIFF_DST(),
+                                    dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_DIFF_SRC()},
+                            new Dnnl.MemoryDesc[] {src, mu, var, gdst, sc, gsrc});
+                }
+            }
+        });
+        if (params) {
+            run(p, seg(x), seg(mean), seg(variance), seg(dy), seg(scale), seg(dx), seg(dscale), seg(dbias));
+        } else {
+            run(p, seg(x), seg(mean), seg(variance), seg(dy), seg(scale), seg(dx));
+        }
+    }
+
+    @Override
+    public void geluBackward(Tensor x, Tensor dy, Tensor dx, Gelu kind) {
+        Shapes.requireSame("geluBackward", "x", x, "dy", dy);
+        Shapes.requireSame("geluBackward", "x", x, "dx", dx);
+        long n = x.numel();
+        if (n == 0) {
+            return;
+        }
+        int alg = kind == Gelu.TANH ? dnnl_h.dnnl_eltwise_gelu_tanh() : dnnl_h.dnnl_eltwise_gelu_erf();
+        Dnnl.Primitive p = primitive("geluBackward " + n + " " + kind, () -> {
+            Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(DType.F32, n);
+            Dnnl.MemoryDesc gdst = Dnnl.MemoryDesc.dense(DType.F32, n);
+            Dnnl.MemoryDesc gsrc = Dnnl.MemoryDesc.dense(DType.F32, n);
+            String ctx = "geluBackward " + kind + " x" + x;
+            try (Dnnl.PrimitiveDesc hint = new Dnnl.PrimitiveDesc(ctx + " (forward hint)",
+                    o -> dnnl_h.dnnl_eltwise_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_training(), alg, src.handle,
+                            src.handle, 0f, 0f, MemorySegment.NULL))) {
+                return new Dnnl.Primitive(engine, ctx,
+                        o -> dnnl_h.dnnl_eltwise_backward_primitive_desc_create(o, engine.handle, alg, gsrc.handle, gdst.handle, src.handle, 0f,
+                                0f, hint.handle, MemorySegment.NULL),
+                        new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()},
+                        new Dnnl.MemoryDesc[] {src, gdst, gsrc});
+            }
+        });
+        run(p, seg(x), seg(dy), seg(dx));
+    }
+
+    @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        Shapes.requireSame("softmaxBackward", "y", y, "dy", dy);
+        Shapes.requireSame("softmaxBackward", "y", y, "dx", dx);
+        int cols = y.dim(-1), rows = y.rows();
+        if (y.numel() == 0) {
+            return;
+        }
+        Dnnl.Primitive p = primitive("softmaxBackward " + rows + "x" + cols, () -> {
+            Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(DType.F32, rows, cols);
+            Dnnl.MemoryDesc gdst = Dnnl.MemoryDesc.dense(DType.F32, rows, cols);
+            Dnnl.MemoryDesc gsrc = Dnnl.MemoryDesc.dense(DType.F32, rows, cols);
+            String ctx = "softmaxBackward y" + y;
+            try (Dnnl.PrimitiveDesc hint = new Dnnl.PrimitiveDesc(ctx + " (forward hint)",
+                    o -> dnnl_h.dnnl_softmax_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_training(),
+                            dnnl_h.dnnl_softmax_accurate(), dst.handle, dst.handle, 1, MemorySegment.NULL))) {
+                return new Dnnl.Primitive(engine, ctx,
+                        o -> dnnl_h.dnnl_softmax_backward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_softmax_accurate(), gsrc.handle,
+                                gdst.handle, dst.handle, 1, hint.handle, MemorySegment.NULL),
+                        new int[] {dnnl_h.DNNL_ARG_DST(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()},
+                        new Dnnl.MemoryDesc[] {dst, gdst, gsrc});
+            }
+        });
+        run(p, seg(y), seg(dy), seg(dx));
+    }
+
+    @Override
+    public void attentionBackward(Tensor qkv, Tensor probs, int heads, Tensor dout, Tensor dqkv, Tensor scratch) {
+        int[] dims = attentionDims(qkv, null, heads, probs, dout);
+        int b = dims[0], t = dims[1], d = dims[2], h = dims[3], dh = dims[4];
+        Shapes.requireSame("attentionBackward", "qkv", qkv, "dqkv", dqkv);
+        Shapes.requireSame("attentionBackward", "probs", probs, "scratch", scratch);
+        Shapes.requireType("attentionBackward", "dout", dout, DType.F32);
+        HeadViews hv = new HeadViews(b, t, d, h, dh);
+        MemorySegment in = seg(qkv), pr = seg(probs), go = seg(dout), gi = seg(dqkv), ds = seg(scratch);
+        float scale = (float) (1.0 / Math.sqrt(dh));
+        if (t == 1) { // one key: dq = dk = 0, dv = P · dout (see attention() for why this case is separate)
+            gi.fill((byte) 0);
+            for (int n = 0; n < b; n++) {
+                for (int hd = 0; hd < h; hd++) {
+                    float w = pr.getAtIndex(F, (long) n * h + hd);
+                    for (int c = 0; c < dh; c++) {
+                        gi.setAtIndex(F, n * 3L * d + 2L * d + hd * dh + c, w * go.getAtIndex(F, (long) n * d + hd * dh + c));
+                    }
+                }
+            }
+            ds.fill((byte) 0);
+            return;
+        }
+        View heads4 = new View(hv.heads(), hv.qkvStrides());
+        View outHeads = new View(hv.heads(), hv.outStrides());
+        View scores = new View(hv.scores(), hv.scoresStrides());
+        View scoresT = new View(hv.scores(), hv.scoresTransposedStrides());
+        // dP[b,h,i,j] = dout[b,i,h,:] · v[b,j,h,:]
+        run(stridedMatmul("attention dP = dO·vᵀ", outHeads, new View(hv.headsTransposed(), hv.qkvTransposedStrides()), scores, 1f),
+                go, in.asSlice(hv.partBytes(2)), ds);
+        // dS = P ⊙ (dP − rowsum(P ⊙ dP)) / sqrt(dh), in place
+        pool.parallelFor(b * h * t, 64, (from, to) -> {
+            for (int row = from; row < to; row++) {
+                VectorKernels.softmaxBackward(pr, (long) row * t, ds, (long) row * t, t, scale);
+            }
+        });
+        // dq = dS · k;  dk = dSᵀ · q;  dv = Pᵀ · dout   (each written into its third of dqkv)
+        run(stridedMatmul("attention dq = dS·k", scores, heads4, heads4, 1f), ds, in.asSlice(hv.partBytes(1)), gi);
+        run(stridedMatmul("attention dk = dSᵀ·q", scoresT, heads4, heads4, 1f), ds, in, gi.asSlice(hv.partBytes(1)));
+        run(stridedMatmul("attention dv = Pᵀ·dO", scoresT, outHeads, heads4, 1f), pr, go, gi.asSlice(hv.partBytes(2)));
+    }
+
+    @Override
+    public void sumToShape(Tensor dy, Tensor db) {
+        requireBroadcast(dy, db, dy);
+        Shapes.requireType("sumToShape", "dy", dy, DType.F32);
+        Shapes.requireType("sumToShape", "db", db, DType.F32);
+        int cols = Math.toIntExact(db.numel());
+        if (cols == 0) {
+            return;
+        }
+        int rows = Math.toIntExact(dy.numel() / cols);
+        if (rows == 1) { // nothing to sum over (a oneDNN reduction must reduce some dimension)
+            MemorySegment.copy(seg(dy), 0, seg(db), 0, db.byteSize());
+            return;
+        }
+        Dnnl.Primitive p = primitive("sumToShape " + rows + "x" + cols, () -> {
+            Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(DType.F32, rows, cols);
+            Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(DType.F32, 1, cols);
+            return new Dnnl.Primitive(engine, "sumToShape dy" + dy + " -> db" + db,
+                    o -> dnnl_h.dnnl_reduction_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_reduction_sum(), src.handle, dst.handle, 0f,
+                            0f, MemorySegment.NULL),
+                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DST()}, new Dnnl.MemoryDesc[] {src, dst});
+        });
+        run(p, seg(dy), seg(db));
+    }
+
+    @Override
+    public void l2NormalizeBackward(Tensor x, Tensor norms, Tensor dy, Tensor dx) {
+        Shapes.requireSame("l2NormalizeBackward", "x", x, "dy", dy);
+        Shapes.requireSame("l2NormalizeBackward", "x", x, "dx", dx);
+        int c = x.dim(-1), rows = x.rows();
+        Shapes.require("l2NormalizeBackward", "norms", norms, rows);
+        MemorySegment xs = seg(x), ns = seg(norms), g = seg(dy), out = seg(dx);
+        pool.parallelFor(rows, 256, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                long o = (long) r * c;
+                float n = ns.getAtIndex(F, r), ne = n + 1e-8f;
+                float k = n > 0 ? VectorKernels.dot(xs, o, g, o, c) / (n * ne * ne) : 0f;
+                // dx = dy / (n + e) - x (x·dy) / (n (n + e)^2)
+                VectorKernels.axpby(1f / ne, g, o, -k, xs, o, out, o, c);
+            }
+        });
+    }
+
+    // ------------------------------------------------------------------ optimizer support
+
+    @Override
+    public void scale(Tensor t, float k) {
+        Shapes.requireType("scale", "t", t, DType.F32);
+        MemorySegment s = seg(t);
+        int n = Math.toIntExact(t.numel());
+        pool.parallelFor(n, 1 << 16, (from, to) -> VectorKernels.scale(s, from, to - from, k));
+    }
+
+    @Override
+    public double sumOfSquares(Tensor t) {
+        Shapes.requireType("sumOfSquares", "t", t, DType.F32);
+        return VectorKernels.sumOfSquares(seg(t), 0, t.numel());
+    }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, io.lit4j.backend.AdamWStep s) {
+        Shapes.requireSame("adamw", "param", param, "grad", grad);
+        Shapes.requireSame("adamw", "param", param, "m", m);
+        Shapes.requireSame("adamw", "param", param, "v", v);
+        Shapes.requireType("adamw", "param", param, DType.F32);
+        MemorySegment p = seg(param), g = seg(grad), ms = seg(m), vs = seg(v);
+        int n = Math.toIntExact(param.numel());
+        float decay = 1f - s.lr() * s.weightDecay();
+        float stepSize = (float) (s.lr() / s.correction1());
+        float invSqrtC2 = (float) (1.0 / Math.sqrt(s.correction2()));
+        pool.parallelFor(n, 1 << 15, (from, to) ->
+                VectorKernels.adamw(p, g, ms, vs, from, to - from, decay, s.beta1(), s.beta2(), s.eps(), stepSize, invSqrtC2));
     }
 
     @Override

@@ -87,13 +87,13 @@ public final class ScalarBackend extends HostBackend {
     }
 
     @Override
-    public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor y, Tensor mean, Tensor rstd) {
+    public void layerNorm(Tensor x, Tensor scale, Tensor bias, float eps, Tensor y, Tensor mean, Tensor variance) {
         int d = x.dim(-1), rows = x.rows();
         Shapes.require("layerNorm", "scale", scale, d);
         Shapes.require("layerNorm", "bias", bias, d);
         Shapes.requireSame("layerNorm", "x", x, "y", y);
         float[] xs = floats(x), g = floats(scale), bb = floats(bias), ys = new float[xs.length];
-        float[] ms = new float[rows], rs = new float[rows];
+        float[] ms = new float[rows], vs = new float[rows];
         for (int r = 0; r < rows; r++) {
             double mu = 0;
             for (int i = 0; i < d; i++) {
@@ -111,16 +111,16 @@ public final class ScalarBackend extends HostBackend {
                 ys[r * d + i] = (float) ((xs[r * d + i] - mu) * inv * g[i] + bb[i]);
             }
             ms[r] = (float) mu;
-            rs[r] = (float) inv;
+            vs[r] = (float) var;
         }
         store(y, ys);
         if (mean != null) {
             Shapes.require("layerNorm", "mean", mean, rows);
             store(mean, ms);
         }
-        if (rstd != null) {
-            Shapes.require("layerNorm", "rstd", rstd, rows);
-            store(rstd, rs);
+        if (variance != null) {
+            Shapes.require("layerNorm", "variance", variance, rows);
+            store(variance, vs);
         }
     }
 
@@ -231,6 +231,248 @@ public final class ScalarBackend extends HostBackend {
             Shapes.require("l2Normalize", "norms", norms, rows);
             store(norms, ns);
         }
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    @Override
+    public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
+        int[] d = linearDims(x, w, null, dy);
+        int n = d[0], k = d[1], m = d[2];
+        float[] xs = floats(x), ws = floats(w), g = floats(dy);
+        if (dx != null) {
+            Shapes.requireSame("linearBackward", "x", x, "dx", dx);
+            float[] out = new float[n * k];
+            for (int r = 0; r < n; r++) {
+                for (int i = 0; i < k; i++) {
+                    double acc = 0;
+                    for (int c = 0; c < m; c++) {
+                        acc += (double) g[r * m + c] * ws[i * m + c];
+                    }
+                    out[r * k + i] = (float) acc;
+                }
+            }
+            store(dx, out);
+        }
+        if (dw != null) {
+            Shapes.requireSame("linearBackward", "w", w, "dw", dw);
+            float[] out = new float[k * m];
+            for (int i = 0; i < k; i++) {
+                for (int c = 0; c < m; c++) {
+                    double acc = 0;
+                    for (int r = 0; r < n; r++) {
+                        acc += (double) xs[r * k + i] * g[r * m + c];
+                    }
+                    out[i * m + c] = (float) acc;
+                }
+            }
+            store(dw, out);
+        }
+        if (db != null) {
+            Shapes.require("linearBackward", "db", db, m);
+            sumToShape(dy, db);
+        }
+    }
+
+    @Override
+    public void layerNormBackward(Tensor x, Tensor scale, Tensor mean, Tensor variance, float eps, Tensor dy, Tensor dx,
+                                  Tensor dscale, Tensor dbias) {
+        int d = x.dim(-1), rows = x.rows();
+        Shapes.requireSame("layerNormBackward", "x", x, "dy", dy);
+        Shapes.require("layerNormBackward", "mean", mean, rows);
+        Shapes.require("layerNormBackward", "variance", variance, rows);
+        float[] xs = floats(x), g = floats(scale), ms = floats(mean), vs = floats(variance), gy = floats(dy);
+        float[] gx = new float[xs.length];
+        double[] gs = new double[d], gb = new double[d];
+        for (int r = 0; r < rows; r++) {
+            double rstd = 1.0 / Math.sqrt(vs[r] + (double) eps);
+            double meanD = 0, meanDX = 0;
+            for (int i = 0; i < d; i++) {
+                double xhat = (xs[r * d + i] - ms[r]) * rstd;
+                double dn = (double) gy[r * d + i] * g[i];
+                meanD += dn;
+                meanDX += dn * xhat;
+                gs[i] += gy[r * d + i] * xhat;
+                gb[i] += gy[r * d + i];
+            }
+            meanD /= d;
+            meanDX /= d;
+            for (int i = 0; i < d; i++) {
+                double xhat = (xs[r * d + i] - ms[r]) * rstd;
+                double dn = (double) gy[r * d + i] * g[i];
+                gx[r * d + i] = (float) (rstd * (dn - meanD - xhat * meanDX));
+            }
+        }
+        if (dx != null) {
+            Shapes.requireSame("layerNormBackward", "x", x, "dx", dx);
+            store(dx, gx);
+        }
+        if (dscale != null) {
+            store(dscale, toFloats(gs));
+        }
+        if (dbias != null) {
+            store(dbias, toFloats(gb));
+        }
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
+    }
+
+    @Override
+    public void geluBackward(Tensor x, Tensor dy, Tensor dx, Gelu kind) {
+        Shapes.requireSame("geluBackward", "x", x, "dy", dy);
+        Shapes.requireSame("geluBackward", "x", x, "dx", dx);
+        float[] xs = floats(x), g = floats(dy);
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = (float) (geluDerivative(xs[i], kind) * g[i]);
+        }
+        store(dx, xs);
+    }
+
+    static double geluDerivative(double v, Gelu kind) {
+        if (kind == Gelu.TANH) {
+            double c = Math.sqrt(2 / Math.PI);
+            double th = Math.tanh(c * (v + 0.044715 * v * v * v));
+            return 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * c * (1 + 3 * 0.044715 * v * v);
+        }
+        return 0.5 * (1 + Erf.erf(v / Math.sqrt(2))) + v * Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI);
+    }
+
+    @Override
+    public void softmaxBackward(Tensor y, Tensor dy, Tensor dx) {
+        Shapes.requireSame("softmaxBackward", "y", y, "dy", dy);
+        Shapes.requireSame("softmaxBackward", "y", y, "dx", dx);
+        int c = y.dim(-1), rows = y.rows();
+        float[] ys = floats(y), g = floats(dy), out = new float[ys.length];
+        for (int r = 0; r < rows; r++) {
+            double dot = 0;
+            for (int i = 0; i < c; i++) {
+                dot += (double) ys[r * c + i] * g[r * c + i];
+            }
+            for (int i = 0; i < c; i++) {
+                out[r * c + i] = (float) (ys[r * c + i] * (g[r * c + i] - dot));
+            }
+        }
+        store(dx, out);
+    }
+
+    @Override
+    public void attentionBackward(Tensor qkv, Tensor probs, int heads, Tensor dout, Tensor dqkv, Tensor scratch) {
+        int[] d = attentionDims(qkv, null, heads, probs, dout);
+        int b = d[0], t = d[1], w = d[2], h = d[3], dh = d[4];
+        Shapes.requireSame("attentionBackward", "qkv", qkv, "dqkv", dqkv);
+        Shapes.requireSame("attentionBackward", "probs", probs, "scratch", scratch);
+        float[] in = floats(qkv), p = floats(probs), go = floats(dout), ds = new float[p.length];
+        double[] gi = new double[in.length];
+        double scale = 1.0 / Math.sqrt(dh);
+        for (int n = 0; n < b; n++) {
+            for (int hd = 0; hd < h; hd++) {
+                for (int i = 0; i < t; i++) {
+                    int row = ((n * h + hd) * t + i) * t;
+                    double[] dp = new double[t];
+                    double dot = 0;
+                    for (int j = 0; j < t; j++) {
+                        double acc = 0;
+                        for (int c = 0; c < dh; c++) {
+                            acc += (double) go[(n * t + i) * w + hd * dh + c] * in[(n * t + j) * 3 * w + 2 * w + hd * dh + c];
+                        }
+                        dp[j] = acc;
+                        dot += acc * p[row + j];
+                    }
+                    for (int j = 0; j < t; j++) {
+                        double dsc = p[row + j] * (dp[j] - dot) * scale; // d(score) where score = q·k / sqrt(dh)
+                        ds[row + j] = (float) dsc;
+                        for (int c = 0; c < dh; c++) {
+                            int qi = (n * t + i) * 3 * w + hd * dh + c;
+                            int kj = (n * t + j) * 3 * w + w + hd * dh + c;
+                            int vj = (n * t + j) * 3 * w + 2 * w + hd * dh + c;
+                            gi[qi] += dsc * in[kj];
+                            gi[kj] += dsc * in[qi];
+                            gi[vj] += (double) p[row + j] * go[(n * t + i) * w + hd * dh + c];
+                        }
+                    }
+                }
+            }
+        }
+        store(scratch, ds);
+        store(dqkv, toFloats(gi));
+    }
+
+    @Override
+    public void sumToShape(Tensor dy, Tensor db) {
+        requireBroadcast(dy, db, dy);
+        float[] g = floats(dy);
+        double[] acc = new double[Math.toIntExact(db.numel())];
+        for (int i = 0; i < g.length; i++) {
+            acc[i % acc.length] += g[i];
+        }
+        store(db, toFloats(acc));
+    }
+
+    @Override
+    public void l2NormalizeBackward(Tensor x, Tensor norms, Tensor dy, Tensor dx) {
+        Shapes.requireSame("l2NormalizeBackward", "x", x, "dy", dy);
+        Shapes.requireSame("l2NormalizeBackward", "x", x, "dx", dx);
+        int c = x.dim(-1), rows = x.rows();
+        Shapes.require("l2NormalizeBackward", "norms", norms, rows);
+        float[] xs = floats(x), ns = floats(norms), g = floats(dy), out = new float[xs.length];
+        for (int r = 0; r < rows; r++) {
+            double n = ns[r], ne = n + 1e-8;
+            double dot = 0;
+            for (int i = 0; i < c; i++) {
+                dot += (double) xs[r * c + i] * g[r * c + i];
+            }
+            // y = x / (n + e): dx = dy / (n + e) - x (x·dy) / (n (n + e)^2)
+            double k = n > 0 ? dot / (n * ne * ne) : 0;
+            for (int i = 0; i < c; i++) {
+                out[r * c + i] = (float) (g[r * c + i] / ne - xs[r * c + i] * k);
+            }
+        }
+        store(dx, out);
+    }
+
+    // ---------------------------------------------------------------- optimizer support
+
+    @Override
+    public void scale(Tensor t, float k) {
+        float[] v = floats(t);
+        for (int i = 0; i < v.length; i++) {
+            v[i] *= k;
+        }
+        store(t, v);
+    }
+
+    @Override
+    public double sumOfSquares(Tensor t) {
+        double acc = 0;
+        for (float f : floats(t)) {
+            acc += (double) f * f;
+        }
+        return acc;
+    }
+
+    @Override
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, io.lit4j.backend.AdamWStep s) {
+        Shapes.requireSame("adamw", "param", param, "grad", grad);
+        Shapes.requireSame("adamw", "param", param, "m", m);
+        Shapes.requireSame("adamw", "param", param, "v", v);
+        float[] p = floats(param), g = floats(grad), ms = floats(m), vs = floats(v);
+        double c1 = s.correction1(), c2 = s.correction2();
+        for (int i = 0; i < p.length; i++) {
+            double pi = p[i] * (1.0 - (double) s.lr() * s.weightDecay());
+            ms[i] = (float) (s.beta1() * (double) ms[i] + (1 - (double) s.beta1()) * g[i]);
+            vs[i] = (float) (s.beta2() * (double) vs[i] + (1 - (double) s.beta2()) * (double) g[i] * g[i]);
+            double mhat = ms[i] / c1, vhat = vs[i] / c2;
+            p[i] = (float) (pi - s.lr() * mhat / (Math.sqrt(vhat) + s.eps()));
+        }
+        store(param, p);
+        store(m, ms);
+        store(v, vs);
     }
 
     @Override
