@@ -1,0 +1,97 @@
+package io.lit4j.train;
+
+import io.lit4j.backend.AdamWStep;
+import io.lit4j.backend.Backend;
+import io.lit4j.model.Grads;
+import io.lit4j.model.ParamSpec;
+import io.lit4j.model.Params;
+import io.lit4j.tensor.DType;
+import io.lit4j.tensor.Tensor;
+import io.lit4j.tensor.TensorArena;
+
+import java.util.function.Predicate;
+
+/**
+ * AdamW over the trainable parameters, with global gradient-norm clipping and a schedule. Both
+ * moments live in slabs laid out like the gradients; a step allocates nothing. By default only
+ * dense kernels decay (no decay on biases, LayerNorm, embeddings, the temperature).
+ */
+public final class AdamW {
+    /** Hyper-parameters. {@code clipNorm} ≤ 0 disables clipping. */
+    public record Config(Schedule schedule, float beta1, float beta2, float eps, float weightDecay, float clipNorm,
+                         Predicate<String> decays) {
+        public static Predicate<String> kernelsOnly() {
+            return name -> name.endsWith(".kernel");
+        }
+    }
+
+    /** What a step did, for logs. */
+    public record StepInfo(double lr, double gradNorm, boolean clipped) {
+    }
+
+    private final Backend be;
+    private final Params params;
+    private final Grads grads;
+    private final Params m;
+    private final Params v;
+    private final Config cfg;
+    private long updates;
+
+    public AdamW(Backend be, TensorArena arena, Params params, Grads grads, Config cfg) {
+        this.be = be;
+        this.params = params;
+        this.grads = grads;
+        this.cfg = cfg;
+        this.m = Params.allocate(arena, grads.params().specs(), DType.F32);
+        this.v = Params.allocate(arena, grads.params().specs(), DType.F32);
+    }
+
+    /** Global L2 norm of the trainable gradients. */
+    public double gradNorm() {
+        return Math.sqrt(be.sumOfSquares(grads.params().slab()));
+    }
+
+    /** Clips, then updates every trainable parameter; {@code step} is the 0-based step index. */
+    public StepInfo step(long step) {
+        double norm = gradNorm();
+        boolean clipped = cfg.clipNorm() > 0 && norm > cfg.clipNorm();
+        if (clipped) {
+            be.scale(grads.params().slab(), (float) (cfg.clipNorm() / (norm + 1e-6)));
+        }
+        double lr = cfg.schedule().lr(step);
+        updates++;
+        for (ParamSpec s : grads.params().specs()) {
+            float wd = cfg.decays().test(s.name()) ? cfg.weightDecay() : 0f;
+            AdamWStep st = new AdamWStep((float) lr, cfg.beta1(), cfg.beta2(), cfg.eps(), wd, updates);
+            be.adamw(params.get(s.name()), grads.get(s.name()), m.get(s.name()), v.get(s.name()), st);
+        }
+        return new StepInfo(lr, norm, clipped);
+    }
+
+    /** First and second moments (saved with checkpoints). */
+    public Params firstMoments() {
+        return m;
+    }
+
+    public Params secondMoments() {
+        return v;
+    }
+
+    /** Updates done so far (the bias-correction count). */
+    public long updates() {
+        return updates;
+    }
+
+    /** Restores the update count after loading the moments from a checkpoint. */
+    public void restore(long updateCount) {
+        this.updates = updateCount;
+    }
+
+    /** Every moment tensor by name, for checkpointing. */
+    public java.util.Map<String, Tensor> state() {
+        java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+        m.tensors().forEach((k, t) -> out.put("m/" + k, t));
+        v.tensors().forEach((k, t) -> out.put("v/" + k, t));
+        return out;
+    }
+}
