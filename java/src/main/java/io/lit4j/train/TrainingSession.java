@@ -1,0 +1,172 @@
+package io.lit4j.train;
+
+import io.lit4j.LitException;
+import io.lit4j.backend.Backend;
+import io.lit4j.data.TokenBatch;
+import io.lit4j.model.ForwardObserver;
+import io.lit4j.model.Grads;
+import io.lit4j.model.ParamSpec;
+import io.lit4j.model.TowerPass;
+import io.lit4j.model.TwoTower;
+import io.lit4j.model.TwoTowerConfig;
+import io.lit4j.tensor.DType;
+import io.lit4j.tensor.Tensor;
+import io.lit4j.tensor.TensorArena;
+
+import java.util.List;
+
+/**
+ * One contrastive tuning step at a fixed batch size: both towers forward (a locked tower runs
+ * inference only, or its embeddings are given), the loss, the backward of the trainable towers,
+ * then AdamW. Gradient, moment and activation buffers are allocated once here; a step allocates
+ * nothing on the backend.
+ */
+public final class TrainingSession implements AutoCloseable {
+    /** Knobs beyond the optimizer's. {@code clampLogT} caps log t (open_clip clamps at ln 100); NaN disables. */
+    public record Options(int batch, int lossBlockRows, float clampLogT) {
+        public static Options of(int batch) {
+            return new Options(batch, 4096, Float.NaN);
+        }
+    }
+
+    /** What one step did. */
+    public record StepResult(double loss, double temperature, double lr, double gradNorm, boolean clipped) {
+    }
+
+    private final TwoTower model;
+    private final Backend be;
+    private final TensorArena arena;
+    private final Options opts;
+    private final LockSpec lock;
+    private final Grads grads;
+    private final AdamW optimizer;
+    private final TowerPass.Image imagePass;
+    private final TowerPass.Text textPass;
+    private final Tensor images, zimgGiven, ztxtGiven, dzimg, dztxt;
+    private final ContrastiveLoss loss;
+    private final boolean sigmoid;
+
+    public TrainingSession(TwoTower model, LockSpec lock, AdamW.Config opt, Options opts) {
+        TwoTowerConfig cfg = model.config();
+        if (!cfg.hasImage() || !cfg.hasText()) {
+            throw new LitException("tuning needs a model with both towers");
+        }
+        this.model = model;
+        this.be = model.backend();
+        this.opts = opts;
+        this.lock = lock;
+        this.arena = be.newArena();
+        try {
+            List<ParamSpec> all = cfg.params();
+            List<ParamSpec> trainable = lock.trainable(all);
+            if (trainable.isEmpty()) {
+                throw new LitException("setup " + lock.setup() + " with the given --freeze/--unfreeze leaves nothing to train");
+            }
+            int maxWidth = Math.max(cfg.image().width(), cfg.text().width());
+            this.grads = new Grads(arena, trainable, maxWidth);
+            this.optimizer = new AdamW(be, arena, model.params(), grads, opt);
+            int b = opts.batch(), e = cfg.embedDim();
+            boolean imageTrains = !lock.imageLocked(all), textTrains = !lock.textLocked(all);
+            this.imagePass = imageTrains ? new TowerPass.Image(be, model.params(), arena, cfg.image(), b) : null;
+            this.textPass = textTrains ? new TowerPass.Text(be, model.params(), arena, cfg.text(), b) : null;
+            int s = cfg.image().imageSize();
+            this.images = imageTrains ? arena.allocate(DType.F32, b, s, s, cfg.image().channels()) : null;
+            this.zimgGiven = imageTrains ? null : arena.allocate(DType.F32, b, e);
+            this.ztxtGiven = textTrains ? null : arena.allocate(DType.F32, b, e);
+            this.dzimg = imageTrains ? arena.allocate(DType.F32, b, e) : null;
+            this.dztxt = textTrains ? arena.allocate(DType.F32, b, e) : null;
+            this.sigmoid = cfg.loss() == TwoTowerConfig.Loss.SIGMOID;
+            this.loss = new ContrastiveLoss(cfg.loss(), arena, b, e, opts.lossBlockRows());
+        } catch (RuntimeException ex) {
+            arena.close();
+            throw ex;
+        }
+    }
+
+    /** True when the image tower does not train: its embeddings may be passed in (from a cache). */
+    public boolean imageLocked() {
+        return imagePass == null;
+    }
+
+    public LockSpec lock() {
+        return lock;
+    }
+
+    public AdamW optimizer() {
+        return optimizer;
+    }
+
+    public Grads grads() {
+        return grads;
+    }
+
+    /**
+     * Forward, loss and gradients without an update ({@link #step} adds the update). Images are
+     * NHWC pixels for the batch; with a locked image tower, {@code imageEmbeddings} (normalised,
+     * [B·E]) may be given instead and {@code pixels} may then be null.
+     */
+    public ContrastiveLoss.Result forwardBackward(float[] pixels, float[] imageEmbeddings, TokenBatch tokens) {
+        int b = opts.batch();
+        if (tokens.batch() != b) {
+            throw new LitException("session built for batch " + b + " got " + tokens.batch() + " texts");
+        }
+        Tensor zimg;
+        if (imagePass != null) {
+            if (pixels == null) {
+                throw new LitException("the image tower trains: pass pixels, not cached embeddings");
+            }
+            be.upload(pixels, images);
+            imagePass.forward(images, ForwardObserver.NONE);
+            zimg = imagePass.embeddings();
+        } else {
+            be.upload(imageEmbeddings != null ? imageEmbeddings : model.embedImages(pixels, b), zimgGiven);
+            zimg = zimgGiven;
+        }
+        Tensor ztxt;
+        if (textPass != null) {
+            textPass.forward(tokens, ForwardObserver.NONE);
+            ztxt = textPass.embeddings();
+        } else {
+            be.upload(model.embedTexts(tokens), ztxtGiven);
+            ztxt = ztxtGiven;
+        }
+        float logT = scalar("t");
+        float bias = sigmoid ? scalar("b") : 0f;
+        ContrastiveLoss.Result r = loss.compute(be, zimg, ztxt, logT, bias, dzimg, dztxt);
+        if (imagePass != null) {
+            imagePass.backward(dzimg, grads);
+        }
+        if (textPass != null) {
+            textPass.backward(dztxt, grads);
+        }
+        if (grads.has("t")) {
+            be.upload(new float[] {(float) r.dLogT()}, grads.get("t"));
+        }
+        if (sigmoid && grads.has("b")) {
+            be.upload(new float[] {(float) r.dBias()}, grads.get("b"));
+        }
+        return r;
+    }
+
+    /** One full step: forward, backward, clip, AdamW at 0-based {@code stepIndex}. */
+    public StepResult step(long stepIndex, float[] pixels, float[] imageEmbeddings, TokenBatch tokens) {
+        ContrastiveLoss.Result r = forwardBackward(pixels, imageEmbeddings, tokens);
+        if (!Double.isFinite(r.loss())) {
+            throw new LitException("loss became " + r.loss() + " at step " + stepIndex + " (learning rate too high?)");
+        }
+        AdamW.StepInfo info = optimizer.step(stepIndex);
+        if (!Float.isNaN(opts.clampLogT()) && scalar("t") > opts.clampLogT()) {
+            be.upload(new float[] {opts.clampLogT()}, model.params().get("t"));
+        }
+        return new StepResult(r.loss(), Math.exp(scalar("t")), info.lr(), info.gradNorm(), info.clipped());
+    }
+
+    private float scalar(String name) {
+        return be.download(model.params().get(name))[0];
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}
