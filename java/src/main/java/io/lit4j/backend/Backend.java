@@ -59,6 +59,17 @@ public interface Backend extends AutoCloseable {
     void linear(Tensor x, Tensor w, Tensor bias, Tensor y, Epilogue epilogue);
 
     /**
+     * A copy of weight matrix {@code w[K,M]} for {@link #linear} in the layout and precision this
+     * backend multiplies fastest ({@code precision} F32, or BF16: bf16 products with fp32
+     * accumulation). It is only valid as a {@code linear} weight; {@link #repackWeights} refreshes
+     * it after {@code w} changes. Allocated in {@code arena}.
+     */
+    Tensor packWeights(Tensor w, DType precision, TensorArena arena);
+
+    /** Rewrites {@code packed} (from {@link #packWeights}) from the current values of {@code w}. */
+    void repackWeights(Tensor w, Tensor packed);
+
+    /**
      * {@code c = alpha · op(a) · op(b)} where op transposes the last two dims when asked; rank-3
      * operands are batched over dim 0 (a batch of 1 broadcasts).
      */

@@ -3,7 +3,7 @@ package io.lit4j.backend;
 import io.lit4j.LitException;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Floats;
-import io.lit4j.tensor.HostStorage;
+import io.lit4j.tensor.HostBacked;
 import io.lit4j.tensor.Shapes;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
@@ -27,7 +27,7 @@ public abstract class HostBackend implements Backend {
 
     /** The host bytes of {@code t}; throws if {@code t} lives on another device. */
     public static MemorySegment seg(Tensor t) {
-        if (!(t.storage() instanceof HostStorage hs)) {
+        if (!(t.storage() instanceof HostBacked hs)) {
             throw new LitException("tensor " + t + " lives on " + t.storage().device()
                     + "; a CPU backend can only use host tensors (copy it first)");
         }

@@ -3,7 +3,7 @@ package io.lit4j.tensor;
 import java.lang.foreign.MemorySegment;
 
 /** Storage in host memory: one {@link MemorySegment}, owned by the arena that allocated it. */
-public record HostStorage(MemorySegment segment) implements Storage {
+public record HostStorage(MemorySegment segment) implements HostBacked {
     @Override
     public long byteSize() {
         return segment.byteSize();

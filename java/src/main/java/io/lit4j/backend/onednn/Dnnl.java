@@ -178,6 +178,24 @@ final class Dnnl {
             }
         }
 
+        /** A copy of a descriptor oneDNN owns (e.g. one queried from a primitive descriptor). */
+        static MemoryDesc copyOf(MemorySegment existing, String text) {
+            try (Arena a = Arena.ofConfined()) {
+                MemorySegment out = a.allocate(ValueLayout.ADDRESS);
+                check(dnnl_h.dnnl_memory_desc_clone(out, existing), "dnnl_memory_desc_clone", text);
+                return new MemoryDesc(out.get(ValueLayout.ADDRESS, 0), text);
+            }
+        }
+
+        /** Bytes a buffer of this layout needs (blocked layouts may pad). */
+        long byteSize() {
+            return dnnl_h.dnnl_memory_desc_get_size(handle);
+        }
+
+        boolean sameAs(MemoryDesc other) {
+            return dnnl_h.dnnl_memory_desc_equal(handle, other.handle) != 0;
+        }
+
         @Override
         public void close() {
             check(dnnl_h.dnnl_memory_desc_destroy(handle), "dnnl_memory_desc_destroy", text);
@@ -224,6 +242,12 @@ final class Dnnl {
             return this;
         }
 
+        /** Lets fp32 math run in a lower precision (e.g. bf16 with fp32 accumulation). */
+        Attr fpmath(int mode) {
+            check(dnnl_h.dnnl_primitive_attr_set_fpmath_mode(handle, mode), "dnnl_primitive_attr_set_fpmath_mode", "mode " + mode);
+            return this;
+        }
+
         /** Finishes the attribute: attaches the post-ops. */
         Attr build() {
             check(dnnl_h.dnnl_primitive_attr_set_post_ops(handle, postOps), "dnnl_primitive_attr_set_post_ops", "");
@@ -265,6 +289,15 @@ final class Dnnl {
             }
         }
 
+        /** A copy of the memory descriptor this primitive descriptor chose for {@code what}. */
+        MemoryDesc queryMd(int what, String text) {
+            MemorySegment md = dnnl_h.dnnl_primitive_desc_query_md(handle, what, 0);
+            if (md == null || md.equals(MemorySegment.NULL)) {
+                throw new DnnlException(DnnlStatus.INVALID_ARGUMENTS, "dnnl_primitive_desc_query_md", text + ": no descriptor " + what);
+            }
+            return MemoryDesc.copyOf(md, text);
+        }
+
         @Override
         public void close() {
             dnnl_h.dnnl_primitive_desc_destroy(handle);
@@ -282,10 +315,15 @@ final class Dnnl {
         private final MemoryDesc[] descs;
         private final Engine engine;
         final String context;
+        /** The op kind for profiles: the context up to its first shape. */
+        final String kind;
 
         Primitive(Engine engine, String context, PdFactory factory, int[] args, MemoryDesc[] descs) {
             this.engine = engine;
             this.context = context;
+            // "layerNorm xF32[5, 3] eps 1e-6" -> "layerNorm"; "attention q·kᵀ: strided ..." -> "attention q·kᵀ"
+            String k = context.split("[\\[:(]", 2)[0].strip();
+            this.kind = k.replaceAll(" [a-z]+(F32|BF16)$| x$", "");
             this.args = args;
             this.descs = descs;
             try (Arena a = Arena.ofConfined()) {
@@ -315,6 +353,15 @@ final class Dnnl {
                 check(dnnl_h.dnnl_primitive_desc_query(pd, dnnl_h.dnnl_query_impl_info_str(), 0, out), "dnnl_primitive_desc_query", context);
                 return out.get(ValueLayout.ADDRESS, 0).reinterpret(256).getString(0);
             }
+        }
+
+        /** A copy of the memory descriptor the primitive chose for {@code what} (e.g. its weights). */
+        MemoryDesc queryMd(int what, String text) {
+            MemorySegment md = dnnl_h.dnnl_primitive_desc_query_md(pd, what, 0);
+            if (md == null || md.equals(MemorySegment.NULL)) {
+                throw new DnnlException(DnnlStatus.INVALID_ARGUMENTS, "dnnl_primitive_desc_query_md", context + ": no descriptor " + what);
+            }
+            return MemoryDesc.copyOf(md, text);
         }
 
         /** Runs with one buffer per argument, in the order given at creation; waits for completion. */

@@ -4,12 +4,14 @@ import io.lit4j.LitException;
 import io.lit4j.backend.Epilogue;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.HostBackend;
+import io.lit4j.backend.OpProfile;
 import io.lit4j.bindings.dnnl.dnnl_h;
 import io.lit4j.simd.VectorKernels;
 import io.lit4j.simd.WorkerPool;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Shapes;
 import io.lit4j.tensor.Tensor;
+import io.lit4j.tensor.TensorArena;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -29,6 +31,10 @@ public final class OneDnnBackend extends HostBackend {
     private final Omp omp;
     private final WorkerPool pool;
     private final Map<Object, Dnnl.Primitive> primitives = new ConcurrentHashMap<>();
+    /** Blocked weight layouts by key, chosen once per (K, M, precision). */
+    private final Map<String, Dnnl.MemoryDesc> layouts = new ConcurrentHashMap<>();
+    /** Rows of the activation the weight layout is chosen for; oneDNN uses the same layout for other batch sizes. */
+    private static final int PACK_ROWS = 256;
     private final List<Dnnl.Stream> streams = new ArrayList<>();
     private final ThreadLocal<Dnnl.Stream> stream;
     private volatile boolean closed;
@@ -92,27 +98,39 @@ public final class OneDnnBackend extends HostBackend {
         return p;
     }
 
-    private void run(Dnnl.Primitive p, MemorySegment... buffers) {
-        omp.configureCurrentThread();
-        p.execute(stream.get(), buffers);
+    private static void timed(String kind, Runnable r) {
+        if (!OpProfile.enabled()) {
+            r.run();
+            return;
+        }
+        long t0 = System.nanoTime();
+        r.run();
+        OpProfile.record(kind, System.nanoTime() - t0);
     }
 
-    /** The implementation oneDNN chose for the linear of this shape (for benchmarks and info). */
-    public String linearImplementation(int n, int k, int m) {
-        return linearPrimitive(n, k, m, DType.F32, DType.F32, DType.F32, true, Epilogue.NONE).implementation();
+    private void run(Dnnl.Primitive p, MemorySegment... buffers) {
+        omp.configureCurrentThread();
+        if (OpProfile.enabled()) {
+            long t0 = System.nanoTime();
+            p.execute(stream.get(), buffers);
+            OpProfile.record(p.kind, System.nanoTime() - t0);
+        } else {
+            p.execute(stream.get(), buffers);
+        }
     }
 
     // ------------------------------------------------------------------ linear / matmul
 
-    private record LinearKey(int n, int k, int m, DType x, DType w, DType y, boolean bias, Epilogue epi) {
+    private record LinearKey(int n, int k, int m, DType x, DType w, DType y, boolean bias, Epilogue epi, String layout) {
     }
 
-    private Dnnl.Primitive linearPrimitive(int n, int k, int m, DType xt, DType wt, DType yt, boolean hasBias, Epilogue epi) {
-        LinearKey key = new LinearKey(n, k, m, xt, wt, yt, hasBias, epi);
+    private Dnnl.Primitive linearPrimitive(int n, int k, int m, DType xt, DType wt, DType yt, boolean hasBias, Epilogue epi,
+                                           String layout) {
+        LinearKey key = new LinearKey(n, k, m, xt, wt, yt, hasBias, epi, layout);
         return primitive(key, () -> {
-            String ctx = "linear x[" + n + "," + k + "] · w[" + k + "," + m + "] " + epi;
+            String ctx = "linear x[" + n + "," + k + "] · w[" + k + "," + m + "]" + (layout == null ? "" : " packed") + " " + epi;
             Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(xt, n, k);
-            Dnnl.MemoryDesc wts = Dnnl.MemoryDesc.dense(wt, k, m);
+            Dnnl.MemoryDesc wts = layout == null ? Dnnl.MemoryDesc.dense(wt, k, m) : Dnnl.MemoryDesc.copyOf(layouts.get(layout).handle, layout);
             Dnnl.MemoryDesc bias = hasBias ? Dnnl.MemoryDesc.dense(DType.F32, 1, m) : null;
             Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(yt, n, m);
             try (Dnnl.Attr attr = new Dnnl.Attr()) {
@@ -121,6 +139,9 @@ public final class OneDnnBackend extends HostBackend {
                     case GELU_ERF -> attr.eltwise(dnnl_h.dnnl_eltwise_gelu_erf(), 0f, 0f);
                     case ACCUMULATE -> attr.sum();
                     case NONE -> { }
+                }
+                if (wt == DType.BF16 && xt == DType.F32) {
+                    attr.fpmath(dnnl_h.dnnl_fpmath_mode_bf16()); // fp32 activations multiplied in bf16, fp32 accumulation
                 }
                 attr.build();
                 Dnnl.PdFactory f = out -> dnnl_h.dnnl_matmul_primitive_desc_create(out, engine.handle, src.handle, wts.handle,
@@ -136,18 +157,80 @@ public final class OneDnnBackend extends HostBackend {
         });
     }
 
+    /** The implementation oneDNN chose for the linear of this shape (for benchmarks and info). */
+    public String linearImplementation(Tensor x, Tensor w) {
+        int n = x.rows(), k = w.dim(0), m = w.dim(1);
+        String layout = w.storage() instanceof PackedWeights pw ? pw.layout() : null;
+        return linearPrimitive(n, k, m, x.dtype(), w.dtype(), DType.F32, true, Epilogue.NONE, layout).implementation();
+    }
+
     @Override
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor y, Epilogue epilogue) {
         int[] d = linearDims(x, w, bias, y);
         if (bias != null) {
             Shapes.requireType("linear", "bias", bias, DType.F32);
         }
-        Dnnl.Primitive p = linearPrimitive(d[0], d[1], d[2], x.dtype(), w.dtype(), y.dtype(), bias != null, epilogue);
+        String layout = w.storage() instanceof PackedWeights pw ? pw.layout() : null;
+        Dnnl.Primitive p = linearPrimitive(d[0], d[1], d[2], x.dtype(), w.dtype(), y.dtype(), bias != null, epilogue, layout);
         if (bias != null) {
             run(p, seg(x), seg(w), seg(bias), seg(y));
         } else {
             run(p, seg(x), seg(w), seg(y));
         }
+    }
+
+    // ------------------------------------------------------------------ packed weights
+
+    @Override
+    public Tensor packWeights(Tensor w, DType precision, TensorArena arena) {
+        if (w.rank() != 2 || w.storage() instanceof PackedWeights) {
+            throw new LitException("packWeights: expected a plain weight matrix [K,M], got " + w);
+        }
+        if (precision != DType.F32 && precision != DType.BF16) {
+            throw new LitException("packWeights: precision must be F32 or BF16, got " + precision);
+        }
+        int k = w.dim(0), m = w.dim(1);
+        String key = "weights " + k + "x" + m + " " + precision;
+        Dnnl.MemoryDesc md = layouts.computeIfAbsent(key, kk -> chooseLayout(k, m, precision, kk));
+        long bytes = md.byteSize();
+        Tensor raw = arena.allocate(DType.F32, Math.toIntExact((bytes + 3) / 4));
+        MemorySegment segment = seg(raw).asSlice(0, bytes);
+        Tensor packed = Tensor.of(new PackedWeights(segment, key, precision, k, m), 0, precision, k, m);
+        repackWeights(w, packed);
+        return packed;
+    }
+
+    /** Asks a matmul with weights in "any" layout which layout it wants. */
+    private Dnnl.MemoryDesc chooseLayout(int k, int m, DType precision, String key) {
+        try (Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(DType.F32, PACK_ROWS, k);
+             Dnnl.MemoryDesc wts = Dnnl.MemoryDesc.any(precision, k, m);
+             Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(DType.F32, PACK_ROWS, m);
+             Dnnl.Attr attr = new Dnnl.Attr()) {
+            if (precision == DType.BF16) {
+                attr.fpmath(dnnl_h.dnnl_fpmath_mode_bf16());
+            }
+            attr.build();
+            try (Dnnl.PrimitiveDesc pd = new Dnnl.PrimitiveDesc("choose layout for " + key,
+                    o -> dnnl_h.dnnl_matmul_primitive_desc_create(o, engine.handle, src.handle, wts.handle, MemorySegment.NULL,
+                            dst.handle, attr.handle))) {
+                return pd.queryMd(dnnl_h.dnnl_query_weights_md(), key);
+            }
+        }
+    }
+
+    @Override
+    public void repackWeights(Tensor w, Tensor packed) {
+        if (!(packed.storage() instanceof PackedWeights pw) || pw.k() != w.dim(0) || pw.m() != w.dim(1)) {
+            throw new LitException("repackWeights: " + packed + " was not packed from a matrix like " + w);
+        }
+        Dnnl.Primitive reorder = primitive("reorder " + w.dtype() + " -> " + pw.layout(), () -> {
+            Dnnl.MemoryDesc from = Dnnl.MemoryDesc.dense(w.dtype(), pw.k(), pw.m());
+            Dnnl.MemoryDesc to = Dnnl.MemoryDesc.copyOf(layouts.get(pw.layout()).handle, pw.layout());
+            return new Dnnl.Primitive(engine, "reorder weights " + w + " into " + pw.layout(),
+                    o -> dnnl_h.dnnl_reorder_primitive_desc_create(o, from.handle, engine.handle, to.handle, engine.handle, MemorySegment.NULL),
+                    new int[] {dnnl_h.DNNL_ARG_FROM(), dnnl_h.DNNL_ARG_TO()}, new Dnnl.MemoryDesc[] {from, to});
+        });
+        run(reorder, seg(w), pw.segment());
     }
 
     private record MatmulKey(int batch, int m, int k, int n, int ba, int bb, boolean ta, boolean tb, float alpha,
@@ -398,11 +481,11 @@ public final class OneDnnBackend extends HostBackend {
         if (keep != null) {
             Shapes.requireType("attention", "keyMask", keyMask, DType.F32);
         }
-        pool.parallelFor(b * h * t, 64, (from, to) -> {
+        timed("attention softmax (Java)", () -> pool.parallelFor(b * h * t, 64, (from, to) -> {
             for (int row = from; row < to; row++) {
                 VectorKernels.softmax(pr, (long) row * t, t, keep, (long) (row / (h * t)) * t);
             }
-        });
+        }));
         if (t == 1) {
             // One key: P is 1 (or 0 where masked) and out = P * v. oneDNN 3.13 misreads a strided
             // weights operand whose K is 1 (it takes the K stride for N), so do this case here.
@@ -623,11 +706,11 @@ public final class OneDnnBackend extends HostBackend {
         run(stridedMatmul("attention dP = dO·vᵀ", outHeads, new View(hv.headsTransposed(), hv.qkvTransposedStrides()), scores, 1f),
                 go, in.asSlice(hv.partBytes(2)), ds);
         // dS = P ⊙ (dP − rowsum(P ⊙ dP)) / sqrt(dh), in place
-        pool.parallelFor(b * h * t, 64, (from, to) -> {
+        timed("attention softmax backward (Java)", () -> pool.parallelFor(b * h * t, 64, (from, to) -> {
             for (int row = from; row < to; row++) {
                 VectorKernels.softmaxBackward(pr, (long) row * t, ds, (long) row * t, t, scale);
             }
-        });
+        }));
         // dq = dS · k;  dk = dSᵀ · q;  dv = Pᵀ · dout   (each written into its third of dqkv)
         run(stridedMatmul("attention dq = dS·k", scores, heads4, heads4, 1f), ds, in.asSlice(hv.partBytes(1)), gi);
         run(stridedMatmul("attention dk = dSᵀ·q", scoresT, heads4, heads4, 1f), ds, in, gi.asSlice(hv.partBytes(1)));
@@ -716,6 +799,8 @@ public final class OneDnnBackend extends HostBackend {
         closed = true;
         primitives.values().forEach(Dnnl.Primitive::close);
         primitives.clear();
+        layouts.values().forEach(Dnnl.MemoryDesc::close);
+        layouts.clear();
         synchronized (streams) {
             streams.forEach(Dnnl.Stream::close);
             streams.clear();

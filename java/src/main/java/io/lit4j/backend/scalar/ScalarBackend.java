@@ -3,6 +3,7 @@ package io.lit4j.backend.scalar;
 import io.lit4j.backend.Epilogue;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.HostBackend;
+import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Shapes;
 import io.lit4j.tensor.Tensor;
 
@@ -50,6 +51,19 @@ public final class ScalarBackend extends HostBackend {
             }
         }
         store(y, ys);
+    }
+
+    /** The oracle has no special layouts: a plain copy, rounded to bf16 when asked. */
+    @Override
+    public Tensor packWeights(Tensor w, DType precision, io.lit4j.tensor.TensorArena arena) {
+        Tensor p = arena.allocate(precision, w.shape());
+        copy(w, p);
+        return p;
+    }
+
+    @Override
+    public void repackWeights(Tensor w, Tensor packed) {
+        copy(w, packed);
     }
 
     @Override
