@@ -37,12 +37,16 @@ final class Encoder {
         }
     }
 
-    /** Scratch for one batch: sized once, reused by every block. */
-    record Scratch(Tensor y, Tensor qkv, Tensor probs, Tensor attn, Tensor hidden) {
-        static Scratch allocate(TensorArena arena, int b, int t, int width, int heads, int mlp) {
-            return new Scratch(arena.allocate(DType.F32, b, t, width), arena.allocate(DType.F32, b, t, 3 * width),
-                    arena.allocate(DType.F32, b, heads, t, t), arena.allocate(DType.F32, b, t, width),
-                    arena.allocate(DType.F32, b, t, mlp));
+    /**
+     * Scratch for one batch: sized once, reused by every block. With {@code matmulInput} BF16 the
+     * tensors that only feed matmuls (LayerNorm outputs, attention output, MLP hidden) are bf16, so
+     * the matmuls run on bf16 inputs with fp32 accumulation; the residual stream stays fp32.
+     */
+    record Scratch(Tensor y, Tensor qkv, Tensor probs, Tensor attn, Tensor hidden, Tensor r) {
+        static Scratch allocate(TensorArena arena, int b, int t, int width, int heads, int mlp, DType matmulInput, boolean postLn) {
+            return new Scratch(arena.allocate(matmulInput, b, t, width), arena.allocate(DType.F32, b, t, 3 * width),
+                    arena.allocate(DType.F32, b, heads, t, t), arena.allocate(matmulInput, b, t, width),
+                    arena.allocate(matmulInput, b, t, mlp), postLn ? arena.allocate(DType.F32, b, t, width) : null);
         }
     }
 
@@ -66,20 +70,27 @@ final class Encoder {
     }
 
     /**
-     * Post-LN (BERT) blocks: {@code x = LN1(x + attn(x)); x = LN2(x + mlp(x))}. The LayerNorms
-     * write into the scratch {@code y} and back, so {@code x} holds the result at the end.
+     * Post-LN (BERT) blocks: {@code x = LN1(x + attn(x)); x = LN2(x + mlp(x))}. The stream between
+     * the two LayerNorms lives in the fp32 scratch {@code r}; when the matmul inputs are bf16,
+     * LN1 is written twice (fp32 for the residual, bf16 for the MLP).
      */
     static void postLn(Backend be, Params p, String prefix, int depth, int heads, float eps, Gelu gelu, Tensor x,
                        Tensor keyMask, Scratch s, ForwardObserver obs) {
+        boolean lowPrecision = s.y.dtype() != DType.F32;
         for (int i = 0; i < depth; i++) {
             String b = prefix + ".blocks." + i + ".";
             be.linear(x, p.get(b + "attn.qkv.kernel"), p.get(b + "attn.qkv.bias"), s.qkv, Epilogue.NONE);
             be.attention(s.qkv, keyMask, heads, s.probs, s.attn);
             be.linear(s.attn, p.get(b + "attn.out.kernel"), p.get(b + "attn.out.bias"), x, Epilogue.ACCUMULATE);
-            be.layerNorm(x, p.get(b + "ln1.scale"), p.get(b + "ln1.bias"), eps, s.y, null, null);
-            be.linear(s.y, p.get(b + "mlp.fc1.kernel"), p.get(b + "mlp.fc1.bias"), s.hidden, Epilogue.of(gelu));
-            be.linear(s.hidden, p.get(b + "mlp.fc2.kernel"), p.get(b + "mlp.fc2.bias"), s.y, Epilogue.ACCUMULATE);
-            be.layerNorm(s.y, p.get(b + "ln2.scale"), p.get(b + "ln2.bias"), eps, x, null, null);
+            be.layerNorm(x, p.get(b + "ln1.scale"), p.get(b + "ln1.bias"), eps, s.r, null, null);
+            Tensor mlpIn = s.r;
+            if (lowPrecision) {
+                be.layerNorm(x, p.get(b + "ln1.scale"), p.get(b + "ln1.bias"), eps, s.y, null, null);
+                mlpIn = s.y;
+            }
+            be.linear(mlpIn, p.get(b + "mlp.fc1.kernel"), p.get(b + "mlp.fc1.bias"), s.hidden, Epilogue.of(gelu));
+            be.linear(s.hidden, p.get(b + "mlp.fc2.kernel"), p.get(b + "mlp.fc2.bias"), s.r, Epilogue.ACCUMULATE);
+            be.layerNorm(s.r, p.get(b + "ln2.scale"), p.get(b + "ln2.bias"), eps, x, null, null);
             obs.onTensor("block." + i, x);
         }
     }

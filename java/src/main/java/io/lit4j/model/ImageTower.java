@@ -25,6 +25,11 @@ public final class ImageTower {
      * head output {@code out[B, outDim]} (not yet L2-normalised). Scratch comes from {@code arena}.
      */
     public void forward(Backend be, Params p, TensorArena arena, Tensor images, Tensor out, ForwardObserver obs) {
+        forward(be, p, arena, images, out, DType.F32, obs);
+    }
+
+    /** As above; {@code matmulInput} BF16 runs the block matmuls on bf16 inputs (see {@link Encoder.Scratch}). */
+    public void forward(Backend be, Params p, TensorArena arena, Tensor images, Tensor out, DType matmulInput, ForwardObserver obs) {
         int s = cfg.imageSize();
         if (images.rank() != 4 || images.dim(1) != s || images.dim(2) != s || images.dim(3) != cfg.channels()) {
             throw new LitException("image tower expects images [B," + s + "," + s + "," + cfg.channels() + "], got " + images);
@@ -42,9 +47,9 @@ public final class ImageTower {
         } else {
             x = emb;
         }
-        Encoder.Scratch scratch = Encoder.Scratch.allocate(arena, b, t, d, cfg.heads(), cfg.mlpDim());
+        Encoder.Scratch scratch = Encoder.Scratch.allocate(arena, b, t, d, cfg.heads(), cfg.mlpDim(), matmulInput, false);
         Encoder.preLn(be, p, "img", cfg.depth(), cfg.heads(), cfg.lnEps(), cfg.gelu(), x, null, scratch, obs);
-        Tensor encoded = scratch.y();
+        Tensor encoded = arena.allocate(DType.F32, b, t, d);
         be.layerNorm(x, p.get("img.norm.scale"), p.get("img.norm.bias"), cfg.lnEps(), encoded, null, null);
         obs.onTensor("encoded", encoded);
         Tensor pooled = cfg.headDim() > 0 ? arena.allocate(DType.F32, b, d) : out;

@@ -53,6 +53,21 @@ public final class Params {
         return new Params(List.copyOf(specs), Collections.unmodifiableMap(map), slab);
     }
 
+    /**
+     * A view of these parameters in which the named ones are replaced (e.g. kernels by packed
+     * copies for inference); the slab and specs are shared.
+     */
+    public Params withReplacements(Map<String, Tensor> replacements) {
+        Map<String, Tensor> map = new LinkedHashMap<>(byName);
+        for (var e : replacements.entrySet()) {
+            if (!map.containsKey(e.getKey())) {
+                throw new LitException("cannot replace unknown parameter '" + e.getKey() + "'");
+            }
+            map.put(e.getKey(), e.getValue());
+        }
+        return new Params(specs, Collections.unmodifiableMap(map), slab);
+    }
+
     /** The parameter called {@code name}; an error naming it if the model has none. */
     public Tensor get(String name) {
         Tensor t = byName.get(name);

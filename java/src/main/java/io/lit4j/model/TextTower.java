@@ -23,6 +23,11 @@ public final class TextTower {
 
     /** Runs the tower on {@code tokens} and writes the head output {@code out[B, outDim]} (not yet normalised). */
     public void forward(Backend be, Params p, TensorArena arena, TokenBatch tokens, Tensor out, ForwardObserver obs) {
+        forward(be, p, arena, tokens, out, DType.F32, obs);
+    }
+
+    /** As above; {@code matmulInput} BF16 runs the block matmuls on bf16 inputs (see {@link Encoder.Scratch}). */
+    public void forward(Backend be, Params p, TensorArena arena, TokenBatch tokens, Tensor out, DType matmulInput, ForwardObserver obs) {
         int b = tokens.batch(), len = tokens.length(), d = cfg.width();
         int maxLen = cfg instanceof BertConfig bc ? bc.maxPosition() : cfg.contextLength();
         if (len > maxLen) {
@@ -31,7 +36,8 @@ public final class TextTower {
         Tensor ids = arena.allocate(DType.I32, b, len);
         be.upload(tokens.ids(), ids);
         Tensor x = arena.allocate(DType.F32, b, len, d);
-        Encoder.Scratch s = Encoder.Scratch.allocate(arena, b, len, d, cfg.heads(), cfg.mlpDim());
+        Encoder.Scratch s = Encoder.Scratch.allocate(arena, b, len, d, cfg.heads(), cfg.mlpDim(), matmulInput, cfg instanceof BertConfig);
+        Tensor encoded = arena.allocate(DType.F32, b, len, d);
         Tensor pooled = cfg.headDim() > 0 ? arena.allocate(DType.F32, b, d) : out;
         Tensor pos = p.get("txt.pos").slice(0, len);
         switch (cfg) {
@@ -39,17 +45,17 @@ public final class TextTower {
                 be.embedding(ids, p.get("txt.tok"), x);
                 be.add(x, pos, x);
                 Encoder.preLn(be, p, "txt", tc.depth(), tc.heads(), tc.lnEps(), tc.gelu(), x, null, s, obs);
-                be.layerNorm(x, p.get("txt.norm.scale"), p.get("txt.norm.bias"), tc.lnEps(), s.y(), null, null);
-                obs.onTensor("encoded", s.y());
+                be.layerNorm(x, p.get("txt.norm.scale"), p.get("txt.norm.bias"), tc.lnEps(), encoded, null, null);
+                obs.onTensor("encoded", encoded);
                 Pool pool = switch (tc.pool()) {
                     case LAST -> Pool.LAST;
                     case FIRST -> Pool.FIRST;
                     case MEAN -> Pool.MEAN;
                 };
-                be.pool(s.y(), pool, 0, pooled);
+                be.pool(encoded, pool, 0, pooled);
             }
             case BertConfig bc -> {
-                Tensor e = s.attn(); // free until the first block
+                Tensor e = encoded; // free until the end
                 be.embedding(ids, p.get("txt.tok"), e);
                 be.add(e, pos, e);
                 be.add(e, p.get("txt.type").slice(0, 1).view(d), e); // every token is of type 0

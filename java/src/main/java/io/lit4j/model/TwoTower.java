@@ -7,6 +7,9 @@ import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 /**
  * A loaded LiT model: its config, its parameters on a backend, and the two towers. Embedding
  * calls are thread-safe: parameters are only read, and each call's activations live in an arena
@@ -19,6 +22,11 @@ public final class TwoTower implements AutoCloseable {
     private final Params params;
     private final ImageTower image;
     private final TextTower text;
+    private volatile DType precision = DType.F32;
+    private TensorArena packedArena;          // packed kernels for inference, guarded by this
+    private Map<String, Tensor> packed;       // name -> packed copy
+    private Params inference;                 // params with kernels replaced by their packed copies
+    private boolean stale = true;
 
     private TwoTower(TwoTowerConfig config, Backend backend, TensorArena arena, Params params) {
         this.config = config;
@@ -52,6 +60,57 @@ public final class TwoTower implements AutoCloseable {
         return params;
     }
 
+    /**
+     * The precision of the inference matmuls: F32 (default) or BF16 (bf16 weights and matmul
+     * inputs, fp32 accumulation and residual stream; embeddings stay within ~1e-2 cosine distance).
+     */
+    public synchronized void setPrecision(DType p) {
+        if (p != DType.F32 && p != DType.BF16) {
+            throw new LitException("precision must be F32 or BF16, got " + p);
+        }
+        if (p != precision) {
+            precision = p;
+            releasePacked();
+        }
+    }
+
+    public DType precision() {
+        return precision;
+    }
+
+    /** Tells the model its parameters were changed in place (by training): packed copies are redone before the next inference. */
+    public synchronized void weightsChanged() {
+        stale = true;
+    }
+
+    /** Parameters for inference: the dense kernels packed once into the backend's fastest layout. */
+    private synchronized Params inferenceParams() {
+        if (packed == null) {
+            packedArena = backend.newArena();
+            packed = new LinkedHashMap<>();
+            for (ParamSpec s : config.params()) {
+                if (s.name().endsWith(".kernel") && s.shape().length == 2) {
+                    DType p = s.name().contains(".blocks.") ? precision : DType.F32;
+                    packed.put(s.name(), backend.packWeights(params.get(s.name()), p, packedArena));
+                }
+            }
+            inference = params.withReplacements(packed);
+        } else if (stale) {
+            packed.forEach((name, t) -> backend.repackWeights(params.get(name), t));
+        }
+        stale = false;
+        return inference;
+    }
+
+    private void releasePacked() {
+        if (packedArena != null) {
+            packedArena.close();
+        }
+        packedArena = null;
+        packed = null;
+        inference = null;
+    }
+
     private ImageTower imageTower() {
         if (image == null) {
             throw new LitException("this model has no image tower");
@@ -80,7 +139,7 @@ public final class TwoTower implements AutoCloseable {
             Tensor images = a.allocate(DType.F32, batch, c.imageSize(), c.imageSize(), c.channels());
             backend.upload(pixels, images);
             Tensor out = a.allocate(DType.F32, batch, c.outDim());
-            image.forward(backend, params, a, images, out, obs);
+            image.forward(backend, inferenceParams(), a, images, out, precision, obs);
             return normalized(a, out, obs);
         }
     }
@@ -94,7 +153,7 @@ public final class TwoTower implements AutoCloseable {
         TextConfig c = textTower().config();
         try (TensorArena a = backend.newArena()) {
             Tensor out = a.allocate(DType.F32, tokens.batch(), c.outDim());
-            text.forward(backend, params, a, tokens, out, obs);
+            text.forward(backend, inferenceParams(), a, tokens, out, precision, obs);
             return normalized(a, out, obs);
         }
     }
@@ -115,7 +174,8 @@ public final class TwoTower implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        releasePacked();
         arena.close();
     }
 }

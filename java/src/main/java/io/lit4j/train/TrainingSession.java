@@ -155,6 +155,7 @@ public final class TrainingSession implements AutoCloseable {
             throw new LitException("loss became " + r.loss() + " at step " + stepIndex + " (learning rate too high?)");
         }
         AdamW.StepInfo info = optimizer.step(stepIndex);
+        model.weightsChanged();
         if (!Float.isNaN(opts.clampLogT()) && scalar("t") > opts.clampLogT()) {
             be.upload(new float[] {opts.clampLogT()}, model.params().get("t"));
         }

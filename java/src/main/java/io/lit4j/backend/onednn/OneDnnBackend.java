@@ -446,11 +446,16 @@ public final class OneDnnBackend extends HostBackend {
 
     /** dst = alpha · src · weights over 4-D strided views (batch dims 0 and 1), cached by its views. */
     private Dnnl.Primitive stridedMatmul(String what, View src, View wts, View dst, float alpha) {
-        String key = "strided " + what + " " + src + " " + wts + " " + dst + " " + alpha;
+        return stridedMatmul(what, src, wts, dst, DType.F32, alpha);
+    }
+
+    /** As above with the destination in {@code dstType} (fp32 math, converted on store). */
+    private Dnnl.Primitive stridedMatmul(String what, View src, View wts, View dst, DType dstType, float alpha) {
+        String key = "strided " + what + " " + src + " " + wts + " " + dst + " " + dstType + " " + alpha;
         return primitive(key, () -> {
             Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(DType.F32, src.dims(), src.strides());
             Dnnl.MemoryDesc wm = Dnnl.MemoryDesc.strided(DType.F32, wts.dims(), wts.strides());
-            Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(DType.F32, dst.dims(), dst.strides());
+            Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(dstType, dst.dims(), dst.strides());
             try (Dnnl.Attr attr = new Dnnl.Attr()) {
                 if (alpha != 1f) {
                     attr.eltwise(dnnl_h.dnnl_eltwise_linear(), alpha, 0f);
@@ -471,7 +476,7 @@ public final class OneDnnBackend extends HostBackend {
         int b = dims[0], t = dims[1], d = dims[2], h = dims[3], dh = dims[4];
         Shapes.requireType("attention", "qkv", qkv, DType.F32);
         Shapes.requireType("attention", "probs", probs, DType.F32);
-        Shapes.requireType("attention", "out", out, DType.F32);
+        Shapes.requireType("attention", "out", out, DType.F32, DType.BF16);
         HeadViews hv = new HeadViews(b, t, d, h, dh);
         MemorySegment base = seg(qkv), pr = seg(probs), o = seg(out);
         // scores[b,h,i,j] = q[b,i,h,:] · k[b,j,h,:] / sqrt(dh)
@@ -493,7 +498,7 @@ public final class OneDnnBackend extends HostBackend {
                 for (int hd = 0; hd < h; hd++) {
                     float w = pr.getAtIndex(F, (long) n * h + hd);
                     for (int c = 0; c < dh; c++) {
-                        o.setAtIndex(F, (long) n * d + hd * dh + c, w * base.getAtIndex(F, n * 3L * d + 2L * d + hd * dh + c));
+                        setF(o, out.dtype(), (long) n * d + hd * dh + c, w * base.getAtIndex(F, n * 3L * d + 2L * d + hd * dh + c));
                     }
                 }
             }
@@ -501,7 +506,7 @@ public final class OneDnnBackend extends HostBackend {
         }
         // out[b,i,h,:] = Σ_j P[b,h,i,j] v[b,j,h,:]
         run(stridedMatmul("attention p·v", new View(hv.scores(), hv.scoresStrides()), new View(hv.heads(), hv.qkvStrides()),
-                new View(hv.heads(), hv.outStrides()), 1f), pr, base.asSlice(hv.partBytes(2)), o);
+                new View(hv.heads(), hv.outStrides()), out.dtype(), 1f), pr, base.asSlice(hv.partBytes(2)), o);
     }
 
     @Override

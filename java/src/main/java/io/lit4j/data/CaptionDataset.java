@@ -1,0 +1,725 @@
+package io.lit4j.data;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import io.lit4j.LitException;
+import io.lit4j.io.AtomicFile;
+
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * An image-caption dataset: a folder, an uncompressed {@code .tar} or a {@code .zip} whose root
+ * (or whose single top-level folder) holds {@code captions.jsonl} or {@code captions.tsv}.
+ *
+ * <ul>
+ *   <li>{@code captions.jsonl}: one JSON object per line, {@code {"image": "rel/path.png",
+ *       "caption": "..."}} or {@code {"image": ..., "captions": ["...", "..."]}}; other fields
+ *       are ignored.</li>
+ *   <li>{@code captions.tsv}: {@code image<TAB>caption} per line; an optional first line
+ *       {@code image<TAB>caption} is a header.</li>
+ * </ul>
+ * Lines naming the same image are merged into one {@link Row} (captions in file order); blank
+ * lines are skipped. Lines that are malformed, have no caption or an unsafe path (absolute, or
+ * with {@code ..}), and images whose file is missing, are left out and counted in
+ * {@link #badRows()}. The index is built once on open; {@link #readImage(String)} is thread-safe.
+ */
+public final class CaptionDataset implements AutoCloseable {
+    /** One image and its captions; {@code index} is its position in {@link #rows()}. */
+    public record Row(int index, String image, List<String> captions) {
+        public Row {
+            captions = List.copyOf(captions);
+        }
+    }
+
+    /** Extensions {@link #ofImagesOnly} lists. */
+    public static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "jpe", "jfif", "bmp", "gif", "tif", "tiff");
+    /** Image extensions that exist but are not decodable here: reported as bad rows. */
+    public static final Set<String> UNSUPPORTED_EXTENSIONS = Set.of("webp", "heic", "heif", "avif", "jxl", "svg", "jp2", "psd");
+    /** Largest image file read. */
+    public static final long MAX_IMAGE_BYTES = 1L << 30;
+    public static final String JSONL = "captions.jsonl";
+    public static final String TSV = "captions.tsv";
+
+    private final Path source;
+    private final Storage storage;
+    private final String prefix;
+    private final String captionsFile;
+    private final List<Row> rows;
+    private final BadRows bad;
+
+    private CaptionDataset(Path source, Storage storage, String prefix, String captionsFile, List<Row> rows, BadRows bad) {
+        this.source = source;
+        this.storage = storage;
+        this.prefix = prefix;
+        this.captionsFile = captionsFile;
+        this.rows = List.copyOf(rows);
+        this.bad = bad;
+    }
+
+    /** Opens a folder, {@code .tar} or {@code .zip} holding {@code captions.jsonl} or {@code captions.tsv}. */
+    public static CaptionDataset open(Path path) {
+        Storage st = Storage.open(path);
+        try {
+            String prefix = "";
+            String found = captionsAt(st, "");
+            if (found == null && !(st instanceof FolderStorage)) {
+                String top = singleTopFolder(st.list());
+                if (top != null) {
+                    found = captionsAt(st, top + "/");
+                    prefix = found == null ? "" : top + "/";
+                }
+            }
+            if (found == null) {
+                throw new LitException(path + ": no " + JSONL + " or " + TSV + " at the root of this "
+                        + st.kind() + " - for a folder of images without captions use CaptionDataset.ofImagesOnly");
+            }
+            byte[] text = st.read(prefix + found);
+            BadRows bad = new BadRows();
+            String where = st.display(prefix + found);
+            Map<String, Pending> merged = found.equals(JSONL) ? parseJsonl(text, where, bad) : parseTsv(text, where, bad);
+            List<Row> rows = new ArrayList<>();
+            for (Map.Entry<String, Pending> e : merged.entrySet()) {
+                Pending p = e.getValue();
+                if (p.captions.isEmpty()) {
+                    continue; // its lines were counted as NO_CAPTION already
+                }
+                if (!st.isFile(prefix + e.getKey())) {
+                    bad.add(BadRows.Reason.MISSING_IMAGE, where, p.firstLine, e.getKey());
+                    continue;
+                }
+                rows.add(new Row(rows.size(), e.getKey(), p.captions));
+            }
+            return new CaptionDataset(path, st, prefix, found, rows, bad);
+        } catch (IOException e) {
+            closeQuietly(st);
+            throw new LitException(path + ": cannot read dataset: " + e, e);
+        } catch (RuntimeException e) {
+            closeQuietly(st);
+            throw e;
+        }
+    }
+
+    /**
+     * Every image file (by extension, case-insensitive) under a folder, {@code .tar} or
+     * {@code .zip}, recursively, sorted by path, with no captions; hidden files and folders
+     * (name starting with {@code .}) are skipped. Files with an image extension that lit4j
+     * cannot decode (WebP, HEIC, ...) are counted as bad rows.
+     */
+    public static CaptionDataset ofImagesOnly(Path path) {
+        Storage st = Storage.open(path);
+        try {
+            BadRows bad = new BadRows();
+            List<Row> rows = new ArrayList<>();
+            for (String f : st.list()) {
+                if (hidden(f)) {
+                    continue;
+                }
+                String ext = extension(f);
+                if (IMAGE_EXTENSIONS.contains(ext)) {
+                    rows.add(new Row(rows.size(), f, List.of()));
+                } else if (UNSUPPORTED_EXTENSIONS.contains(ext)) {
+                    bad.add(BadRows.Reason.UNSUPPORTED_FORMAT, st.display(f), -1, "." + ext + " files are not decodable; convert to PNG or JPEG");
+                }
+            }
+            return new CaptionDataset(path, st, "", null, rows, bad);
+        } catch (IOException e) {
+            closeQuietly(st);
+            throw new LitException(path + ": cannot list images: " + e, e);
+        } catch (RuntimeException e) {
+            closeQuietly(st);
+            throw e;
+        }
+    }
+
+    /**
+     * Writes {@code folder/captions.jsonl} atomically (the folder is created if missing): one line
+     * per row, {@code "caption"} for one caption, {@code "captions"} for several. Rows need a safe
+     * relative image path and at least one non-blank caption. Returns the file written.
+     */
+    public static Path writeJsonl(Path folder, List<Row> rows) {
+        Gson gson = new GsonBuilder().disableHtmlEscaping().create();
+        StringBuilder sb = new StringBuilder();
+        for (Row r : rows) {
+            String img = safePath(r.image());
+            if (img == null || !img.equals(r.image())) {
+                throw new LitException("writeJsonl: row " + r.index() + ": image path '" + r.image()
+                        + "' is not a normalised relative path (no leading /, no . or .. segments)");
+            }
+            List<String> caps = r.captions().stream().map(String::strip).filter(c -> !c.isEmpty()).toList();
+            if (caps.isEmpty()) {
+                throw new LitException("writeJsonl: row " + r.index() + " (" + r.image() + ") has no caption");
+            }
+            JsonObject o = new JsonObject();
+            o.addProperty("image", img);
+            if (caps.size() == 1) {
+                o.addProperty("caption", caps.get(0));
+            } else {
+                JsonArray a = new JsonArray();
+                caps.forEach(a::add);
+                o.add("captions", a);
+            }
+            sb.append(gson.toJson(o)).append('\n');
+        }
+        Path out = folder.resolve(JSONL);
+        try {
+            Files.createDirectories(folder);
+            AtomicFile.writeString(out, sb.toString());
+        } catch (IOException e) {
+            throw new LitException(out + ": cannot write: " + e, e);
+        }
+        return out;
+    }
+
+    /** The usable rows, in order of first appearance in the captions file. */
+    public List<Row> rows() {
+        return rows;
+    }
+
+    public Row row(int index) {
+        return rows.get(index);
+    }
+
+    public int size() {
+        return rows.size();
+    }
+
+    /** What was left out when the index was built. */
+    public BadRows badRows() {
+        return bad;
+    }
+
+    /** The folder or archive this was opened from. */
+    public Path source() {
+        return source;
+    }
+
+    /** {@code captions.jsonl}, {@code captions.tsv}, or null for {@link #ofImagesOnly}. */
+    public String captionsFile() {
+        return captionsFile;
+    }
+
+    /** One line for logs: source, kind, captions file, row and bad-row counts. */
+    public String describe() {
+        return source + " (" + storage.kind() + (captionsFile == null ? ", images only" : ", " + prefix + captionsFile)
+                + ", " + rows.size() + " rows, " + bad.summary() + ")";
+    }
+
+    /**
+     * The bytes of an image named by a row ({@link Row#image()}), relative to the dataset root.
+     * Thread-safe. Throws {@link LitException} naming the file on any failure.
+     */
+    public byte[] readImage(String path) {
+        String p = safePath(path);
+        if (p == null) {
+            throw new LitException(source + ": unsafe image path '" + path + "'");
+        }
+        try {
+            return storage.read(prefix + p);
+        } catch (IOException e) {
+            throw new LitException(storage.display(prefix + p) + ": cannot read: " + e, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(storage);
+    }
+
+    // ---------------------------------------------------------------- parsing
+
+    private static final class Pending {
+        final int firstLine;
+        final List<String> captions = new ArrayList<>();
+
+        Pending(int firstLine) {
+            this.firstLine = firstLine;
+        }
+    }
+
+    /** Splits into lines, decoding each as strict UTF-8; calls {@code handler} for non-blank ones. */
+    private interface LineHandler {
+        void line(int number, String text);
+    }
+
+    private static void lines(byte[] text, String where, BadRows bad, LineHandler handler) {
+        CharsetDecoder dec = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        int start = 0;
+        int number = 0;
+        if (text.length >= 3 && (text[0] & 0xFF) == 0xEF && (text[1] & 0xFF) == 0xBB && (text[2] & 0xFF) == 0xBF) {
+            start = 3; // UTF-8 byte order mark
+        }
+        while (start < text.length) {
+            int end = start;
+            while (end < text.length && text[end] != '\n') {
+                end++;
+            }
+            number++;
+            int stop = end > start && text[end - 1] == '\r' ? end - 1 : end;
+            String line;
+            try {
+                CharBuffer cb = dec.reset().decode(ByteBuffer.wrap(text, start, stop - start));
+                line = cb.toString();
+            } catch (CharacterCodingException e) {
+                bad.add(BadRows.Reason.MALFORMED_LINE, where, number, "not valid UTF-8");
+                start = end + 1;
+                continue;
+            }
+            if (!line.isBlank()) {
+                handler.line(number, line);
+            }
+            start = end + 1;
+        }
+    }
+
+    private static void addRow(Map<String, Pending> merged, BadRows bad, String where, int line, String rawImage, List<String> caps) {
+        String img = safePath(rawImage);
+        if (img == null) {
+            bad.add(BadRows.Reason.UNSAFE_PATH, where, line, "'" + rawImage + "'");
+            return;
+        }
+        List<String> kept = caps.stream().map(String::strip).filter(c -> !c.isEmpty()).toList();
+        if (kept.isEmpty()) {
+            bad.add(BadRows.Reason.NO_CAPTION, where, line, img);
+            return;
+        }
+        merged.computeIfAbsent(img, k -> new Pending(line)).captions.addAll(kept);
+    }
+
+    private static Map<String, Pending> parseJsonl(byte[] text, String where, BadRows bad) {
+        Map<String, Pending> merged = new LinkedHashMap<>();
+        lines(text, where, bad, (n, line) -> {
+            JsonObject o;
+            try (JsonReader r = new JsonReader(new StringReader(line))) {
+                r.setStrictness(Strictness.STRICT);
+                JsonElement el = JsonParser.parseReader(r);
+                if (r.peek() != JsonToken.END_DOCUMENT) {
+                    throw new JsonParseException("text after the JSON object");
+                }
+                if (!el.isJsonObject()) {
+                    throw new JsonParseException("not a JSON object");
+                }
+                o = el.getAsJsonObject();
+            } catch (JsonParseException | IOException | IllegalStateException e) {
+                bad.add(BadRows.Reason.MALFORMED_LINE, where, n, shortMessage(e));
+                return;
+            }
+            JsonElement image = o.get("image");
+            if (image == null || !image.isJsonPrimitive() || !image.getAsJsonPrimitive().isString()
+                    || image.getAsString().isBlank()) {
+                bad.add(BadRows.Reason.MALFORMED_LINE, where, n, "\"image\" must be a non-empty string");
+                return;
+            }
+            List<String> caps = new ArrayList<>();
+            JsonElement one = o.get("caption");
+            if (one != null && !one.isJsonNull()) {
+                if (!one.isJsonPrimitive() || !one.getAsJsonPrimitive().isString()) {
+                    bad.add(BadRows.Reason.MALFORMED_LINE, where, n, "\"caption\" must be a string");
+                    return;
+                }
+                caps.add(one.getAsString());
+            }
+            JsonElement many = o.get("captions");
+            if (many != null && !many.isJsonNull()) {
+                if (!many.isJsonArray()) {
+                    bad.add(BadRows.Reason.MALFORMED_LINE, where, n, "\"captions\" must be an array of strings");
+                    return;
+                }
+                for (JsonElement c : many.getAsJsonArray()) {
+                    if (!c.isJsonPrimitive() || !c.getAsJsonPrimitive().isString()) {
+                        bad.add(BadRows.Reason.MALFORMED_LINE, where, n, "\"captions\" must be an array of strings");
+                        return;
+                    }
+                    caps.add(c.getAsString());
+                }
+            }
+            addRow(merged, bad, where, n, image.getAsString().strip(), caps);
+        });
+        return merged;
+    }
+
+    private static Map<String, Pending> parseTsv(byte[] text, String where, BadRows bad) {
+        Map<String, Pending> merged = new LinkedHashMap<>();
+        lines(text, where, bad, (n, line) -> {
+            int tab = line.indexOf('\t');
+            if (tab < 0) {
+                bad.add(BadRows.Reason.MALFORMED_LINE, where, n, "no tab between image and caption");
+                return;
+            }
+            String image = line.substring(0, tab).strip();
+            String caption = line.substring(tab + 1);
+            if (n == 1 && image.equalsIgnoreCase("image") && caption.strip().equalsIgnoreCase("caption")) {
+                return; // header
+            }
+            if (image.isEmpty()) {
+                bad.add(BadRows.Reason.MALFORMED_LINE, where, n, "empty image path");
+                return;
+            }
+            addRow(merged, bad, where, n, image, List.of(caption));
+        });
+        return merged;
+    }
+
+    private static String shortMessage(Exception e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        int nl = m.indexOf('\n');
+        m = nl >= 0 ? m.substring(0, nl) : m;
+        return m.length() > 160 ? m.substring(0, 160) + "..." : m;
+    }
+
+    /**
+     * The normalised relative path ({@code ./} and empty segments dropped), or null when it is
+     * absolute ({@code /x}, {@code \x}, {@code C:x}), has a {@code ..} segment (with either slash)
+     * or a NUL, or names a folder.
+     */
+    static String safePath(String raw) {
+        if (raw == null || raw.isEmpty() || raw.indexOf('\0') >= 0 || raw.startsWith("/") || raw.startsWith("\\")
+                || (raw.length() >= 2 && raw.charAt(1) == ':' && Character.isLetter(raw.charAt(0)))) {
+            return null;
+        }
+        for (String seg : raw.split("[/\\\\]", -1)) {
+            if (seg.equals("..")) {
+                return null;
+            }
+        }
+        return TarIndex.normalise(raw);
+    }
+
+    private static boolean hidden(String path) {
+        for (String seg : path.split("/")) {
+            if (seg.startsWith(".")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String extension(String path) {
+        int slash = path.lastIndexOf('/');
+        int dot = path.lastIndexOf('.');
+        return dot > slash + 1 ? path.substring(dot + 1).toLowerCase(Locale.ROOT) : "";
+    }
+
+    private static String captionsAt(Storage st, String prefix) throws IOException {
+        boolean jsonl = st.isFile(prefix + JSONL);
+        boolean tsv = st.isFile(prefix + TSV);
+        if (jsonl && tsv) {
+            throw new LitException(st.display(prefix) + ": both " + JSONL + " and " + TSV
+                    + " are present - keep one so it is clear which to use");
+        }
+        return jsonl ? JSONL : tsv ? TSV : null;
+    }
+
+    /** The one top-level folder all members are in, or null. */
+    private static String singleTopFolder(List<String> members) {
+        String top = null;
+        for (String m : members) {
+            int slash = m.indexOf('/');
+            if (slash < 0) {
+                return null;
+            }
+            String t = m.substring(0, slash);
+            if (top == null) {
+                top = t;
+            } else if (!top.equals(t)) {
+                return null;
+            }
+        }
+        return top;
+    }
+
+    private static void closeQuietly(Closeable c) {
+        try {
+            c.close();
+        } catch (IOException ignored) {
+            // closing a read-only source: nothing to lose
+        }
+    }
+
+    // ---------------------------------------------------------------- storage
+
+    /** Where the files are. Paths are normalised, relative, '/'-separated. */
+    private sealed interface Storage extends Closeable permits FolderStorage, TarStorage, ZipStorage {
+        boolean isFile(String path);
+
+        byte[] read(String path) throws IOException;
+
+        /** Every regular file, sorted. */
+        List<String> list() throws IOException;
+
+        String kind();
+
+        /** A path for messages. */
+        String display(String path);
+
+        static Storage open(Path path) {
+            if (Files.isDirectory(path)) {
+                return new FolderStorage(path);
+            }
+            if (!Files.exists(path)) {
+                throw new LitException(path + ": no such file or folder");
+            }
+            byte[] head = new byte[512];
+            int n;
+            try (InputStream in = Files.newInputStream(path)) {
+                n = in.readNBytes(head, 0, head.length);
+            } catch (IOException e) {
+                throw new LitException(path + ": cannot read: " + e, e);
+            }
+            String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
+            if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) {
+                return new ZipStorage(path);
+            }
+            if ((n >= 2 && (head[0] & 0xFF) == 0x1F && (head[1] & 0xFF) == 0x8B)
+                    || (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h')
+                    || (n >= 6 && (head[0] & 0xFF) == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X')
+                    || (n >= 4 && (head[0] & 0xFF) == 0x28 && (head[1] & 0xFF) == 0xB5 && (head[2] & 0xFF) == 0x2F
+                        && (head[3] & 0xFF) == 0xFD)) {
+                throw new LitException(path + ": compressed archive (gzip, bzip2, xz or zstd) - lit4j reads plain .tar "
+                        + "and .zip because it needs random access; decompress it first (e.g. gunzip)");
+            }
+            boolean ustar = n >= 262 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a'
+                    && head[261] == 'r';
+            if (ustar || name.endsWith(".tar")) {
+                return new TarStorage(path);
+            }
+            throw new LitException(path + ": not a folder, .tar or .zip");
+        }
+    }
+
+    private static byte[] readLimited(InputStream in, long declared, String what) throws IOException {
+        if (declared > MAX_IMAGE_BYTES) {
+            throw new LitException(what + ": file too large (" + declared + " bytes; limit " + MAX_IMAGE_BYTES + ")");
+        }
+        byte[] b = in.readNBytes((int) MAX_IMAGE_BYTES + 1);
+        if (b.length > MAX_IMAGE_BYTES) {
+            throw new LitException(what + ": file too large (more than " + MAX_IMAGE_BYTES + " bytes)");
+        }
+        return b;
+    }
+
+    private static final class FolderStorage implements Storage {
+        private final Path root;
+
+        FolderStorage(Path root) {
+            this.root = root.toAbsolutePath().normalize();
+        }
+
+        private Path resolve(String path) {
+            try {
+                Path p = root.resolve(path).normalize();
+                return p.startsWith(root) ? p : null;
+            } catch (InvalidPathException e) {
+                return null;
+            }
+        }
+
+        @Override
+        public boolean isFile(String path) {
+            Path p = resolve(path);
+            return p != null && Files.isRegularFile(p);
+        }
+
+        @Override
+        public byte[] read(String path) throws IOException {
+            Path p = resolve(path);
+            if (p == null) {
+                throw new LitException(display(path) + ": not a path inside " + root);
+            }
+            long size = Files.size(p);
+            try (InputStream in = Files.newInputStream(p)) {
+                return readLimited(in, size, p.toString());
+            }
+        }
+
+        @Override
+        public List<String> list() throws IOException {
+            TreeSet<String> out = new TreeSet<>();
+            try (Stream<Path> s = Files.walk(root)) {
+                s.filter(Files::isRegularFile).forEach(p -> {
+                    StringBuilder sb = new StringBuilder();
+                    for (Path seg : root.relativize(p)) {
+                        if (!sb.isEmpty()) {
+                            sb.append('/');
+                        }
+                        sb.append(seg);
+                    }
+                    out.add(sb.toString());
+                });
+            }
+            return List.copyOf(out);
+        }
+
+        @Override
+        public String kind() {
+            return "folder";
+        }
+
+        @Override
+        public String display(String path) {
+            return path.isEmpty() ? root.toString() : root.resolve(path).toString();
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    private static final class TarStorage implements Storage {
+        private final Path file;
+        private final FileChannel ch;
+        private final Map<String, TarIndex.Member> members;
+
+        TarStorage(Path file) {
+            this.file = file;
+            try {
+                this.ch = FileChannel.open(file, StandardOpenOption.READ);
+            } catch (IOException e) {
+                throw new LitException(file + ": cannot open: " + e, e);
+            }
+            try {
+                this.members = TarIndex.scan(ch, file);
+            } catch (IOException | RuntimeException e) {
+                try {
+                    ch.close();
+                } catch (IOException ignored) {
+                    // already failing
+                }
+                if (e instanceof LitException le) {
+                    throw le;
+                }
+                throw new LitException(file + ": cannot index tar: " + e, e);
+            }
+        }
+
+        @Override
+        public boolean isFile(String path) {
+            return members.containsKey(path);
+        }
+
+        @Override
+        public byte[] read(String path) throws IOException {
+            TarIndex.Member m = members.get(path);
+            if (m == null) {
+                throw new LitException(display(path) + ": no such member");
+            }
+            if (m.size() > MAX_IMAGE_BYTES) {
+                throw new LitException(display(path) + ": file too large (" + m.size() + " bytes)");
+            }
+            return TarIndex.read(ch, m, file, path);
+        }
+
+        @Override
+        public List<String> list() {
+            return List.copyOf(new TreeMap<>(members).keySet());
+        }
+
+        @Override
+        public String kind() {
+            return "tar";
+        }
+
+        @Override
+        public String display(String path) {
+            return file + "!" + path;
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
+        }
+    }
+
+    private static final class ZipStorage implements Storage {
+        private final Path file;
+        private final ZipFile zip;
+        private final Map<String, ZipEntry> entries = new LinkedHashMap<>();
+
+        ZipStorage(Path file) {
+            this.file = file;
+            try {
+                this.zip = new ZipFile(file.toFile(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw new LitException(file + ": not a readable zip: " + e, e);
+            }
+            Enumeration<? extends ZipEntry> en = zip.entries();
+            while (en.hasMoreElements()) {
+                ZipEntry e = en.nextElement();
+                String n = e.isDirectory() ? null : TarIndex.normalise(e.getName());
+                if (n != null) {
+                    entries.put(n, e);
+                }
+            }
+        }
+
+        @Override
+        public boolean isFile(String path) {
+            return entries.containsKey(path);
+        }
+
+        @Override
+        public byte[] read(String path) throws IOException {
+            ZipEntry e = entries.get(path);
+            if (e == null) {
+                throw new LitException(display(path) + ": no such entry");
+            }
+            try (InputStream in = zip.getInputStream(e)) {
+                return readLimited(in, e.getSize(), display(path));
+            }
+        }
+
+        @Override
+        public List<String> list() {
+            return List.copyOf(new TreeMap<>(entries).keySet());
+        }
+
+        @Override
+        public String kind() {
+            return "zip";
+        }
+
+        @Override
+        public String display(String path) {
+            return file + "!" + path;
+        }
+
+        @Override
+        public void close() throws IOException {
+            zip.close();
+        }
+    }
+}
