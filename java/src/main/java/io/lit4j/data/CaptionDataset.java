@@ -47,7 +47,8 @@ import java.util.zip.ZipFile;
  *
  * <ul>
  *   <li>{@code captions.jsonl}: one JSON object per line, {@code {"image": "rel/path.png",
- *       "caption": "..."}} or {@code {"image": ..., "captions": ["...", "..."]}}; other fields
+ *       "caption": "..."}} or {@code {"image": ..., "captions": ["...", "..."]}}; an optional
+ *       {@code "label"} names the class of the image (for zero-shot evaluation); other fields
  *       are ignored.</li>
  *   <li>{@code captions.tsv}: {@code image<TAB>caption} per line; an optional first line
  *       {@code image<TAB>caption} is a header.</li>
@@ -59,9 +60,14 @@ import java.util.zip.ZipFile;
  */
 public final class CaptionDataset implements AutoCloseable {
     /** One image and its captions; {@code index} is its position in {@link #rows()}. */
-    public record Row(int index, String image, List<String> captions) {
+    /** One image with its captions and, when the file gives one, its class label (for zero-shot evaluation). */
+    public record Row(int index, String image, List<String> captions, String label) {
         public Row {
             captions = List.copyOf(captions);
+        }
+
+        public Row(int index, String image, List<String> captions) {
+            this(index, image, captions, null);
         }
     }
 
@@ -121,7 +127,7 @@ public final class CaptionDataset implements AutoCloseable {
                     bad.add(BadRows.Reason.MISSING_IMAGE, where, p.firstLine, e.getKey());
                     continue;
                 }
-                rows.add(new Row(rows.size(), e.getKey(), p.captions));
+                rows.add(new Row(rows.size(), e.getKey(), p.captions, p.label));
             }
             return new CaptionDataset(path, st, prefix, found, rows, bad);
         } catch (IOException e) {
@@ -191,6 +197,9 @@ public final class CaptionDataset implements AutoCloseable {
                 JsonArray a = new JsonArray();
                 caps.forEach(a::add);
                 o.add("captions", a);
+            }
+            if (r.label() != null) {
+                o.addProperty("label", r.label());
             }
             sb.append(gson.toJson(o)).append('\n');
         }
@@ -264,6 +273,7 @@ public final class CaptionDataset implements AutoCloseable {
     private static final class Pending {
         final int firstLine;
         final List<String> captions = new ArrayList<>();
+        String label;
 
         Pending(int firstLine) {
             this.firstLine = firstLine;
@@ -368,6 +378,11 @@ public final class CaptionDataset implements AutoCloseable {
                 }
             }
             addRow(merged, bad, where, n, image.getAsString().strip(), caps);
+            JsonElement label = o.get("label");
+            Pending row = merged.get(safePath(image.getAsString().strip()));
+            if (row != null && label != null && label.isJsonPrimitive() && row.label == null) {
+                row.label = label.getAsString();
+            }
         });
         return merged;
     }

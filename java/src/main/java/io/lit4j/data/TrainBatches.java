@@ -69,23 +69,31 @@ public final class TrainBatches implements AutoCloseable {
      * Less common settings. {@code decodePixels = false} skips reading and decoding images entirely
      * (for training against cached image embeddings: only row indices, image ids and tokens are
      * produced; images that would not decode are then not detected, so the stream can differ from
-     * a pixel stream over a dataset with broken images). {@code lookahead}: batches in flight, 1..16.
+     * a pixel stream over a dataset with broken images, unless those rows are listed in
+     * {@code badImages}). {@code lookahead}: batches in flight, 1..16. {@code badImages}: rows
+     * already known not to decode (row index to reason), skipped as {@link BadRows.Reason#BAD_IMAGE}
+     * in either mode, e.g. those a locked tower's embedding cache could not embed.
      */
-    public record Options(boolean decodePixels, int lookahead) {
-        public static final Options DEFAULT = new Options(true, 2);
+    public record Options(boolean decodePixels, int lookahead, Map<Integer, String> badImages) {
+        public static final Options DEFAULT = new Options(true, 2, Map.of());
 
         public Options {
             if (lookahead < 1 || lookahead > 16) {
                 throw new LitException("batch stream: lookahead " + lookahead + " is outside 1..16");
             }
+            badImages = Map.copyOf(badImages);
         }
 
         public Options withoutPixels() {
-            return new Options(false, lookahead);
+            return new Options(false, lookahead, badImages);
         }
 
         public Options withLookahead(int n) {
-            return new Options(decodePixels, n);
+            return new Options(decodePixels, n, badImages);
+        }
+
+        public Options withBadImages(Map<Integer, String> rows) {
+            return new Options(decodePixels, lookahead, rows);
         }
     }
 
@@ -374,12 +382,16 @@ public final class TrainBatches implements AutoCloseable {
             return new Bad(row, BadRows.Reason.CAPTION_TOO_LONG, s.length() + " tokens > context " + contextLength
                     + ": \"" + abbreviate(caption) + "\"");
         }
-        if (!options.decodePixels()) {
-            return new Ok(row, s.ids(), null);
-        }
         Bad before = badImages.get(row);
         if (before != null) {
             return before; // decoding is deterministic: it would fail the same way again
+        }
+        String known = options.badImages().get(row);
+        if (known != null) {
+            return new Bad(row, BadRows.Reason.BAD_IMAGE, known);
+        }
+        if (!options.decodePixels()) {
+            return new Ok(row, s.ids(), null);
         }
         try {
             byte[] bytes = ds.readImage(r.image());

@@ -68,6 +68,20 @@ public final class LitFormat {
 
     /** Saves {@code model} (and a tokenizer file, if given) as a lit4j folder at {@code dir}. */
     public static void save(TwoTower model, Path dir, Path tokenizer) {
+        save(model, dir, tokenizer, tmp -> { });
+    }
+
+    /** Writes more files into the new folder before it is swapped in (a trainer's optimizer state). */
+    @FunctionalInterface
+    public interface Extras {
+        void write(Path folder) throws IOException;
+    }
+
+    /**
+     * As {@link #save(TwoTower, Path, Path)}, with {@code extras} writing further files into the
+     * folder first: the whole folder, extras included, replaces the old one at once.
+     */
+    public static void save(TwoTower model, Path dir, Path tokenizer, Extras extras) {
         Path abs = dir.toAbsolutePath();
         Path parent = abs.getParent();
         String rnd = Long.toHexString(ThreadLocalRandom.current().nextLong());
@@ -81,6 +95,7 @@ public final class LitFormat {
             if (tokenizer != null) {
                 Files.copy(tokenizer, tmp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
             }
+            extras.write(tmp);
             swapIn(tmp, abs, rnd);
         } catch (IOException e) {
             deleteTree(tmp);
@@ -116,6 +131,30 @@ public final class LitFormat {
         Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
         deleteTree(old);
+    }
+
+    /**
+     * After a crash between the two renames of a save, {@code dir} may be missing while its
+     * previous version waits beside it as {@code .dir.*.old}: put that back. Returns whether
+     * {@code dir} exists afterwards.
+     */
+    public static boolean recover(Path dir) {
+        Path abs = dir.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            return true;
+        }
+        String prefix = "." + abs.getFileName() + ".";
+        try (Stream<Path> s = Files.list(abs.getParent())) {
+            Path old = s.filter(p -> p.getFileName().toString().startsWith(prefix) && p.getFileName().toString().endsWith(".old"))
+                    .findFirst().orElse(null);
+            if (old != null) {
+                Files.move(old, abs, StandardCopyOption.ATOMIC_MOVE);
+                return true;
+            }
+        } catch (IOException e) {
+            throw new LitException("cannot recover " + dir + ": " + e.getMessage(), e);
+        }
+        return false;
     }
 
     static void deleteTree(Path p) {

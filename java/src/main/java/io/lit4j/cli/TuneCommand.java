@@ -1,0 +1,144 @@
+package io.lit4j.cli;
+
+import io.lit4j.backend.Backends;
+import io.lit4j.train.Tuner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code lit4j tune}: contrastive LiT tuning of a two-tower model on an image-caption folder. */
+@Command(name = "tune", sortOptions = false,
+        description = {"Contrastive tuning (LiT): lock a pretrained image tower and tune a text tower on image-caption pairs.",
+                "Data: a folder, .tar or .zip with captions.jsonl ({\"image\": ..., \"caption(s)\": ...}) or captions.tsv at its root."})
+final class TuneCommand implements Callable<Integer> {
+    @Mixin
+    Main.Common common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", description = "starting model: a lit4j folder, big_vision .npz, HF safetensors, a config.json (random weights) or a preset")
+    String model;
+
+    @Option(names = "--image-tower", description = "take the image tower from this checkpoint or image preset instead")
+    String imageTower;
+
+    @Option(names = "--text-tower", description = "take the text tower from this checkpoint or text preset (e.g. bert-base) instead")
+    String textTower;
+
+    @Option(names = "--embed-dim", description = "shared embedding width; towers of another width get a head (default: keep)", defaultValue = "0")
+    int embedDim;
+
+    @Option(names = "--loss", description = "softmax (InfoNCE) or sigmoid (SigLIP); default: the model's")
+    String loss;
+
+    @Option(names = "--data", description = "training image-caption folder, .tar or .zip")
+    Path data;
+
+    @Option(names = "--setup", description = "image letter, text letter: L locked, U pretrained+unlocked, u random+unlocked (default Lu)", defaultValue = "Lu")
+    String setup;
+
+    @Option(names = "--freeze", description = "regex over parameter names to lock (repeatable)")
+    List<String> freeze = new ArrayList<>();
+
+    @Option(names = "--unfreeze", description = "regex over parameter names to unlock (repeatable), e.g. 'img\\.blocks\\.(10|11)\\.'")
+    List<String> unfreeze = new ArrayList<>();
+
+    @Option(names = "--steps", description = "optimizer steps", defaultValue = "1000")
+    int steps;
+
+    @Option(names = "--batch", description = "image-text pairs per step", defaultValue = "64")
+    int batch;
+
+    @Option(names = "--lr", description = "peak learning rate", defaultValue = "1e-3")
+    double lr;
+
+    @Option(names = "--warmup", description = "linear warmup steps, then cosine decay", defaultValue = "100")
+    int warmup;
+
+    @Option(names = "--min-lr", description = "learning rate at the end of the cosine", defaultValue = "0")
+    double minLr;
+
+    @Option(names = "--weight-decay", description = "AdamW decoupled weight decay (dense kernels only)", defaultValue = "1e-4")
+    double weightDecay;
+
+    @Option(names = "--clip", description = "global gradient-norm clip (0: off)", defaultValue = "1.0")
+    double clip;
+
+    @Option(names = "--temperature", description = "initial temperature t (big_vision 10, open_clip 1/0.07)", defaultValue = "10")
+    double temperature;
+
+    @Option(names = "--bias", description = "initial sigmoid-loss bias", defaultValue = "-10")
+    double bias;
+
+    @Option(names = "--clamp-temperature", description = "keep t <= 100, as open_clip does")
+    boolean clampTemperature;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--workers", description = "image decoding threads (default 2)", defaultValue = "2")
+    int workers;
+
+    @Option(names = "--out", description = "run folder: metrics.jsonl, curves.png, checkpoint/")
+    Path out;
+
+    @Option(names = "--resume", description = "continue the run in this folder from its last checkpoint")
+    Path resume;
+
+    @Option(names = "--save-every", description = "checkpoint every K steps (and at the end)", defaultValue = "500")
+    int saveEvery;
+
+    @Option(names = "--log-every", description = "write metrics.jsonl every K steps", defaultValue = "10")
+    int logEvery;
+
+    @Option(names = "--eval-data", description = "folder evaluated every --eval-every steps: zero-shot if it has labels, else retrieval")
+    Path evalData;
+
+    @Option(names = "--eval-every", defaultValue = "0")
+    int evalEvery;
+
+    @Option(names = "--eval-limit", description = "evaluate on at most N images (0: all)", defaultValue = "1000")
+    int evalLimit;
+
+    @Option(names = "--templates", description = "zero-shot prompts for eval: clip_best, clip_80 or a file", defaultValue = "clip_best")
+    String templates;
+
+    @Option(names = "--tokenizer", description = "tokenizer.json for the text tower (default: beside the model, or built from the captions for a random tower)")
+    Path tokenizer;
+
+    @Option(names = "--vocab-size", description = "size of the tokenizer built for a random text tower (default: the tower's vocab_size)", defaultValue = "0")
+    int vocabSize;
+
+    @Option(names = "--cache", description = "folder for locked image-tower embeddings (default ~/.cache/lit4j/embeddings; 'off' disables)")
+    String cache;
+
+    @Override
+    public Integer call() {
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
+            if (resume != null) {
+                Tuner.resume(engine.backend(), resume, System.err);
+                return 0;
+            }
+            if (data == null || out == null) {
+                throw new io.lit4j.LitException("tune needs --data DIR and --out RUN_DIR (or --resume RUN_DIR)");
+            }
+            if (model == null && (imageTower == null || textTower == null)) {
+                throw new io.lit4j.LitException("tune needs --model (or both --image-tower and --text-tower)");
+            }
+            Tuner.Options o = new Tuner.Options(model, imageTower, textTower, embedDim, loss, data.toString(), setup, freeze, unfreeze,
+                    steps, batch, lr, warmup, minLr, weightDecay, clip, temperature, bias, clampTemperature, seed, workers, out.toString(),
+                    saveEvery, logEvery, evalData == null ? null : evalData.toString(), evalEvery, evalLimit, templates,
+                    tokenizer == null ? null : tokenizer.toString(), vocabSize, cache);
+            Tuner.run(engine.backend(), o, System.err);
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package io.lit4j.eval;
+
+import io.lit4j.LitException;
+import io.lit4j.data.CaptionDataset;
+import io.lit4j.data.Images;
+import io.lit4j.data.Preprocess;
+import io.lit4j.report.ProgressBar;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Zero-shot classification and retrieval over a caption dataset, for any model that can embed
+ * pixels and texts (the public {@code LitModel}, or a model mid-tuning).
+ */
+public final class Evaluator {
+    private Evaluator() {
+    }
+
+    /** What evaluation needs from a model. */
+    public interface Embedder {
+        int dim();
+
+        float temperature();
+
+        Preprocess preprocess();
+
+        /** Normalised embeddings of {@code n} preprocessed images. */
+        float[] embedPixels(float[] nhwc, int n);
+
+        /** Normalised embeddings of texts. */
+        float[] embedTexts(List<String> texts);
+    }
+
+    /** Zero-shot accuracy on labelled images. */
+    public record ZeroShot(String dataset, int n, double top1, double top5, List<String> classes, long[][] confusion) {
+    }
+
+    /** Retrieval recall on captioned images. */
+    public record Retrieval(String dataset, int images, int texts, Metrics.Recall recall) {
+    }
+
+    /**
+     * Classifies every labelled row of {@code ds} against {@code classSpecs} (each "name" or
+     * "name,alias,..."; a row's label must equal one of the names or aliases, case-insensitively).
+     * Rows whose label is missing or unknown are an error naming the label.
+     */
+    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
+                                    int limit, ProgressBar progress) {
+        List<ZeroShotClassifier.Label> labels = classSpecs.stream().map(ZeroShotClassifier.Label::parse).toList();
+        Map<String, Integer> index = new LinkedHashMap<>();
+        for (int c = 0; c < labels.size(); c++) {
+            index.putIfAbsent(labels.get(c).name().toLowerCase(java.util.Locale.ROOT), c);
+            for (String a : labels.get(c).aliases()) {
+                index.putIfAbsent(a.toLowerCase(java.util.Locale.ROOT), c);
+            }
+        }
+        List<CaptionDataset.Row> rows = new ArrayList<>();
+        for (CaptionDataset.Row r : ds.rows()) {
+            if (limit > 0 && rows.size() >= limit) {
+                break;
+            }
+            if (r.label() == null) {
+                throw new LitException(ds.source() + ": image " + r.image() + " has no \"label\"; zero-shot evaluation needs labelled images");
+            }
+            if (!index.containsKey(r.label().toLowerCase(java.util.Locale.ROOT))) {
+                throw new LitException(ds.source() + ": image " + r.image() + " is labelled '" + r.label() + "', which is not among the "
+                        + labels.size() + " classes");
+            }
+            rows.add(r);
+        }
+        ZeroShotClassifier clf = ZeroShotClassifier.build(labels, templates, m.dim(), m.temperature(), m::embedTexts);
+        float[] z = embedRows(m, ds, rows, progress);
+        int[] truth = new int[rows.size()];
+        for (int i = 0; i < rows.size(); i++) {
+            truth[i] = index.get(rows.get(i).label().toLowerCase(java.util.Locale.ROOT));
+        }
+        float[] scores = Embeddings.similarities(z, clf.classEmbeddings(), m.dim());
+        int c = labels.size();
+        int[] pred = clf.predict(z);
+        return new ZeroShot(name, rows.size(), Metrics.topKAccuracy(scores, c, truth, 1), Metrics.topKAccuracy(scores, c, truth, Math.min(5, c)),
+                labels.stream().map(ZeroShotClassifier.Label::name).toList(), Metrics.confusion(truth, pred, c));
+    }
+
+    /** Recall@1/5/10 both ways over the rows of {@code ds} (every caption of every image). */
+    public static Retrieval retrieval(Embedder m, CaptionDataset ds, String name, int limit, ProgressBar progress) {
+        List<CaptionDataset.Row> rows = limit > 0 && ds.rows().size() > limit ? ds.rows().subList(0, limit) : ds.rows();
+        float[] zi = embedRows(m, ds, rows, progress);
+        List<String> texts = new ArrayList<>();
+        List<Integer> owner = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            for (String cap : rows.get(i).captions()) {
+                texts.add(cap);
+                owner.add(i);
+            }
+        }
+        float[] zt = m.embedTexts(texts);
+        float[] sim = Embeddings.similarities(zi, zt, m.dim());
+        int[] own = owner.stream().mapToInt(Integer::intValue).toArray();
+        return new Retrieval(name, rows.size(), texts.size(), Metrics.recall(sim, rows.size(), texts.size(), own, 1, 5, 10));
+    }
+
+    /** Embeds the images of {@code rows} in batches of 64, decoding on the calling thread. */
+    static float[] embedRows(Embedder m, CaptionDataset ds, List<CaptionDataset.Row> rows, ProgressBar progress) {
+        Preprocess pp = m.preprocess();
+        int per = pp.floatsPerImage(), batch = 64;
+        float[] out = new float[rows.size() * m.dim()];
+        for (int s = 0; s < rows.size(); s += batch) {
+            int b = Math.min(batch, rows.size() - s);
+            float[] px = new float[b * per];
+            for (int i = 0; i < b; i++) {
+                String img = rows.get(s + i).image();
+                Images.toNhwc(Images.decode(ds.readImage(img), img), pp, px, i * per);
+            }
+            System.arraycopy(m.embedPixels(px, b), 0, out, s * m.dim(), b * m.dim());
+            progress.step(b);
+        }
+        return out;
+    }
+
+    /** An {@link Embedder} from functions (used by the trainer for its model in training). */
+    public static Embedder of(int dim, float temperature, Preprocess pp, java.util.function.BiFunction<float[], Integer, float[]> pixels,
+                              Function<List<String>, float[]> texts) {
+        return new Embedder() {
+            @Override
+            public int dim() {
+                return dim;
+            }
+
+            @Override
+            public float temperature() {
+                return temperature;
+            }
+
+            @Override
+            public Preprocess preprocess() {
+                return pp;
+            }
+
+            @Override
+            public float[] embedPixels(float[] nhwc, int n) {
+                return pixels.apply(nhwc, n);
+            }
+
+            @Override
+            public float[] embedTexts(List<String> t) {
+                return texts.apply(t);
+            }
+        };
+    }
+}
