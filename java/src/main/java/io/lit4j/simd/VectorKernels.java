@@ -24,6 +24,60 @@ public final class VectorKernels {
     private VectorKernels() {
     }
 
+    // ------------------------------------------------------------------ deterministic building blocks
+    // The Vector API's own lanewise(EXP) and reduceLanes(ADD) may give different bits before and
+    // after the JIT compiles a loop (an interpreted fallback vs. a vector library and a tree
+    // reduction). Training must be bit-reproducible, so lit4j builds both from IEEE-exact
+    // operations (add, mul, fma, conversions), which every execution mode computes alike.
+
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f;
+    private static final float LN2_LO = -2.12194440e-4f;
+    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to an integer
+    private static final float EXP_MIN = -87.33654f;
+    private static final float EXP_MAX = 88.3f; // keeps n ≤ 127; softmax and the losses only take x ≤ 0
+
+    /**
+     * e^x per lane for x ≤ 88.3, within 3 ulp of the exact value: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6
+     * polynomial for e^r, and 2^n from the exponent bits. Below -87.3 (and for -inf) the result is
+     * exactly 0, so masked softmax entries get weight 0.
+     */
+    public static FloatVector exp(FloatVector x) {
+        var underflow = x.compare(VectorOperators.LT, EXP_MIN);
+        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
+        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(SPECIES, -LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(SPECIES, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(SPECIES, 1f / 720);
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 120));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
+        jdk.incubator.vector.IntVector bits = ((jdk.incubator.vector.IntVector) n.convert(VectorOperators.F2I, 0))
+                .add(127).lanewise(VectorOperators.LSHL, 23);
+        return p.mul(bits.reinterpretAsFloats()).blend(0f, underflow);
+    }
+
+    /** Σ of the lanes, left to right (the same bits in every execution mode). */
+    public static float sum(FloatVector v) {
+        float[] lanes = LANES.get();
+        v.intoArray(lanes, 0);
+        float s = 0;
+        for (int i = 0; i < L; i++) {
+            s += lanes[i];
+        }
+        return s;
+    }
+
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
+
+    /** Scalar e^x matching {@link #exp(FloatVector)} bit for bit, for loop tails. */
+    public static float exp(float x) {
+        return exp(FloatVector.broadcast(SPECIES, x)).lane(0);
+    }
+
     private static FloatVector load(MemorySegment s, long i) {
         return FloatVector.fromMemorySegment(SPECIES, s, i * 4, NATIVE);
     }
@@ -41,7 +95,7 @@ public final class VectorKernels {
                 s2 = load(a, ao + i + 2 * L).fma(load(b, bo + i + 2 * L), s2);
                 s3 = load(a, ao + i + 3 * L).fma(load(b, bo + i + 3 * L), s3);
             }
-            sum = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+            sum = sum(s0.add(s1).add(s2.add(s3)));
         }
         int bound = i + SPECIES.loopBound(n - i);
         if (bound > i) {
@@ -49,7 +103,7 @@ public final class VectorKernels {
             for (; i < bound; i += L) {
                 s = load(a, ao + i).fma(load(b, bo + i), s);
             }
-            sum += s.reduceLanes(VectorOperators.ADD);
+            sum += sum(s);
         }
         for (; i < n; i++) {
             sum += a.getAtIndex(F, ao + i) * b.getAtIndex(F, bo + i);
@@ -100,14 +154,14 @@ public final class VectorKernels {
             FloatVector mv = FloatVector.broadcast(SPECIES, m);
             FloatVector acc = FloatVector.zero(SPECIES);
             for (; i < bound; i += L) {
-                FloatVector e = load(s, o + i).sub(mv).lanewise(VectorOperators.EXP);
+                FloatVector e = exp(load(s, o + i).sub(mv));
                 e.intoMemorySegment(s, (o + i) * 4, NATIVE);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sum(acc);
         }
         for (; i < n; i++) {
-            float e = (float) Math.exp(s.getAtIndex(F, o + i) - m);
+            float e = exp(s.getAtIndex(F, o + i) - m);
             s.setAtIndex(F, o + i, e);
             sum += e;
         }
@@ -153,7 +207,7 @@ public final class VectorKernels {
             for (; i < bound; i += L) {
                 acc = acc.add(load(x, xo + i));
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = sum(acc);
         }
         for (; i < n; i++) {
             sum += x.getAtIndex(F, xo + i);
@@ -168,7 +222,7 @@ public final class VectorKernels {
                 FloatVector dv = load(x, xo + i).sub(mv);
                 acc = dv.fma(dv, acc);
             }
-            ss = acc.reduceLanes(VectorOperators.ADD);
+            ss = sum(acc);
         }
         for (; i < n; i++) {
             float dv = x.getAtIndex(F, xo + i) - mean;

@@ -6,6 +6,7 @@ import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
+import io.lit4j.simd.VectorKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -187,11 +188,11 @@ public final class ContrastiveLoss {
         FloatVector acc = FloatVector.zero(SP);
         i = 0;
         for (; i < bound; i += SP.length()) {
-            acc = acc.add(FloatVector.fromArray(SP, v, o + i).sub(mb).lanewise(VectorOperators.EXP));
+            acc = acc.add(VectorKernels.exp(FloatVector.fromArray(SP, v, o + i).sub(mb)));
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorKernels.sum(acc);
         for (; i < len; i++) {
-            sum += (float) Math.exp(v[o + i] - max);
+            sum += VectorKernels.exp(v[o + i] - max);
         }
         return max + (float) Math.log(sum);
     }
@@ -207,9 +208,9 @@ public final class ContrastiveLoss {
             }
             FloatVector old = FloatVector.fromArray(SP, colMax, j);
             FloatVector nm = old.max(bm);
-            FloatVector sum = FloatVector.fromArray(SP, colSum, j).mul(old.sub(nm).lanewise(VectorOperators.EXP));
+            FloatVector sum = FloatVector.fromArray(SP, colSum, j).mul(VectorKernels.exp(old.sub(nm)));
             for (int i = 0; i < rb; i++) {
-                sum = sum.add(FloatVector.fromArray(SP, host, i * n + j).sub(nm).lanewise(VectorOperators.EXP));
+                sum = sum.add(VectorKernels.exp(FloatVector.fromArray(SP, host, i * n + j).sub(nm)));
             }
             nm.intoArray(colMax, j);
             sum.intoArray(colSum, j);
@@ -220,9 +221,9 @@ public final class ContrastiveLoss {
                 bm = Math.max(bm, host[i * n + j]);
             }
             float nm = Math.max(colMax[j], bm);
-            float sum = colSum[j] * (float) Math.exp(colMax[j] - nm);
+            float sum = colSum[j] * VectorKernels.exp(colMax[j] - nm);
             for (int i = 0; i < rb; i++) {
-                sum += (float) Math.exp(host[i * n + j] - nm);
+                sum += VectorKernels.exp(host[i * n + j] - nm);
             }
             colMax[j] = nm;
             colSum[j] = sum;
@@ -240,14 +241,14 @@ public final class ContrastiveLoss {
         FloatVector acc = FloatVector.zero(SP);
         for (; i < bound; i += SP.length()) {
             FloatVector l = FloatVector.fromArray(SP, v, o + i);
-            FloatVector g = l.sub(rl).lanewise(VectorOperators.EXP).add(l.sub(FloatVector.fromArray(SP, colLse, i)).lanewise(VectorOperators.EXP)).mul(kv);
+            FloatVector g = VectorKernels.exp(l.sub(rl)).add(VectorKernels.exp(l.sub(FloatVector.fromArray(SP, colLse, i)))).mul(kv);
             acc = g.fma(l, acc);
             g.intoArray(v, o + i);
         }
-        double dot = acc.reduceLanes(VectorOperators.ADD);
+        double dot = VectorKernels.sum(acc);
         for (; i < len; i++) {
             float l = v[o + i];
-            float g = k * ((float) Math.exp(l - rowLse) + (float) Math.exp(l - colLse[i]));
+            float g = k * (VectorKernels.exp(l - rowLse) + VectorKernels.exp(l - colLse[i]));
             dot += (double) g * l;
             v[o + i] = g;
         }

@@ -207,6 +207,10 @@ public final class Tuner {
                 state = new TrainBatches.State(st.get("epoch").getAsInt(), st.get("position").getAsInt(), st.get("batches").getAsLong());
                 loadOptimizer(be, session.optimizer(), ckpt.resolve(OPTIMIZER), st.get("updates").getAsLong());
                 truncateMetrics(metrics, step);
+                if (step >= o.steps()) {
+                    log.println("lit4j tune: " + out + " is already complete (" + step + " of " + o.steps() + " steps); checkpoint " + ckpt);
+                    return new Summary(step, Double.NaN, Double.NaN, false, ckpt, new BadRows(), Map.of());
+                }
                 log.println("lit4j tune: resuming at step " + step + " of " + o.steps());
             }
             TextTokenizer.Policy policy = cfg.text() instanceof BertConfig ? TextTokenizer.Policy.BERT : TextTokenizer.Policy.STICKY_EOS;
@@ -290,26 +294,25 @@ public final class Tuner {
                     }
                     if (o.saveEvery() > 0 && step % o.saveEvery() == 0 && step < o.steps()) {
                         checkpoint(model, session, batches.state(), step, ckpt, tokFile);
-                        plot(metrics, out.resolve("curves.png"));
+                        plotQuietly(metrics, out.resolve("curves.png"), log);
                     }
                 }
                 checkpoint(model, session, batches.state(), step, ckpt, tokFile);
-                saved.countDown();
+                log.println(String.format("lit4j tune: %s at step %d: loss %.4f (first %.4f); checkpoint %s",
+                        stoppedEarly ? "stopped" : "done", step, last, first, ckpt));
                 BadRows bad = new BadRows();
                 bad.addAll(ds.badRows());
                 bad.addAll(batches.report());
-                plot(metrics, out.resolve("curves.png"));
                 if (!bad.isEmpty()) {
                     Files.writeString(out.resolve("bad_rows.txt"), bad.summary() + "\n");
                     log.println("lit4j tune: " + bad.total() + " bad rows skipped (" + out.resolve("bad_rows.txt") + "):\n" + bad.summary());
                 }
-                log.println(String.format("lit4j tune: %s at step %d: loss %.4f (first %.4f); checkpoint %s",
-                        stoppedEarly ? "stopped" : "done", step, last, first, ckpt));
+                plotQuietly(metrics, out.resolve("curves.png"), log);
                 return new Summary(step, first, last, stoppedEarly, ckpt, bad, lastEval);
             } catch (IOException e) {
                 throw new LitException("tuning I/O failed in " + out + ": " + e.getMessage(), e);
             } finally {
-                saved.countDown();
+                saved.countDown(); // lets a SIGINT/SIGTERM shutdown proceed: the checkpoint and summary are written
                 try {
                     Runtime.getRuntime().removeShutdownHook(hook);
                 } catch (IllegalStateException shuttingDown) {
@@ -479,6 +482,15 @@ public final class Tuner {
             AtomicFile.writeString(metrics, keep.toString());
         } catch (IOException | RuntimeException e) {
             throw new LitException(metrics + ": cannot rewrite the metrics log: " + e.getMessage(), e);
+        }
+    }
+
+    /** The chart is a convenience: if drawing fails (e.g. fonts during JVM shutdown), say so and go on. */
+    private static void plotQuietly(Path metrics, Path png, PrintStream log) {
+        try {
+            plot(metrics, png);
+        } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+            log.println("lit4j tune: could not draw " + png + ": " + e);
         }
     }
 
