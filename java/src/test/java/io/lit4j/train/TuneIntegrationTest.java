@@ -1,0 +1,84 @@
+package io.lit4j.train;
+
+import io.lit4j.backend.Backend;
+import io.lit4j.backend.onednn.OneDnnBackend;
+import io.lit4j.datasets.Scenes;
+import io.lit4j.io.Checkpoints;
+import io.lit4j.model.BertConfig;
+import io.lit4j.model.TwoTower;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Tuning runs end to end on a small scenes folder, with towers loaded from each checkpoint format
+ * (big_vision npz, HuggingFace safetensors, lit4j folders) and both text towers: the loss falls,
+ * and metrics.jsonl, the curves PNG and a loadable checkpoint appear.
+ */
+class TuneIntegrationTest {
+    static final Path GOLDEN = Path.of("src/test/resources/golden");
+    @TempDir
+    static Path dir;
+    static Path data;
+    static Backend be;
+
+    @BeforeAll
+    static void setUp() {
+        data = dir.resolve("scenes");
+        Scenes.generate(Scenes.Config.defaults().withSeed(5).withImageSize(32).withCounts(256, 0, 64).withCaptionsPerImage(2), data);
+        be = new OneDnnBackend(2);
+    }
+
+    @AfterAll
+    static void tearDown() {
+        be.close();
+    }
+
+    @ParameterizedTest(name = "image {0} + text {1}, setup {2}")
+    @CsvSource({
+            "vit_old.npz,bert,Lu",        // big_vision npz image tower, lit4j BERT folder, LiT
+            "vit_hf,txt,Lu",              // HuggingFace ViT (no head: one is added), text transformer
+            "vit_scan.npz,txt,UU",        // both towers unlocked (no embedding cache)
+    })
+    void tunesWithTowersFromEveryFormat(String image, String text, String setup) throws Exception {
+        Path out = dir.resolve("run-" + image.replace('.', '_') + "-" + text + "-" + setup);
+        Tuner.Options o = new Tuner.Options(null, GOLDEN.resolve(image).toString(), GOLDEN.resolve(text).toString(), 40, null,
+                data.resolve("train").toString(), setup, List.of(), List.of(), 30, 16, 3e-3, 3, 0, 1e-4, 1.0, 10, -10, false,
+                1, 1, out.toString(), 15, 1, data.resolve("test").toString(), 15, 64, "clip_best", null, 100,
+                dir.resolve("cache").toString());
+        // the golden text towers come without a tokenizer: 'u' builds one from the captions, U/L need one given
+        Tuner.Options opts = setup.charAt(1) == 'u' ? o : withTokenizer(o, out);
+        Tuner.Summary s = Tuner.run(be, opts, new PrintStream(System.err, true));
+        assertEquals(30, s.stepsDone());
+        assertTrue(s.lastLoss() < s.firstLoss(), "loss should fall: " + s.firstLoss() + " -> " + s.lastLoss());
+        assertTrue(Files.size(out.resolve("metrics.jsonl")) > 0 && Files.size(out.resolve("curves.png")) > 1000);
+        assertTrue(s.lastEval().containsKey("eval_top1"), "the scenes test split has labels: zero-shot eval ran");
+        try (TwoTower m = Checkpoints.load(be, out.resolve("checkpoint"))) {
+            assertEquals(40, m.config().embedDim());
+            assertEquals(text.equals("bert"), m.config().text() instanceof BertConfig);
+        }
+    }
+
+    private static Tuner.Options withTokenizer(Tuner.Options o, Path out) throws Exception {
+        Path tok = out.resolveSibling(out.getFileName() + "-tokenizer.json");
+        List<String> corpus = new java.util.ArrayList<>();
+        try (var ds = io.lit4j.data.CaptionDataset.open(data.resolve("train"))) {
+            ds.rows().forEach(r -> corpus.addAll(r.captions()));
+        }
+        io.lit4j.data.TokenizerBuilder.build(corpus, 100, tok);
+        return new Tuner.Options(o.model(), o.imageTower(), o.textTower(), o.embedDim(), o.loss(), o.data(), o.setup(), o.freeze(),
+                o.unfreeze(), o.steps(), o.batch(), o.lr(), o.warmup(), o.minLr(), o.weightDecay(), o.clipNorm(), o.temperature(), o.bias(),
+                o.clampTemperature(), o.seed(), o.workers(), o.out(), o.saveEvery(), o.logEvery(), o.evalData(), o.evalEvery(),
+                o.evalLimit(), o.templates(), tok.toString(), o.vocabSize(), o.cache());
+    }
+}
