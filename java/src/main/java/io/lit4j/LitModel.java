@@ -36,7 +36,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * }
  * }</pre>
  */
-public final class LitModel implements AutoCloseable {
+public final class LitModel implements AutoCloseable, io.lit4j.eval.Evaluator.Embedder {
     /** The 7 prompt templates big_vision found best for zero-shot ImageNet ("clip_best"). */
     public static final String DEFAULT_TEMPLATES = "clip_best";
 
@@ -84,6 +84,19 @@ public final class LitModel implements AutoCloseable {
 
     public static LitModel load(Path path) {
         return load(path, Options.defaults());
+    }
+
+    /** The name that means "the model lit4j ships" wherever a model path is asked for. */
+    public static final String DEFAULT_MODEL = "default";
+
+    /** The shipped default model (see models/default/MODEL_CARD.md). */
+    public static LitModel loadDefault(Options options) {
+        return load(DefaultModel.path(), options);
+    }
+
+    /** {@code "default"} or a path: the shipped model or any checkpoint. */
+    public static LitModel open(String spec, Options options) {
+        return spec == null || spec.equals(DEFAULT_MODEL) ? loadDefault(options) : load(Path.of(spec), options);
     }
 
     /** Loads any checkpoint {@link Checkpoints} reads, with the tokenizer beside it (or {@code options.tokenizer()}). */
@@ -137,6 +150,7 @@ public final class LitModel implements AutoCloseable {
         return tokenizer;
     }
 
+    @Override
     public Preprocess preprocess() {
         return preprocess;
     }
@@ -145,7 +159,13 @@ public final class LitModel implements AutoCloseable {
         return model.config().embedDim();
     }
 
+    @Override
+    public int dim() {
+        return embedDim();
+    }
+
     /** The learned temperature exp(t). */
+    @Override
     public float temperature() {
         return model.temperature();
     }
@@ -180,6 +200,7 @@ public final class LitModel implements AutoCloseable {
     }
 
     /** Embeddings of pixels already preprocessed ([n, S, S, 3] NHWC floats, as {@link #preprocess()} makes them). */
+    @Override
     public float[] embedPixels(float[] nhwc, int n) {
         int per = preprocess().floatsPerImage();
         if (nhwc.length != (long) n * per) {
@@ -206,6 +227,7 @@ public final class LitModel implements AutoCloseable {
     // ------------------------------------------------------------------ texts
 
     /** L2-normalised embeddings ([n, dim]) of texts, tokenized as the text tower expects. */
+    @Override
     public float[] embedTexts(List<String> texts) {
         if (tokenizer == null) {
             throw new LitException("this model has no text tower");

@@ -50,6 +50,16 @@ public final class Evaluator {
      */
     public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
                                     int limit, ProgressBar progress) {
+        return zeroShot(m, ds, name, classSpecs, templates, null, limit, progress);
+    }
+
+    /**
+     * As above, with {@code labelToClass} mapping a row's label to its class index (for datasets
+     * whose labels are not among the prompt names, e.g. Fashion-MNIST's "T-shirt/top"); null
+     * matches labels against the class names and aliases.
+     */
+    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
+                                    java.util.function.ToIntFunction<String> labelToClass, int limit, ProgressBar progress) {
         List<ZeroShotClassifier.Label> labels = classSpecs.stream().map(ZeroShotClassifier.Label::parse).toList();
         Map<String, Integer> index = new LinkedHashMap<>();
         for (int c = 0; c < labels.size(); c++) {
@@ -66,7 +76,7 @@ public final class Evaluator {
             if (r.label() == null) {
                 throw new LitException(ds.source() + ": image " + r.image() + " has no \"label\"; zero-shot evaluation needs labelled images");
             }
-            if (!index.containsKey(r.label().toLowerCase(java.util.Locale.ROOT))) {
+            if (labelToClass == null && !index.containsKey(r.label().toLowerCase(java.util.Locale.ROOT))) {
                 throw new LitException(ds.source() + ": image " + r.image() + " is labelled '" + r.label() + "', which is not among the "
                         + labels.size() + " classes");
             }
@@ -76,7 +86,8 @@ public final class Evaluator {
         float[] z = embedRows(m, ds, rows, progress);
         int[] truth = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
-            truth[i] = index.get(rows.get(i).label().toLowerCase(java.util.Locale.ROOT));
+            String label = rows.get(i).label();
+            truth[i] = labelToClass != null ? labelToClass.applyAsInt(label) : index.get(label.toLowerCase(java.util.Locale.ROOT));
         }
         float[] scores = Embeddings.similarities(z, clf.classEmbeddings(), m.dim());
         int c = labels.size();

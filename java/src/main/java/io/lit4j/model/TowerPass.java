@@ -63,12 +63,27 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
         obs.onTensor("embedding", z);
     }
 
-    /** Back-propagates {@code dz} (gradient of the embeddings, [B, outDim]) into {@code grads}. */
-    public abstract void backward(Tensor dz, Grads grads);
+    /** The head output of the last forward, before normalisation ([B, outDim]): class logits for a classifier. */
+    public Tensor output() {
+        return out;
+    }
 
-    /** Shared head of the backward: L2 normalisation and head; leaves the pooled gradient in {@link #dPooled}. */
-    protected void headBackward(String prefix, boolean hasHead, Tensor dz, Grads grads) {
+    /** Where {@link #backwardFromOutput} reads the gradient of {@link #output()}. */
+    public Tensor outputGradient() {
+        return dOut;
+    }
+
+    /** Back-propagates {@code dz} (gradient of the L2-normalised embeddings, [B, outDim]) into {@code grads}. */
+    public void backward(Tensor dz, Grads grads) {
         be.l2NormalizeBackward(out, norms, dz, dOut);
+        backwardFromOutput(grads);
+    }
+
+    /** Back-propagates the gradient held in {@link #outputGradient()} (e.g. of classification logits). */
+    public abstract void backwardFromOutput(Grads grads);
+
+    /** Shared head of the backward: the head; leaves the pooled gradient in {@link #dPooled}. */
+    protected void headBackward(String prefix, boolean hasHead, Grads grads) {
         if (hasHead) {
             be.linearBackward(pooled, p.get(prefix + ".head.kernel"), dOut, dPooled, grads.get(prefix + ".head.kernel"),
                     grads.get(prefix + ".head.bias"));
@@ -112,8 +127,8 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
         }
 
         @Override
-        public void backward(Tensor dz, Grads grads) {
-            headBackward("img", c.headDim() > 0, dz, grads);
+        public void backwardFromOutput(Grads grads) {
+            headBackward("img", c.headDim() > 0, grads);
             be.poolBackward(dPooled, c.pool() == ViTConfig.Pooling.TOK ? Pool.FIRST : Pool.MEAN, 0, dEncoded);
             Tensor dx = encoded; // the forward's LayerNorm output is spent: it holds the blocks' output gradient now
             grads.layerNorm(be, encoder.output(), p, "img.norm", lnMean, lnVar, c.lnEps(), dEncoded, dx);
@@ -202,8 +217,8 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
         }
 
         @Override
-        public void backward(Tensor dz, Grads grads) {
-            headBackward("txt", c.headDim() > 0, dz, grads);
+        public void backwardFromOutput(Grads grads) {
+            headBackward("txt", c.headDim() > 0, grads);
             be.poolBackward(dPooled, pool(), 0, dEncoded);
             Tensor dx = dEncoded;
             if (!(c instanceof BertConfig)) {

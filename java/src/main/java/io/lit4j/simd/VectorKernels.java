@@ -181,6 +181,18 @@ public final class VectorKernels {
         }
     }
 
+    /** acc[i] += s[o+i] for i in [0, n). */
+    public static void addInto(float[] acc, MemorySegment s, long o, int n) {
+        int i = 0;
+        int bound = SPECIES.loopBound(n);
+        for (; i < bound; i += L) {
+            FloatVector.fromArray(SPECIES, acc, i).add(load(s, o + i)).intoArray(acc, i);
+        }
+        for (; i < n; i++) {
+            acc[i] += s.getAtIndex(F, o + i);
+        }
+    }
+
     /** out[oo+i] = a[ao+i] + b[bo+i]. */
     public static void add(MemorySegment a, long ao, MemorySegment b, long bo, MemorySegment out, long oo, int n) {
         int i = 0;

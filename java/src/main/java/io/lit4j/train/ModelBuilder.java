@@ -88,11 +88,12 @@ public final class ModelBuilder {
             ViTConfig ic = imgSrc.config().image();
             TextConfig tc = txtSrc.config().text();
             int dim = embedDim > 0 ? embedDim : ic.outDim() == tc.outDim() ? ic.outDim() : Math.min(ic.width(), tc.width());
+            // a tower whose width is the shared dim needs no head (its pooled features are the embedding)
             if (ic.outDim() != dim) {
-                ic = ic.withHeadDim(dim);
+                ic = ic.withHeadDim(ic.width() == dim ? 0 : dim);
             }
             if (tc.outDim() != dim) {
-                tc = tc.withHeadDim(dim);
+                tc = tc.withHeadDim(tc.width() == dim ? 0 : dim);
             }
             TwoTowerConfig.Loss l = loss != null ? loss : base != null ? base.config().loss() : TwoTowerConfig.Loss.SOFTMAX;
             TwoTowerConfig cfg = new TwoTowerConfig(ic, tc, l);

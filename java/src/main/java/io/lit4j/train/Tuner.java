@@ -217,7 +217,7 @@ public final class Tuner {
             ImageEmbeddingCache cache = null;
             Map<Integer, String> badImages = Map.of();
             if (session.imageLocked() && !"off".equals(o.cache())) {
-                Path root = o.cache() != null ? Path.of(o.cache()) : io.lit4j.backend.onednn.DnnlLibrary.cacheRoot().resolve("embeddings");
+                Path root = o.cache() != null ? Path.of(o.cache()) : io.lit4j.CacheDir.root().resolve("embeddings");
                 cache = ImageEmbeddingCache.open(root, be, model.params(), pp.describe(), cfg.embedDim());
                 badImages = fillCache(cache, model, ds, pp, Math.max(1, o.workers()), log);
             }
@@ -296,6 +296,9 @@ public final class Tuner {
                         checkpoint(model, session, batches.state(), step, ckpt, tokFile);
                         plotQuietly(metrics, out.resolve("curves.png"), log);
                     }
+                }
+                if (io.lit4j.backend.OpProfile.enabled()) {
+                    log.println(io.lit4j.backend.OpProfile.report());
                 }
                 checkpoint(model, session, batches.state(), step, ckpt, tokFile);
                 log.println(String.format("lit4j tune: %s at step %d: loss %.4f (first %.4f); checkpoint %s",

@@ -91,4 +91,30 @@ class EvalArithmeticTest {
         assertArrayEquals(new int[] {3, 1, 2}, Embeddings.topK(s, 5, 0, 3));
         assertArrayEquals(new int[] {3, 1, 2, 0, 4}, Embeddings.topK(s, 5, 0, 10));
     }
+
+    @Test
+    void linearProbeSeparatesSeparableClassesAndNotNoise() {
+        java.util.Random r = new java.util.Random(3);
+        int n = 300, dim = 4;
+        float[] x = new float[n * dim];
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            y[i] = i % 3;
+            for (int k = 0; k < dim; k++) {
+                x[i * dim + k] = (float) (r.nextGaussian() * 0.3 + (k == y[i] ? 2 : 0));
+            }
+        }
+        LinearProbe p = LinearProbe.fit(x, y, dim, 3, 300, 1e-4);
+        org.junit.jupiter.api.Assertions.assertTrue(p.accuracy(x, y) > 0.97, "separable classes: " + p.accuracy(x, y));
+        int[] shuffled = y.clone();
+        for (int i = 0; i < n; i++) {
+            shuffled[i] = r.nextInt(3);
+        }
+        LinearProbe q = LinearProbe.fit(x, shuffled, dim, 3, 300, 1e-4);
+        int[] fresh = new int[n];
+        for (int i = 0; i < n; i++) {
+            fresh[i] = r.nextInt(3);
+        }
+        org.junit.jupiter.api.Assertions.assertTrue(q.accuracy(x, fresh) < 0.5, "random labels are not predictable");
+    }
 }

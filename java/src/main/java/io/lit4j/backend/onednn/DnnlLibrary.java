@@ -77,20 +77,9 @@ public final class DnnlLibrary {
         }
     }
 
-    /** {@code -Dlit4j.cache}, then {@code $LIT4J_CACHE}, then {@code $XDG_CACHE_HOME/lit4j}, then ~/.cache/lit4j. */
+    /** The cache root (see {@link io.lit4j.CacheDir}). */
     public static Path cacheRoot() {
-        String p = System.getProperty("lit4j.cache");
-        if (p == null || p.isBlank()) {
-            p = System.getenv("LIT4J_CACHE");
-        }
-        if (p != null && !p.isBlank()) {
-            return Path.of(p);
-        }
-        String xdg = System.getenv("XDG_CACHE_HOME");
-        if (xdg != null && !xdg.isBlank()) {
-            return Path.of(xdg, "lit4j");
-        }
-        return Path.of(System.getProperty("user.home"), ".cache", "lit4j");
+        return io.lit4j.CacheDir.root();
     }
 
     private static void extract(String resource, Path target) throws IOException {

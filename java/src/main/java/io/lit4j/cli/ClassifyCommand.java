@@ -1,0 +1,91 @@
+package io.lit4j.cli;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.lit4j.LitModel;
+import io.lit4j.eval.ZeroShotClassifier;
+import io.lit4j.report.Table;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code lit4j classify}: zero-shot classification of image files against any labels. */
+@Command(name = "classify", description = "Zero-shot classify images against class names (prompt-ensembled).")
+final class ClassifyCommand implements Callable<Integer> {
+    @Mixin
+    Main.Common common;
+
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--labels", description = "classes, comma-separated: \"cat,dog,car\"")
+    String labels;
+
+    @Option(names = "--label", description = "one class with aliases, \"sneaker,trainer,running shoe\" (repeatable)")
+    List<String> label;
+
+    @Option(names = "--labels-file", description = "one class per line, aliases comma-separated")
+    Path labelsFile;
+
+    @Option(names = "--templates", description = "clip_best (default), clip_80 or a file of templates with {}", defaultValue = "clip_best")
+    String templates;
+
+    @Option(names = "--top", description = "classes shown per image", defaultValue = "3")
+    int top;
+
+    @Option(names = "--json", description = "machine-readable output")
+    boolean json;
+
+    @Parameters(arity = "1..*", description = "image files")
+    List<Path> images;
+
+    @Override
+    public Integer call() {
+        List<String> classes = Labels.parse(labels, label, labelsFile);
+        PrintWriter out = spec.commandLine().getOut();
+        try (LitModel m = modelOptions.open(common)) {
+            List<List<ZeroShotClassifier.Scored>> res = m.classify(images, classes, templates, Math.max(1, top));
+            if (json) {
+                JsonArray arr = new JsonArray();
+                for (int i = 0; i < images.size(); i++) {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("image", images.get(i).toString());
+                    JsonArray preds = new JsonArray();
+                    for (ZeroShotClassifier.Scored s : res.get(i)) {
+                        JsonObject p = new JsonObject();
+                        p.addProperty("label", s.label());
+                        p.addProperty("probability", s.probability());
+                        p.addProperty("cosine", s.cosine());
+                        preds.add(p);
+                    }
+                    o.add("top", preds);
+                    arr.add(o);
+                }
+                out.println(arr);
+                return 0;
+            }
+            Table t = new Table("image", "prediction", "probability", "runners-up");
+            for (int i = 0; i < images.size(); i++) {
+                List<ZeroShotClassifier.Scored> r = res.get(i);
+                StringBuilder rest = new StringBuilder();
+                for (int k = 1; k < r.size(); k++) {
+                    rest.append(k > 1 ? ", " : "").append(r.get(k).label()).append(String.format(" %.2f", r.get(k).probability()));
+                }
+                t.row(images.get(i).getFileName().toString(), r.get(0).label(), String.format("%.3f", r.get(0).probability()), rest.toString());
+            }
+            out.print(t.toText());
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,71 @@
+package io.lit4j.cli;
+
+import io.lit4j.backend.Backends;
+import io.lit4j.train.Pretrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code lit4j pretrain}: supervised pretraining of a ViT image tower on labelled images. */
+@Command(name = "pretrain", sortOptions = false,
+        description = "Pretrain a ViT image tower as a classifier on labelled images (captions.jsonl rows with \"label\"), to lock it for LiT.")
+final class PretrainCommand implements Callable<Integer> {
+    @Mixin
+    Main.Common common;
+
+    @Option(names = "--model", required = true, description = "a config.json with an image tower, an image preset, or a checkpoint (its config)")
+    String model;
+
+    @Option(names = "--data", required = true, description = "labelled image folder (repeatable: classes are the union)")
+    List<Path> data;
+
+    @Option(names = "--steps", defaultValue = "2000")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "128")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "1e-3")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "200")
+    int warmup;
+
+    @Option(names = "--weight-decay", defaultValue = "0.05")
+    double weightDecay;
+
+    @Option(names = "--clip", defaultValue = "1.0")
+    double clip;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--workers", defaultValue = "2")
+    int workers;
+
+    @Option(names = "--log-every", defaultValue = "20")
+    int logEvery;
+
+    @Option(names = "--eval-data", description = "labelled folder for the held-out accuracy at the end")
+    Path evalData;
+
+    @Option(names = "--eval-limit", defaultValue = "0")
+    int evalLimit;
+
+    @Option(names = "--out", required = true, description = "run folder: metrics.jsonl and model/")
+    Path out;
+
+    @Override
+    public Integer call() {
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
+            Pretrainer.run(engine.backend(), new Pretrainer.Options(model, data.stream().map(Path::toString).toList(), steps, batch, lr,
+                    warmup, weightDecay, clip, seed, workers, out.toString(), logEvery, evalData == null ? null : evalData.toString(),
+                    evalLimit), System.err);
+            return 0;
+        }
+    }
+}
