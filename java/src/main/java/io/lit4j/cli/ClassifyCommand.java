@@ -47,12 +47,31 @@ final class ClassifyCommand implements Callable<Integer> {
     @Option(names = "--json", description = "machine-readable output")
     boolean json;
 
-    @Parameters(arity = "1..*", description = "image files")
+    @Parameters(arity = "1..*", description = "image files or folders of images")
     List<Path> images;
+
+    /** Folders become the images inside them (sorted); files stay as given. */
+    static List<Path> expand(List<Path> args) {
+        List<Path> out = new java.util.ArrayList<>();
+        for (Path p : args) {
+            if (java.nio.file.Files.isDirectory(p)) {
+                try (io.lit4j.data.CaptionDataset ds = io.lit4j.data.CaptionDataset.ofImagesOnly(p)) {
+                    ds.rows().forEach(r -> out.add(p.resolve(r.image())));
+                }
+            } else {
+                out.add(p);
+            }
+        }
+        if (out.isEmpty()) {
+            throw new io.lit4j.LitException("no images in " + args);
+        }
+        return out;
+    }
 
     @Override
     public Integer call() {
         List<String> classes = Labels.parse(labels, label, labelsFile);
+        images = expand(images);
         PrintWriter out = spec.commandLine().getOut();
         try (LitModel m = modelOptions.open(common)) {
             List<List<ZeroShotClassifier.Scored>> res = m.classify(images, classes, templates, Math.max(1, top));

@@ -15,7 +15,9 @@ import java.io.PrintWriter;
  */
 @Command(name = "lit4j", mixinStandardHelpOptions = true, versionProvider = Main.VersionInfo.class,
         description = "LiT (Locked-image text Tuning) on the JVM: zero-shot image classification, retrieval and tuning.",
-        subcommands = {InfoCommand.class, TuneCommand.class, DatasetCommand.class, PretrainCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, TuneCommand.class, DatasetCommand.class, PretrainCommand.class, ClassifyCommand.class, EmbedCommand.class,
+                RetrieveCommand.class, EvalCommand.class, DemoCommand.class, AblationCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main {
 
     /** Options every subcommand shares. */

@@ -60,6 +60,13 @@ public final class Evaluator {
      */
     public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
                                     java.util.function.ToIntFunction<String> labelToClass, int limit, ProgressBar progress) {
+        return zeroShot(m, ds, name, classSpecs, templates, labelToClass, limit, progress, r -> true);
+    }
+
+    /** As above, over only the rows {@code include} accepts (e.g. a scenes split's held-out pairs). */
+    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
+                                    java.util.function.ToIntFunction<String> labelToClass, int limit, ProgressBar progress,
+                                    java.util.function.Predicate<CaptionDataset.Row> include) {
         List<ZeroShotClassifier.Label> labels = classSpecs.stream().map(ZeroShotClassifier.Label::parse).toList();
         Map<String, Integer> index = new LinkedHashMap<>();
         for (int c = 0; c < labels.size(); c++) {
@@ -72,6 +79,9 @@ public final class Evaluator {
         for (CaptionDataset.Row r : ds.rows()) {
             if (limit > 0 && rows.size() >= limit) {
                 break;
+            }
+            if (!include.test(r)) {
+                continue;
             }
             if (r.label() == null) {
                 throw new LitException(ds.source() + ": image " + r.image() + " has no \"label\"; zero-shot evaluation needs labelled images");
@@ -115,6 +125,10 @@ public final class Evaluator {
     }
 
     /** Embeds the images of {@code rows} in batches of 64, decoding on the calling thread. */
+    public static float[] embed(Embedder m, CaptionDataset ds, List<CaptionDataset.Row> rows, ProgressBar progress) {
+        return embedRows(m, ds, rows, progress);
+    }
+
     static float[] embedRows(Embedder m, CaptionDataset ds, List<CaptionDataset.Row> rows, ProgressBar progress) {
         Preprocess pp = m.preprocess();
         int per = pp.floatsPerImage(), batch = 64;

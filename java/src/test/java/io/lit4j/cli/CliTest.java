@@ -46,4 +46,37 @@ class CliTest {
         Result v = run("info", "--backend", "tpu", "--verbose");
         assertTrue(v.err().contains("at io.lit4j"), "stack trace with --verbose");
     }
+
+    @Test
+    void badInputGetsOneLineAndANonZeroExit(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path notImage = java.nio.file.Files.writeString(dir.resolve("notes.png"), "this is text, not a PNG");
+        java.nio.file.Path webp = java.nio.file.Files.write(dir.resolve("photo.webp"),
+                new byte[] {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', ' '});
+        String[][] cases = {
+                {"classify", "--labels", "cat,dog", notImage.toString()},
+                {"classify", "--labels", "cat,dog", webp.toString()},
+                {"classify", "--labels", "", notImage.toString()},
+                {"classify", "--model", dir.toString(), "--labels", "cat", notImage.toString()},
+                {"classify", "--labels", "cat", dir.resolve("missing.png").toString()},
+        };
+        String[] expect = {"notes.png", "photo.webp", "no labels", "not a model folder", "missing.png"};
+        for (int i = 0; i < cases.length; i++) {
+            Result r = run(cases[i]);
+            assertEquals(1, r.code(), String.join(" ", cases[i]) + "\n" + r.err());
+            assertEquals(1, r.err().strip().lines().count(), "one line: " + r.err());
+            assertTrue(r.err().contains(expect[i]), expect[i] + " in: " + r.err());
+            assertFalse(r.err().contains("\tat "), "no stack trace: " + r.err());
+        }
+    }
+
+    @Test
+    void classifyAndEvalPrintJson() {
+        Result r = run("eval", "zeroshot", "--dataset", "scenes", "--held-out-only", "--templates", "clip_best", "--limit", "64", "--json",
+                "--confusion", System.getProperty("java.io.tmpdir") + "/lit4j-cli-test-confusion.png");
+        assertEquals(0, r.code(), r.err());
+        var o = com.google.gson.JsonParser.parseString(r.out().strip()).getAsJsonObject();
+        for (String k : new String[] {"dataset", "n", "top1", "top5"}) {
+            assertTrue(o.has(k), k + " in " + o);
+        }
+    }
 }

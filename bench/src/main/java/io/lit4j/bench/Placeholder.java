@@ -1,2 +1,0 @@
-package io.lit4j.bench;
-final class Placeholder {}

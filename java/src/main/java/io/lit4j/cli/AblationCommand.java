@@ -1,0 +1,131 @@
+package io.lit4j.cli;
+
+import io.lit4j.LitException;
+import io.lit4j.backend.Backends;
+import io.lit4j.report.BarChart;
+import io.lit4j.report.Table;
+import io.lit4j.train.Tuner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code lit4j ablation}: the LiT paper's setup comparison on your data. Tunes each setup (image
+ * letter first: L locked, U pretrained+unlocked, u random) with the same data, steps and seed,
+ * evaluates zero-shot (or retrieval) on held-out data, and writes a table and a bar chart.
+ */
+@Command(name = "ablation", sortOptions = false, description = {"Compare LiT setups (Lu, Uu, uu, LU, LL) on the same data and step budget.",
+        "Needs pretrained towers for L/U letters: --image-tower and --text-tower checkpoints."})
+final class AblationCommand implements Callable<Integer> {
+    @Mixin
+    Main.Common common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--image-tower", required = true, description = "pretrained image tower (checkpoint)")
+    String imageTower;
+
+    @Option(names = "--text-tower", required = true, description = "text tower: a checkpoint (needed for U/L text) or a config")
+    String textTower;
+
+    @Option(names = "--tokenizer", description = "tokenizer for the text tower (default: beside it)")
+    String tokenizer;
+
+    @Option(names = "--embed-dim", defaultValue = "0")
+    int embedDim;
+
+    @Option(names = "--data", required = true)
+    Path data;
+
+    @Option(names = "--eval-data", required = true, description = "held-out folder: zero-shot if labelled, else retrieval")
+    Path evalData;
+
+    @Option(names = "--setups", defaultValue = "Lu,Uu,uu,LU,LL", split = ",")
+    List<String> setups;
+
+    @Option(names = "--steps", defaultValue = "300")
+    int steps;
+
+    @Option(names = "--batch", defaultValue = "64")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "1e-3")
+    double lr;
+
+    @Option(names = "--warmup", defaultValue = "30")
+    int warmup;
+
+    @Option(names = "--eval-limit", defaultValue = "1000")
+    int evalLimit;
+
+    @Option(names = "--seed", defaultValue = "0")
+    long seed;
+
+    @Option(names = "--out", required = true)
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter pw = spec.commandLine().getOut();
+        Map<String, Map<String, Double>> results = new LinkedHashMap<>();
+        Map<String, Double> losses = new LinkedHashMap<>();
+        Map<String, Double> seconds = new LinkedHashMap<>();
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
+            for (String setup : setups) {
+                Path run = out.resolve(setup);
+                if (Files.exists(run.resolve("run.json"))) {
+                    throw new LitException(run + " already exists: pick another --out");
+                }
+                long t0 = System.nanoTime();
+                Tuner.Options o = new Tuner.Options(null, imageTower, textTower, embedDim, null, data.toString(), setup, List.of(), List.of(),
+                        steps, batch, lr, warmup, 0, 1e-4, 1.0, 10, -10, false, seed, 2, run.toString(), steps, 10, evalData.toString(),
+                        steps, evalLimit, "clip_80", setup.charAt(1) == 'u' ? null : tokenizer, 0, null);
+                Tuner.Summary s = Tuner.run(engine.backend(), o, System.err);
+                results.put(setup, s.lastEval());
+                losses.put(setup, s.lastLoss());
+                seconds.put(setup, (System.nanoTime() - t0) / 1e9);
+            }
+        }
+        String metric = results.values().iterator().next().containsKey("eval_top1") ? "eval_top1" : "eval_t2i_r1";
+        Table t = new Table("setup", "image tower", "text tower", metric.equals("eval_top1") ? "zero-shot top-1" : "text->image R@1",
+                "final loss", "seconds");
+        BarChart chart = new BarChart("LiT setups on " + data.getFileName() + " (" + steps + " steps)",
+                metric.equals("eval_top1") ? "zero-shot top-1 accuracy" : "text-to-image recall@1");
+        chart.categories(setups.toArray(String[]::new));
+        List<Double> values = new ArrayList<>();
+        for (String s : setups) {
+            double v = results.get(s).getOrDefault(metric, Double.NaN);
+            values.add(v);
+            t.row(s, describe(s.charAt(0)), describe(s.charAt(1)), String.format("%.4f", v), String.format("%.4f", losses.get(s)),
+                    String.format("%.0f", seconds.get(s)));
+        }
+        chart.addSeries(metric, values.stream().mapToDouble(Double::doubleValue).toArray());
+        Files.createDirectories(out);
+        chart.save(out.resolve("ablation.png"));
+        Files.writeString(out.resolve("ablation.md"), t.toMarkdown());
+        pw.print(t.toText());
+        pw.println("table: " + out.resolve("ablation.md") + ", chart: " + out.resolve("ablation.png"));
+        return 0;
+    }
+
+    private static String describe(char c) {
+        return switch (c) {
+            case 'L' -> "pretrained, locked";
+            case 'U' -> "pretrained, tuned";
+            default -> "random init, tuned";
+        };
+    }
+}

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Reproduces lit4j's default model from offline data, the way the LiT paper made its models:
+#   1. pretrain a ViT image tower as a classifier on labelled images (Fashion-MNIST train + generated scenes),
+#   2. lock it and LiT-tune a fresh text transformer on image-caption pairs of the same images (setup Lu),
+#   3. evaluate zero-shot on held-out data (Fashion-MNIST test; scene colour-shape pairs never seen in tuning),
+#   4. copy the model, its tokenizer and a few sample images into models/default/.
+# Needs Debian's dataset-fashion-mnist. Takes about an hour on 2 cores. Usage: models/default/make.sh [WORK_DIR]
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+work="${1:-$root/target/default-model}"
+lit4j="$root/lit4j"
+mkdir -p "$work"
+
+"$lit4j" dataset fashion-mnist --out "$work/fashion" --train 0 --test 0 --seed 0 --replace
+"$lit4j" dataset scenes --out "$work/scenes" --train 12000 --test 1280 --size 32 --seed 0 --replace
+
+# one tuning folder holding both datasets' images and captions
+mkdir -p "$work/lit-data"
+ln -sfn "$work/fashion/train" "$work/lit-data/fashion"
+ln -sfn "$work/scenes/train" "$work/lit-data/scenes"
+{ sed 's|"image":"|"image":"fashion/|' "$work/fashion/train/captions.jsonl"
+  sed 's|"image":"|"image":"scenes/|' "$work/scenes/train/captions.jsonl"; } > "$work/lit-data/captions.jsonl"
+
+"$lit4j" pretrain --model "$here/image-tower.json" --data "$work/fashion/train" --data "$work/scenes/train" \
+  --steps 2000 --batch 128 --lr 1e-3 --warmup 100 --weight-decay 0.05 --seed 0 \
+  --out "$work/pretrain" --eval-data "$work/fashion/test"
+
+rm -rf "$work/tune"
+"$lit4j" tune --image-tower "$work/pretrain/model" --text-tower "$here/text-tower.json" --embed-dim 128 --setup Lu \
+  --data "$work/lit-data" --steps 3000 --batch 256 --lr 1e-3 --warmup 200 --weight-decay 1e-4 --temperature 10 \
+  --seed 0 --out "$work/tune" --save-every 1000 --log-every 25 \
+  --eval-data "$work/fashion/test" --eval-every 500 --eval-limit 2000 --cache "$work/embedding-cache"
+
+model="$work/tune/checkpoint"
+for ds in fashion-mnist scenes; do
+  "$lit4j" eval zeroshot --model "$model" --dataset "$ds" --templates clip_80 --json --confusion "$work/confusion-$ds.png"
+done
+"$lit4j" eval zeroshot --model "$model" --dataset scenes --held-out-only --templates clip_80 --json --confusion "$work/confusion-scenes-held-out.png"
+"$lit4j" eval probe --model "$model" --dataset fashion-mnist --json
+"$lit4j" eval probe --model "$model" --dataset scenes --held-out-only --json
+
+# ship it
+cp "$model/config.json" "$model/model.safetensors" "$model/tokenizer.json" "$here/"
+cp "$work/tune/curves.png" "$here/curves.png"
+cp "$work/confusion-fashion-mnist.png" "$here/confusion-fashion-mnist.png"
+mkdir -p "$here/samples"
+samples='{"fashion": ['
+for i in 0 1 2 3 4 5; do
+  line=$(sed -n "$((i + 1))p" "$work/fashion/test/captions.jsonl")
+  img=$(echo "$line" | sed 's|.*"image":"\([^"]*\)".*|\1|'); label=$(echo "$line" | sed 's|.*"label":"\([^"]*\)".*|\1|')
+  cp "$work/fashion/test/$img" "$here/samples/fashion-$i.png"
+  samples+="$([ $i -gt 0 ] && echo ,){\"image\": \"fashion-$i.png\", \"label\": \"$label\"}"
+done
+samples+='], "scenes": ['
+for i in 0 1 2 3 4 5 6 7; do   # the scenes test split starts with one image of each held-out pair
+  line=$(sed -n "$((i + 1))p" "$work/scenes/test/captions.jsonl")
+  img=$(echo "$line" | sed 's|.*"image":"\([^"]*\)".*|\1|'); label=$(echo "$line" | sed 's|.*"label":"\([^"]*\)".*|\1|')
+  cp "$work/scenes/test/$img" "$here/samples/scene-$i.png"
+  samples+="$([ $i -gt 0 ] && echo ,){\"image\": \"scene-$i.png\", \"label\": \"$label\"}"
+done
+samples+=']}'
+echo "$samples" > "$here/samples/samples.json"
+(cd "$here" && { echo config.json; echo model.safetensors; echo tokenizer.json; ls samples | sed 's|^|samples/|'; } > files.txt)
+echo "default model written to $here"
