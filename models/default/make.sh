@@ -37,29 +37,37 @@ for ds in fashion-mnist scenes; do
   "$lit4j" eval zeroshot --model "$model" --dataset "$ds" --templates clip_80 --json --confusion "$work/confusion-$ds.png"
 done
 "$lit4j" eval zeroshot --model "$model" --dataset scenes --held-out-only --templates clip_80 --json --confusion "$work/confusion-scenes-held-out.png"
+"$lit4j" eval zeroshot --model "$model" --dataset scenes --among-held-out --templates clip_80 --json --confusion "$work/confusion-scenes-8.png"
 "$lit4j" eval probe --model "$model" --dataset fashion-mnist --json
 "$lit4j" eval probe --model "$model" --dataset scenes --held-out-only --json
 
 # ship it
 cp "$model/config.json" "$model/model.safetensors" "$model/tokenizer.json" "$here/"
 cp "$work/tune/curves.png" "$here/curves.png"
-cp "$work/confusion-fashion-mnist.png" "$here/confusion-fashion-mnist.png"
-mkdir -p "$here/samples"
-samples='{"fashion": ['
-for i in 0 1 2 3 4 5; do
-  line=$(sed -n "$((i + 1))p" "$work/fashion/test/captions.jsonl")
-  img=$(echo "$line" | sed 's|.*"image":"\([^"]*\)".*|\1|'); label=$(echo "$line" | sed 's|.*"label":"\([^"]*\)".*|\1|')
-  cp "$work/fashion/test/$img" "$here/samples/fashion-$i.png"
-  samples+="$([ $i -gt 0 ] && echo ,){\"image\": \"fashion-$i.png\", \"label\": \"$label\"}"
-done
-samples+='], "scenes": ['
-for i in 0 1 2 3 4 5 6 7; do   # the scenes test split starts with one image of each held-out pair
-  line=$(sed -n "$((i + 1))p" "$work/scenes/test/captions.jsonl")
-  img=$(echo "$line" | sed 's|.*"image":"\([^"]*\)".*|\1|'); label=$(echo "$line" | sed 's|.*"label":"\([^"]*\)".*|\1|')
-  cp "$work/scenes/test/$img" "$here/samples/scene-$i.png"
-  samples+="$([ $i -gt 0 ] && echo ,){\"image\": \"scene-$i.png\", \"label\": \"$label\"}"
-done
-samples+=']}'
-echo "$samples" > "$here/samples/samples.json"
+cp "$work/confusion-fashion-mnist.png" "$work/confusion-scenes.png" "$here/"
+rm -rf "$here/samples"; mkdir -p "$here/samples"
+pick() { # pick DATASET_DIR LABEL OUT: copies the first image with that label
+  local line img
+  line=$(grep -m1 "\"label\":\"$2\"" "$1/captions.jsonl")
+  img=$(echo "$line" | sed 's|.*"image":"\([^"]*\)".*|\1|')
+  cp "$1/$img" "$here/samples/$3"
+  echo "{\"image\": \"$3\", \"label\": \"$2\"}"
+}
+{
+  echo '{"fashion": ['
+  first=1
+  for label in "T-shirt/top" "Trouser" "Pullover" "Dress" "Coat" "Sandal" "Shirt" "Sneaker" "Bag" "Ankle boot"; do
+    name=$(echo "$label" | tr 'A-Z/ ' 'a-z--')
+    [ $first -eq 1 ] || echo ','; first=0
+    pick "$work/fashion/test" "$label" "fashion-$name.png"
+  done
+  echo '], "scenes": ['
+  first=1
+  for label in "red triangle" "green heart" "blue star" "yellow ring" "purple square" "orange cross" "black diamond" "white circle"; do
+    [ $first -eq 1 ] || echo ','; first=0
+    pick "$work/scenes/test" "$label" "scene-$(echo "$label" | tr ' ' '-').png"
+  done
+  echo ']}'
+} > "$here/samples/samples.json"
 (cd "$here" && { echo config.json; echo model.safetensors; echo tokenizer.json; ls samples | sed 's|^|samples/|'; } > files.txt)
 echo "default model written to $here"

@@ -57,6 +57,9 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--held-out-only", description = "scenes: only the images of colour-shape pairs never seen in tuning")
     boolean heldOutOnly;
 
+    @Option(names = "--among-held-out", description = "scenes: choose only among the held-out pair names (as the held-out probe does)")
+    boolean amongHeldOut;
+
     @Option(names = "--confusion", description = "confusion-matrix PNG (default: confusion-<dataset>.png)")
     Path confusion;
 
@@ -101,7 +104,7 @@ final class EvalCommand implements Callable<Integer> {
         Data d = data(false);
         try (CaptionDataset all = CaptionDataset.open(d.folder())) {
             CaptionDataset ds = all;
-            List<String> classes = d.classes() != null ? d.classes()
+            List<String> classes = amongHeldOut && !d.heldOut().isEmpty() ? d.heldOut() : d.classes() != null ? d.classes()
                     : all.rows().stream().map(CaptionDataset.Row::label).filter(java.util.Objects::nonNull).distinct().sorted().toList();
             if (classes.isEmpty()) {
                 throw new LitException(d.folder() + ": no \"label\" in captions.jsonl; zero-shot evaluation needs labelled images");
@@ -109,7 +112,7 @@ final class EvalCommand implements Callable<Integer> {
             Evaluator.ZeroShot z;
             try (ProgressBar bar = new ProgressBar("eval", limit > 0 ? Math.min(limit, ds.size()) : ds.size(), System.err)) {
                 Evaluator.Embedder e = m;
-                if (heldOutOnly) {
+                if (heldOutOnly || amongHeldOut) {
                     z = Evaluator.zeroShot(e, ds, d.name(), classes, Templates.load(templates), d.labelToClass(), limit, bar,
                             row -> d.heldOut().contains(row.label()));
                 } else {
@@ -120,7 +123,7 @@ final class EvalCommand implements Callable<Integer> {
             List<String> names = z.classes();
             new ConfusionMatrixChart("zero-shot " + d.name() + " (" + templates + ")", names, z.confusion()).save(png);
             JsonObject o = new JsonObject();
-            o.addProperty("dataset", d.name() + (heldOutOnly ? " (held-out pairs)" : ""));
+            o.addProperty("dataset", d.name() + (heldOutOnly || amongHeldOut ? " (held-out pairs)" : ""));
             o.addProperty("n", z.n());
             o.addProperty("top1", z.top1());
             o.addProperty("top5", z.top5());

@@ -61,6 +61,9 @@ public final class Main {
             err.flush();
             return 1;
         });
-        return cli.execute(args);
+        int code = cli.execute(args);
+        out.flush();
+        err.flush();
+        return code;
     }
 }

@@ -27,6 +27,7 @@ import java.util.function.Supplier;
  */
 public final class OneDnnBackend extends HostBackend {
     private final int threads;
+    private final boolean bf16Math;
     private final Dnnl.Engine engine;
     private final Omp omp;
     private final WorkerPool pool;
@@ -41,10 +42,23 @@ public final class OneDnnBackend extends HostBackend {
 
     /** Loads oneDNN (if not yet loaded) and creates a CPU engine that uses {@code threads} threads. */
     public OneDnnBackend(int threads) {
+        this(threads, DType.F32);
+    }
+
+    /**
+     * As above; with {@code matmulPrecision} BF16 every matmul (forward and backward) runs in
+     * oneDNN's bf16 math mode: fp32 tensors in memory, products in bf16 on the CPU's bf16
+     * instructions, fp32 accumulation.
+     */
+    public OneDnnBackend(int threads, DType matmulPrecision) {
         if (threads < 1) {
             throw new LitException("oneDNN backend: thread count must be at least 1, got " + threads);
         }
+        if (matmulPrecision != DType.F32 && matmulPrecision != DType.BF16) {
+            throw new LitException("oneDNN backend: matmul precision must be F32 or BF16, got " + matmulPrecision);
+        }
         DnnlLibrary.load();
+        this.bf16Math = matmulPrecision == DType.BF16;
         this.threads = threads;
         this.engine = new Dnnl.Engine();
         this.omp = new Omp(threads);
@@ -60,7 +74,16 @@ public final class OneDnnBackend extends HostBackend {
 
     @Override
     public String name() {
-        return "onednn";
+        return bf16Math ? "onednn-bf16" : "onednn";
+    }
+
+    /** Every matmul's attribute: bf16 math when the backend was opened for it. */
+    private Dnnl.Attr matmulAttr() {
+        Dnnl.Attr a = new Dnnl.Attr();
+        if (bf16Math) {
+            a.fpmath(dnnl_h.dnnl_fpmath_mode_bf16());
+        }
+        return a;
     }
 
     @Override
@@ -133,7 +156,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc wts = layout == null ? Dnnl.MemoryDesc.dense(wt, k, m) : Dnnl.MemoryDesc.copyOf(layouts.get(layout).handle, layout);
             Dnnl.MemoryDesc bias = hasBias ? Dnnl.MemoryDesc.dense(DType.F32, 1, m) : null;
             Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(yt, n, m);
-            try (Dnnl.Attr attr = new Dnnl.Attr()) {
+            try (Dnnl.Attr attr = matmulAttr()) {
                 switch (epi) {
                     case GELU_TANH -> attr.eltwise(dnnl_h.dnnl_eltwise_gelu_tanh(), 0f, 0f);
                     case GELU_ERF -> attr.eltwise(dnnl_h.dnnl_eltwise_gelu_erf(), 0f, 0f);
@@ -171,12 +194,47 @@ public final class OneDnnBackend extends HostBackend {
             Shapes.requireType("linear", "bias", bias, DType.F32);
         }
         String layout = w.storage() instanceof PackedWeights pw ? pw.layout() : null;
+        if (layout != null && w.dtype() == DType.BF16 && x.dtype() == DType.F32) {
+            // bf16-packed weights run on bf16 inputs (oneDNN has no fast kernel for fp32 x bf16): convert x first
+            x = toBf16Scratch(x);
+        }
         Dnnl.Primitive p = linearPrimitive(d[0], d[1], d[2], x.dtype(), w.dtype(), y.dtype(), bias != null, epilogue, layout);
         if (bias != null) {
             run(p, seg(x), seg(w), seg(bias), seg(y));
         } else {
             run(p, seg(x), seg(w), seg(y));
         }
+    }
+
+    /** A per-thread bf16 buffer, grown when needed, for converting fp32 activations. */
+    private final ThreadLocal<Tensor[]> bf16Scratch = ThreadLocal.withInitial(() -> new Tensor[1]);
+    private final List<TensorArena> scratchArenas = new ArrayList<>();
+
+    private Tensor toBf16Scratch(Tensor x) {
+        Tensor[] slot = bf16Scratch.get();
+        if (slot[0] == null || slot[0].numel() < x.numel()) {
+            TensorArena a = newArena();
+            synchronized (scratchArenas) {
+                scratchArenas.add(a);
+            }
+            slot[0] = a.allocate(DType.BF16, Math.toIntExact(Math.max(x.numel(), 1L << 16)));
+        }
+        Tensor t = slot[0].sub(0, DType.BF16, x.shape());
+        convert(x, t);
+        return t;
+    }
+
+    /** dst = src with a dtype conversion, by a oneDNN reorder. */
+    private void convert(Tensor src, Tensor dst) {
+        long n = src.numel();
+        Dnnl.Primitive p = primitive("convert " + n + " " + src.dtype() + " -> " + dst.dtype(), () -> {
+            Dnnl.MemoryDesc from = Dnnl.MemoryDesc.dense(src.dtype(), n);
+            Dnnl.MemoryDesc to = Dnnl.MemoryDesc.dense(dst.dtype(), n);
+            return new Dnnl.Primitive(engine, "convert " + src + " to " + dst.dtype(),
+                    o -> dnnl_h.dnnl_reorder_primitive_desc_create(o, from.handle, engine.handle, to.handle, engine.handle, MemorySegment.NULL),
+                    new int[] {dnnl_h.DNNL_ARG_FROM(), dnnl_h.DNNL_ARG_TO()}, new Dnnl.MemoryDesc[] {from, to});
+        });
+        run(p, seg(src), seg(dst));
     }
 
     // ------------------------------------------------------------------ packed weights
@@ -202,10 +260,10 @@ public final class OneDnnBackend extends HostBackend {
 
     /** Asks a matmul with weights in "any" layout which layout it wants. */
     private Dnnl.MemoryDesc chooseLayout(int k, int m, DType precision, String key) {
-        try (Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(DType.F32, PACK_ROWS, k);
+        try (Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(precision, PACK_ROWS, k); // bf16 weights pair with bf16 inputs
              Dnnl.MemoryDesc wts = Dnnl.MemoryDesc.any(precision, k, m);
              Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(DType.F32, PACK_ROWS, m);
-             Dnnl.Attr attr = new Dnnl.Attr()) {
+             Dnnl.Attr attr = matmulAttr()) {
             if (precision == DType.BF16) {
                 attr.fpmath(dnnl_h.dnnl_fpmath_mode_bf16());
             }
@@ -249,7 +307,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc bm = Dnnl.MemoryDesc.strided(b.dtype(), new long[] {bb, k, n},
                     tb ? new long[] {(long) k * n, 1, k} : new long[] {(long) k * n, n, 1});
             Dnnl.MemoryDesc cm = Dnnl.MemoryDesc.dense(c.dtype(), batch, m, n);
-            try (Dnnl.Attr attr = new Dnnl.Attr()) {
+            try (Dnnl.Attr attr = matmulAttr()) {
                 if (alpha != 1f) {
                     attr.eltwise(dnnl_h.dnnl_eltwise_linear(), alpha, 0f);
                 }
@@ -456,7 +514,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(DType.F32, src.dims(), src.strides());
             Dnnl.MemoryDesc wm = Dnnl.MemoryDesc.strided(DType.F32, wts.dims(), wts.strides());
             Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(dstType, dst.dims(), dst.strides());
-            try (Dnnl.Attr attr = new Dnnl.Attr()) {
+            try (Dnnl.Attr attr = matmulAttr()) {
                 if (alpha != 1f) {
                     attr.eltwise(dnnl_h.dnnl_eltwise_linear(), alpha, 0f);
                 }
@@ -566,10 +624,12 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(DType.F32, src.dims(), src.strides());
             Dnnl.MemoryDesc wm = Dnnl.MemoryDesc.strided(wtsType, wts.dims(), wts.strides());
             Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(DType.F32, dst.dims(), dst.strides());
-            return new Dnnl.Primitive(engine, what + ": " + key,
-                    o -> dnnl_h.dnnl_matmul_primitive_desc_create(o, engine.handle, sm.handle, wm.handle, MemorySegment.NULL, dm.handle,
-                            MemorySegment.NULL),
-                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()}, new Dnnl.MemoryDesc[] {sm, wm, dm});
+            try (Dnnl.Attr attr = matmulAttr().build()) {
+                return new Dnnl.Primitive(engine, what + ": " + key,
+                        o -> dnnl_h.dnnl_matmul_primitive_desc_create(o, engine.handle, sm.handle, wm.handle, MemorySegment.NULL, dm.handle,
+                                attr.handle),
+                        new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()}, new Dnnl.MemoryDesc[] {sm, wm, dm});
+            }
         });
     }
 
@@ -818,6 +878,9 @@ public final class OneDnnBackend extends HostBackend {
         synchronized (streams) {
             streams.forEach(Dnnl.Stream::close);
             streams.clear();
+        }
+        synchronized (scratchArenas) {
+            scratchArenas.forEach(TensorArena::close);
         }
         engine.close();
         pool.close();
