@@ -220,6 +220,9 @@ final class Dnnl {
                 MemorySegment out = a.allocate(ValueLayout.ADDRESS);
                 check(dnnl_h.dnnl_primitive_attr_create(out), "dnnl_primitive_attr_create", "");
                 handle = out.get(ValueLayout.ADDRESS, 0);
+                // lit4j passes each thread's own scratchpad at execution (safe concurrent execution)
+                check(dnnl_h.dnnl_primitive_attr_set_scratchpad_mode(handle, dnnl_h.dnnl_scratchpad_mode_user()),
+                        "dnnl_primitive_attr_set_scratchpad_mode", "user");
                 check(dnnl_h.dnnl_post_ops_create(out), "dnnl_post_ops_create", "");
                 postOps = out.get(ValueLayout.ADDRESS, 0);
             }
@@ -317,6 +320,8 @@ final class Dnnl {
         final String context;
         /** The op kind for profiles: the context up to its first shape. */
         final String kind;
+        private final MemoryDesc scratchpadMd;
+        private final long scratchpadBytes;
 
         Primitive(Engine engine, String context, PdFactory factory, int[] args, MemoryDesc[] descs) {
             this.engine = engine;
@@ -336,6 +341,9 @@ final class Dnnl {
                     check(st, "dnnl_primitive_create", context);
                 }
                 prim = out.get(ValueLayout.ADDRESS, 0);
+                MemorySegment sp = dnnl_h.dnnl_primitive_desc_query_md(pd, dnnl_h.dnnl_query_scratchpad_md(), 0);
+                scratchpadMd = sp == null || sp.equals(MemorySegment.NULL) ? null : MemoryDesc.copyOf(sp, context + " scratchpad");
+                scratchpadBytes = scratchpadMd == null ? 0 : scratchpadMd.byteSize();
             } catch (RuntimeException e) {
                 for (MemoryDesc d : descs) { // this primitive owned them
                     if (d != null) {
@@ -364,23 +372,34 @@ final class Dnnl {
             return MemoryDesc.copyOf(md, text);
         }
 
-        /** Runs with one buffer per argument, in the order given at creation; waits for completion. */
-        void execute(Stream stream, MemorySegment... buffers) {
+        /** Bytes of scratchpad an execution needs (0: none). */
+        long scratchpadBytes() {
+            return scratchpadBytes;
+        }
+
+        /**
+         * Runs with one buffer per argument, in the order given at creation, and the caller's
+         * scratchpad (at least {@link #scratchpadBytes()}, or null when none is needed); waits for completion.
+         */
+        void execute(Stream stream, MemorySegment scratch, MemorySegment... buffers) {
             if (buffers.length != args.length) {
                 throw new IllegalArgumentException(context + ": " + buffers.length + " buffers for " + args.length + " arguments");
             }
-            int n = args.length;
+            boolean withScratch = scratchpadBytes > 0;
+            int n = args.length + (withScratch ? 1 : 0);
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment memOut = a.allocate(ValueLayout.ADDRESS);
                 MemorySegment argv = a.allocate(dnnl_exec_arg_t.layout(), n);
                 MemorySegment[] mems = new MemorySegment[n];
                 try {
                     for (int i = 0; i < n; i++) {
-                        check(dnnl_h.dnnl_memory_create(memOut, descs[i].handle, engine.handle, buffers[i]),
-                                "dnnl_memory_create", context + ", argument " + descs[i]);
+                        boolean sp = i == args.length;
+                        check(dnnl_h.dnnl_memory_create(memOut, sp ? scratchpadMd.handle : descs[i].handle, engine.handle,
+                                        sp ? scratch : buffers[i]),
+                                "dnnl_memory_create", context + ", argument " + (sp ? "scratchpad" : descs[i]));
                         mems[i] = memOut.get(ValueLayout.ADDRESS, 0);
                         MemorySegment slot = dnnl_exec_arg_t.asSlice(argv, i);
-                        dnnl_exec_arg_t.arg(slot, args[i]);
+                        dnnl_exec_arg_t.arg(slot, sp ? dnnl_h.DNNL_ARG_SCRATCHPAD() : args[i]);
                         dnnl_exec_arg_t.memory(slot, mems[i]);
                     }
                     check(dnnl_h.dnnl_primitive_execute(prim, stream.handle, n, argv), "dnnl_primitive_execute", context);
@@ -399,6 +418,9 @@ final class Dnnl {
         public void close() {
             dnnl_h.dnnl_primitive_destroy(prim);
             dnnl_h.dnnl_primitive_desc_destroy(pd);
+            if (scratchpadMd != null) {
+                scratchpadMd.close();
+            }
             for (MemoryDesc d : descs) {
                 d.close();
             }

@@ -29,6 +29,10 @@ public final class OneDnnBackend extends HostBackend {
     private final int threads;
     private final boolean bf16Math;
     private final Dnnl.Engine engine;
+    /** Attributes for primitives without post-ops: only the user-managed scratchpad (see {@link Dnnl.Attr}). */
+    private final Dnnl.Attr plainAttr;
+    /** Each thread's scratchpad, grown to the largest any primitive asked for. */
+    private final ThreadLocal<MemorySegment[]> scratchpad = ThreadLocal.withInitial(() -> new MemorySegment[1]);
     private final Omp omp;
     private final WorkerPool pool;
     private final Map<Object, Dnnl.Primitive> primitives = new ConcurrentHashMap<>();
@@ -61,6 +65,7 @@ public final class OneDnnBackend extends HostBackend {
         this.bf16Math = matmulPrecision == DType.BF16;
         this.threads = threads;
         this.engine = new Dnnl.Engine();
+        this.plainAttr = new Dnnl.Attr().build();
         this.omp = new Omp(threads);
         this.pool = new WorkerPool(threads, "lit4j-onednn");
         this.stream = ThreadLocal.withInitial(() -> {
@@ -133,13 +138,35 @@ public final class OneDnnBackend extends HostBackend {
 
     private void run(Dnnl.Primitive p, MemorySegment... buffers) {
         omp.configureCurrentThread();
+        MemorySegment scratch = scratchFor(p.scratchpadBytes());
         if (OpProfile.enabled()) {
             long t0 = System.nanoTime();
-            p.execute(stream.get(), buffers);
+            p.execute(stream.get(), scratch, buffers);
             OpProfile.record(p.kind, System.nanoTime() - t0);
         } else {
-            p.execute(stream.get(), buffers);
+            p.execute(stream.get(), scratch, buffers);
         }
+    }
+
+    /**
+     * The calling thread's scratchpad, at least {@code bytes} long. oneDNN's own (library-mode)
+     * scratchpad is shared by every execution of a primitive, which races when two threads run
+     * the same primitive; each thread passing its own makes concurrent use safe.
+     */
+    private MemorySegment scratchFor(long bytes) {
+        if (bytes == 0) {
+            return null;
+        }
+        MemorySegment[] slot = scratchpad.get();
+        if (slot[0] == null || slot[0].byteSize() < bytes) {
+            TensorArena a = newArena();
+            synchronized (scratchArenas) {
+                scratchArenas.add(a);
+            }
+            long size = Math.max(bytes, 1L << 20);
+            slot[0] = seg(a.allocate(DType.F32, Math.toIntExact((size + 3) / 4)));
+        }
+        return slot[0];
     }
 
     // ------------------------------------------------------------------ linear / matmul
@@ -231,7 +258,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc from = Dnnl.MemoryDesc.dense(src.dtype(), n);
             Dnnl.MemoryDesc to = Dnnl.MemoryDesc.dense(dst.dtype(), n);
             return new Dnnl.Primitive(engine, "convert " + src + " to " + dst.dtype(),
-                    o -> dnnl_h.dnnl_reorder_primitive_desc_create(o, from.handle, engine.handle, to.handle, engine.handle, MemorySegment.NULL),
+                    o -> dnnl_h.dnnl_reorder_primitive_desc_create(o, from.handle, engine.handle, to.handle, engine.handle, plainAttr.handle),
                     new int[] {dnnl_h.DNNL_ARG_FROM(), dnnl_h.DNNL_ARG_TO()}, new Dnnl.MemoryDesc[] {from, to});
         });
         run(p, seg(src), seg(dst));
@@ -285,7 +312,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc from = Dnnl.MemoryDesc.dense(w.dtype(), pw.k(), pw.m());
             Dnnl.MemoryDesc to = Dnnl.MemoryDesc.copyOf(layouts.get(pw.layout()).handle, pw.layout());
             return new Dnnl.Primitive(engine, "reorder weights " + w + " into " + pw.layout(),
-                    o -> dnnl_h.dnnl_reorder_primitive_desc_create(o, from.handle, engine.handle, to.handle, engine.handle, MemorySegment.NULL),
+                    o -> dnnl_h.dnnl_reorder_primitive_desc_create(o, from.handle, engine.handle, to.handle, engine.handle, plainAttr.handle),
                     new int[] {dnnl_h.DNNL_ARG_FROM(), dnnl_h.DNNL_ARG_TO()}, new Dnnl.MemoryDesc[] {from, to});
         });
         run(reorder, seg(w), pw.segment());
@@ -342,7 +369,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(out.dtype(), rows, cols);
             return new Dnnl.Primitive(engine, ctx,
                     o -> dnnl_h.dnnl_binary_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_binary_add(), s0.handle, s1.handle,
-                            dst.handle, MemorySegment.NULL),
+                            dst.handle, plainAttr.handle),
                     new int[] {dnnl_h.DNNL_ARG_SRC_0(), dnnl_h.DNNL_ARG_SRC_1(), dnnl_h.DNNL_ARG_DST()},
                     new Dnnl.MemoryDesc[] {s0, s1, dst});
         });
@@ -404,7 +431,7 @@ public final class OneDnnBackend extends HostBackend {
                                    float eps) {
         int prop = training ? dnnl_h.dnnl_forward_training() : dnnl_h.dnnl_forward_inference();
         return dnnl_h.dnnl_layer_normalization_forward_primitive_desc_create(out, engine.handle, prop, src.handle, dst.handle,
-                stat.handle, eps, dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift(), MemorySegment.NULL);
+                stat.handle, eps, dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift(), plainAttr.handle);
     }
 
     private record EltwiseKey(long n, int alg, DType x, DType y) {
@@ -423,7 +450,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(y.dtype(), n);
             return new Dnnl.Primitive(engine, "gelu_" + kind.configName() + " x" + x,
                     o -> dnnl_h.dnnl_eltwise_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_inference(), alg,
-                            src.handle, dst.handle, 0f, 0f, MemorySegment.NULL),
+                            src.handle, dst.handle, 0f, 0f, plainAttr.handle),
                     new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DST()}, new Dnnl.MemoryDesc[] {src, dst});
         });
         run(p, seg(x), seg(y));
@@ -444,7 +471,7 @@ public final class OneDnnBackend extends HostBackend {
             Dnnl.MemoryDesc dst = Dnnl.MemoryDesc.dense(y.dtype(), rows, cols);
             return new Dnnl.Primitive(engine, "softmax x" + x,
                     o -> dnnl_h.dnnl_softmax_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_inference(),
-                            dnnl_h.dnnl_softmax_accurate(), src.handle, dst.handle, 1, MemorySegment.NULL),
+                            dnnl_h.dnnl_softmax_accurate(), src.handle, dst.handle, 1, plainAttr.handle),
                     new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DST()}, new Dnnl.MemoryDesc[] {src, dst});
         });
         run(p, seg(x), seg(y));
@@ -665,7 +692,7 @@ public final class OneDnnBackend extends HostBackend {
             try (Dnnl.PrimitiveDesc hint = new Dnnl.PrimitiveDesc(ctx + " (forward hint)", o -> layerNormForwardPd(o, true, src, src, mu, eps))) {
                 Dnnl.PdFactory f = o -> dnnl_h.dnnl_layer_normalization_backward_primitive_desc_create(o, engine.handle, prop, gsrc.handle,
                         gdst.handle, src.handle, mu.handle, eps, dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift(), hint.handle,
-                        MemorySegment.NULL);
+                        plainAttr.handle);
                 if (params) {
                     return new Dnnl.Primitive(engine, ctx, f,
                             new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE(), dnnl_h.DNNL_ARG_DIFF_DST(),
@@ -703,10 +730,10 @@ public final class OneDnnBackend extends HostBackend {
             String ctx = "geluBackward " + kind + " x" + x;
             try (Dnnl.PrimitiveDesc hint = new Dnnl.PrimitiveDesc(ctx + " (forward hint)",
                     o -> dnnl_h.dnnl_eltwise_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_training(), alg, src.handle,
-                            src.handle, 0f, 0f, MemorySegment.NULL))) {
+                            src.handle, 0f, 0f, plainAttr.handle))) {
                 return new Dnnl.Primitive(engine, ctx,
                         o -> dnnl_h.dnnl_eltwise_backward_primitive_desc_create(o, engine.handle, alg, gsrc.handle, gdst.handle, src.handle, 0f,
-                                0f, hint.handle, MemorySegment.NULL),
+                                0f, hint.handle, plainAttr.handle),
                         new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()},
                         new Dnnl.MemoryDesc[] {src, gdst, gsrc});
             }
@@ -729,10 +756,10 @@ public final class OneDnnBackend extends HostBackend {
             String ctx = "softmaxBackward y" + y;
             try (Dnnl.PrimitiveDesc hint = new Dnnl.PrimitiveDesc(ctx + " (forward hint)",
                     o -> dnnl_h.dnnl_softmax_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_training(),
-                            dnnl_h.dnnl_softmax_accurate(), dst.handle, dst.handle, 1, MemorySegment.NULL))) {
+                            dnnl_h.dnnl_softmax_accurate(), dst.handle, dst.handle, 1, plainAttr.handle))) {
                 return new Dnnl.Primitive(engine, ctx,
                         o -> dnnl_h.dnnl_softmax_backward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_softmax_accurate(), gsrc.handle,
-                                gdst.handle, dst.handle, 1, hint.handle, MemorySegment.NULL),
+                                gdst.handle, dst.handle, 1, hint.handle, plainAttr.handle),
                         new int[] {dnnl_h.DNNL_ARG_DST(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()},
                         new Dnnl.MemoryDesc[] {dst, gdst, gsrc});
             }
@@ -882,6 +909,7 @@ public final class OneDnnBackend extends HostBackend {
         synchronized (scratchArenas) {
             scratchArenas.forEach(TensorArena::close);
         }
+        plainAttr.close();
         engine.close();
         pool.close();
     }
