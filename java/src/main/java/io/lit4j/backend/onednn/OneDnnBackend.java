@@ -233,20 +233,31 @@ public final class OneDnnBackend extends HostBackend {
         }
     }
 
-    /** A per-thread bf16 buffer, grown when needed, for converting fp32 activations. */
-    private final ThreadLocal<Tensor[]> bf16Scratch = ThreadLocal.withInitial(() -> new Tensor[1]);
+    /**
+     * Per-thread buffers, grown when needed: slot 0 (bf16) holds fp32 activations converted for
+     * bf16 matmuls, slot 1 (fp32) holds attention output before its conversion to bf16.
+     */
+    private final ThreadLocal<Tensor[]> threadScratch = ThreadLocal.withInitial(() -> new Tensor[2]);
     private final List<TensorArena> scratchArenas = new ArrayList<>();
 
-    private Tensor toBf16Scratch(Tensor x) {
-        Tensor[] slot = bf16Scratch.get();
-        if (slot[0] == null || slot[0].numel() < x.numel()) {
+    private Tensor scratch(int slotIndex, DType dtype, int[] shape) {
+        Tensor[] slot = threadScratch.get();
+        long numel = 1;
+        for (int dim : shape) {
+            numel *= dim;
+        }
+        if (slot[slotIndex] == null || slot[slotIndex].numel() < numel) {
             TensorArena a = newArena();
             synchronized (scratchArenas) {
                 scratchArenas.add(a);
             }
-            slot[0] = a.allocate(DType.BF16, Math.toIntExact(Math.max(x.numel(), 1L << 16)));
+            slot[slotIndex] = a.allocate(dtype, Math.toIntExact(Math.max(numel, 1L << 16)));
         }
-        Tensor t = slot[0].sub(0, DType.BF16, x.shape());
+        return slot[slotIndex].sub(0, dtype, shape);
+    }
+
+    private Tensor toBf16Scratch(Tensor x) {
+        Tensor t = scratch(0, DType.BF16, x.shape());
         convert(x, t);
         return t;
     }
@@ -589,9 +600,15 @@ public final class OneDnnBackend extends HostBackend {
             }
             return;
         }
-        // out[b,i,h,:] = Σ_j P[b,h,i,j] v[b,j,h,:]
+        // out[b,i,h,:] = Σ_j P[b,h,i,j] v[b,j,h,:]. oneDNN 3.13 has no fast kernel for fp32 operands
+        // with a strided bf16 destination (it falls back to ref:any, ~100x slower), so a bf16 output is
+        // written in fp32 first and converted.
+        Tensor f32Out = out.dtype() == DType.F32 ? out : scratch(1, DType.F32, out.shape());
         run(stridedMatmul("attention p·v", new View(hv.scores(), hv.scoresStrides()), new View(hv.heads(), hv.qkvStrides()),
-                new View(hv.heads(), hv.outStrides()), out.dtype(), 1f), pr, base.asSlice(hv.partBytes(2)), o);
+                new View(hv.heads(), hv.outStrides()), DType.F32, 1f), pr, base.asSlice(hv.partBytes(2)), seg(f32Out));
+        if (f32Out != out) {
+            convert(f32Out, out);
+        }
     }
 
     @Override

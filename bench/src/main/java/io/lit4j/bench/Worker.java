@@ -1,0 +1,232 @@
+package io.lit4j.bench;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import io.lit4j.backend.Backends;
+import io.lit4j.backend.Epilogue;
+import io.lit4j.backend.onednn.OneDnnBackend;
+import io.lit4j.data.TokenBatch;
+import io.lit4j.io.Checkpoints;
+import io.lit4j.model.BertConfig;
+import io.lit4j.model.TwoTower;
+import io.lit4j.tensor.DType;
+import io.lit4j.tensor.Tensor;
+import io.lit4j.tensor.TensorArena;
+import io.lit4j.train.AdamW;
+import io.lit4j.train.LockSpec;
+import io.lit4j.train.Schedule;
+import io.lit4j.train.TrainingSession;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * One lit4j measurement in its own JVM (so each workload's peak RSS is its own), printing one
+ * JSON object like the PyTorch peer's: inference of a tower at a batch size, a LiT training step
+ * (text tower, image embeddings given), or the oneDNN GEMM rate used as the roofline.
+ */
+public final class Worker {
+    private Worker() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Args a = new Args(args);
+        int threads = a.i("--threads", 2), warmup = a.i("--warmup", 2), iters = a.i("--iters", 5);
+        JsonObject out = new JsonObject();
+        out.addProperty("peer", "lit4j");
+        out.addProperty("threads", threads);
+        List<Double> times = new ArrayList<>();
+        if (a.has("--gemm")) {
+            String[] s = a.s("--gemm", "").split("x");
+            int m = Integer.parseInt(s[0]), k = Integer.parseInt(s[1]), n = Integer.parseInt(s[2]);
+            try (OneDnnBackend be = new OneDnnBackend(threads); TensorArena ar = be.newArena()) {
+                Tensor x = ar.allocate(DType.F32, n, k), w = ar.allocate(DType.F32, k, m), y = ar.allocate(DType.F32, n, m);
+                be.upload(random(new Random(1), x.numel()), x);
+                be.upload(random(new Random(2), w.numel()), w);
+                Tensor p = be.packWeights(w, DType.F32, ar);
+                for (int i = 0; i < warmup + iters; i++) {
+                    startIteration(i, warmup);
+                    long t0 = System.nanoTime();
+                    be.linear(x, p, null, y, Epilogue.NONE);
+                    if (i >= warmup) {
+                        times.add((System.nanoTime() - t0) / 1e9);
+                    }
+                }
+                out.addProperty("gflops", 2.0 * m * k * n / median(times) / 1e9);
+            }
+        } else {
+            Path model = Path.of(a.s("--model", null));
+            String tower = a.s("--tower", "image");
+            int batch = a.i("--batch", 1), tokens = a.i("--tokens", 16);
+            DType dtype = a.s("--dtype", "fp32").equals("bf16") ? DType.BF16 : DType.F32;
+            out.addProperty("tower", tower);
+            out.addProperty("batch", batch);
+            out.addProperty("dtype", a.s("--dtype", "fp32"));
+            boolean train = a.has("--train");
+            out.addProperty("train", train);
+            try (Backends.Choice engine = Backends.open("onednn", threads, dtype); TwoTower m = Checkpoints.load(engine.backend(), model)) {
+                m.setPrecision(dtype);
+                Random r = new Random(7);
+                if (train) {
+                    int e = m.config().embedDim();
+                    float[] zimg = unitRows(r, batch, e);
+                    TokenBatch tb = tokens(r, m, batch, tokens);
+                    AdamW.Config opt = new AdamW.Config(new Schedule(1e-4, 0, 1_000_000, 0), 0.9f, 0.999f, 1e-8f, 1e-4f, 0f,
+                            AdamW.Config.kernelsOnly());
+                    try (TrainingSession s = new TrainingSession(m, LockSpec.parse("Lu", List.of(), List.of()), opt,
+                            TrainingSession.Options.of(batch))) {
+                        for (int i = 0; i < warmup + iters; i++) {
+                            startIteration(i, warmup);
+                            long t0 = System.nanoTime();
+                            var res = s.step(i, null, zimg, tb);
+                            if (i >= warmup) {
+                                times.add((System.nanoTime() - t0) / 1e9);
+                            }
+                            out.addProperty("loss", res.loss());
+                        }
+                    }
+                } else if (tower.equals("image")) {
+                    int sz = m.config().image().imageSize();
+                    float[] px = random(r, (long) batch * sz * sz * 3);
+                    float[] z = null;
+                    for (int i = 0; i < warmup + iters; i++) {
+                        startIteration(i, warmup);
+                        long t0 = System.nanoTime();
+                        z = m.embedImages(px, batch);
+                        if (i >= warmup) {
+                            times.add((System.nanoTime() - t0) / 1e9);
+                        }
+                    }
+                    dump(a, out, z, m.config().embedDim());
+                } else {
+                    TokenBatch tb = tokens(r, m, batch, tokens);
+                    float[] z = null;
+                    for (int i = 0; i < warmup + iters; i++) {
+                        startIteration(i, warmup);
+                        long t0 = System.nanoTime();
+                        z = m.embedTexts(tb);
+                        if (i >= warmup) {
+                            times.add((System.nanoTime() - t0) / 1e9);
+                        }
+                    }
+                    dump(a, out, z, m.config().embedDim());
+                }
+            }
+        }
+        JsonArray ts = new JsonArray();
+        times.forEach(ts::add);
+        out.add("times_s", ts);
+        out.addProperty("median_s", median(times));
+        out.addProperty("peak_rss_mb", peakRssMb());
+        if (io.lit4j.backend.OpProfile.enabled()) {
+            System.err.println(io.lit4j.backend.OpProfile.report());
+        }
+        System.out.println(out);
+    }
+
+    /** Profiles only the timed iterations: the warm-up's primitive creation and packing are not the steady state. */
+    static void startIteration(int i, int warmup) {
+        if (i == warmup) {
+            io.lit4j.backend.OpProfile.reset();
+        }
+    }
+
+    static void dump(Args a, JsonObject out, float[] z, int dim) throws java.io.IOException {
+        double sum = 0;
+        for (int i = 0; i < dim; i++) {
+            sum += z[i];
+        }
+        out.addProperty("embedding_checksum", sum);
+        if (a.has("--dump-output")) {
+            float[] two = Arrays.copyOf(z, Math.min(z.length, 2 * dim));
+            StringBuilder b = new StringBuilder();
+            for (float f : two) {
+                b.append(f).append('\n');
+            }
+            Files.writeString(Path.of(a.s("--dump-output", null)), b.toString());
+        }
+    }
+
+    static TokenBatch tokens(Random r, TwoTower m, int batch, int tokens) {
+        int vocab = m.config().text().vocabSize();
+        int[] ids = new int[batch * tokens];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = 1 + r.nextInt(vocab - 1);
+        }
+        if (m.config().text() instanceof BertConfig) {
+            for (int b = 0; b < batch; b++) {
+                ids[b * tokens] = Math.min(101, vocab - 1);
+            }
+        }
+        return new TokenBatch(ids, batch, tokens);
+    }
+
+    static float[] random(Random r, long n) {
+        float[] v = new float[Math.toIntExact(n)];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = r.nextFloat() * 2 - 1;
+        }
+        return v;
+    }
+
+    static float[] unitRows(Random r, int n, int e) {
+        float[] v = new float[n * e];
+        for (int i = 0; i < n; i++) {
+            double ss = 0;
+            for (int k = 0; k < e; k++) {
+                v[i * e + k] = (float) r.nextGaussian();
+                ss += v[i * e + k] * v[i * e + k];
+            }
+            for (int k = 0; k < e; k++) {
+                v[i * e + k] /= (float) Math.sqrt(ss);
+            }
+        }
+        return v;
+    }
+
+    static double median(List<Double> v) {
+        List<Double> s = new ArrayList<>(v);
+        s.sort(null);
+        return s.isEmpty() ? Double.NaN : s.size() % 2 == 1 ? s.get(s.size() / 2) : (s.get(s.size() / 2 - 1) + s.get(s.size() / 2)) / 2;
+    }
+
+    /** VmHWM from /proc/self/status: the process's peak resident set. */
+    static double peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return Double.NaN;
+        }
+        return Double.NaN;
+    }
+
+    /** Minimal "--key value" / "--flag" parsing for worker processes. */
+    static final class Args {
+        private final List<String> a;
+
+        Args(String[] args) {
+            this.a = List.of(args);
+        }
+
+        boolean has(String k) {
+            return a.contains(k);
+        }
+
+        String s(String k, String dflt) {
+            int i = a.indexOf(k);
+            return i >= 0 && i + 1 < a.size() ? a.get(i + 1) : dflt;
+        }
+
+        int i(String k, int dflt) {
+            return Integer.parseInt(s(k, Integer.toString(dflt)));
+        }
+    }
+}
