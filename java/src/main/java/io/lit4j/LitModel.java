@@ -107,6 +107,7 @@ public final class LitModel implements AutoCloseable, io.lit4j.eval.Evaluator.Em
         try {
             model = Checkpoints.load(engine.backend(), path);
             model.setPrecision(options.precision());
+            model.freezeForInference(); // a served model keeps one copy of its weights, packed for the matmuls
             Path tokPath = options.tokenizer() != null ? options.tokenizer() : findTokenizer(path);
             if (model.config().hasText()) {
                 if (tokPath == null) {
@@ -141,7 +142,7 @@ public final class LitModel implements AutoCloseable, io.lit4j.eval.Evaluator.Em
         return model.config();
     }
 
-    /** The underlying model (parameters, towers). */
+    /** The underlying model, {@linkplain TwoTower#freezeForInference frozen for inference}: it embeds, but cannot be trained or saved. */
     public TwoTower twoTower() {
         return model;
     }

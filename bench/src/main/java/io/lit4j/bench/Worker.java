@@ -70,6 +70,8 @@ public final class Worker {
             out.addProperty("train", train);
             try (Backends.Choice engine = Backends.open("onednn", threads, dtype); TwoTower m = Checkpoints.load(engine.backend(), model)) {
                 m.setPrecision(dtype);
+                out.addProperty("rss_after_load_mb", procStatusMb("VmRSS:"));
+                out.addProperty("peak_rss_load_mb", procStatusMb("VmHWM:"));
                 Random r = new Random(7);
                 if (train) {
                     int e = m.config().embedDim();
@@ -90,6 +92,7 @@ public final class Worker {
                         }
                     }
                 } else if (tower.equals("image")) {
+                    m.freezeForInference();
                     int sz = m.config().image().imageSize();
                     float[] px = random(r, (long) batch * sz * sz * 3);
                     float[] z = null;
@@ -103,6 +106,7 @@ public final class Worker {
                     }
                     dump(a, out, z, m.config().embedDim());
                 } else {
+                    m.freezeForInference();
                     TokenBatch tb = tokens(r, m, batch, tokens);
                     float[] z = null;
                     for (int i = 0; i < warmup + iters; i++) {
@@ -122,6 +126,8 @@ public final class Worker {
         out.add("times_s", ts);
         out.addProperty("median_s", median(times));
         out.addProperty("peak_rss_mb", peakRssMb());
+        // what the engine itself held at most (weights, packed weights, activations, gradients, moments, scratch)
+        out.addProperty("engine_peak_mb", io.lit4j.backend.HostMemory.peak() / (1024.0 * 1024.0));
         if (io.lit4j.backend.OpProfile.enabled()) {
             System.err.println(io.lit4j.backend.OpProfile.report());
         }
@@ -196,9 +202,14 @@ public final class Worker {
 
     /** VmHWM from /proc/self/status: the process's peak resident set. */
     static double peakRssMb() {
+        return procStatusMb("VmHWM:");
+    }
+
+    /** A memory figure (kB in the file) from /proc/self/status, in MiB. */
+    static double procStatusMb(String key) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
+                if (line.startsWith(key)) {
                     return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
                 }
             }

@@ -70,6 +70,16 @@ public interface Backend extends AutoCloseable {
     void repackWeights(Tensor w, Tensor packed);
 
     /**
+     * Like {@link #packWeights}, but over {@code w}'s own memory, for models that will only run
+     * inference: no second copy of the weights. {@code w}'s plain values are gone afterwards (only
+     * the returned tensor is valid). Null, with {@code w} untouched, when the backend has no packed
+     * layout or the packed form would not fit in {@code w}'s bytes.
+     */
+    default Tensor packWeightsInPlace(Tensor w, DType precision) {
+        return null;
+    }
+
+    /**
      * {@code c = alpha · op(a) · op(b)} where op transposes the last two dims when asked; rank-3
      * operands are batched over dim 0 (a batch of 1 broadcasts).
      */

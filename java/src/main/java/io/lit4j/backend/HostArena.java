@@ -11,16 +11,21 @@ import java.lang.foreign.Arena;
 /** Host memory for the CPU backends: one shared {@link Arena}, freed on close. */
 final class HostArena implements TensorArena {
     private final Arena arena = Arena.ofShared();
+    private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
 
     @Override
     public Tensor allocate(DType dtype, int... shape) {
-        long bytes = Math.multiplyExact(Shapes.numel(shape), (long) dtype.byteSize());
+        long n = Math.max(Math.multiplyExact(Shapes.numel(shape), (long) dtype.byteSize()), 1);
         // Arena.allocate zero-fills; 64-byte alignment suits AVX-512 loads and oneDNN.
-        return Tensor.of(new HostStorage(arena.allocate(Math.max(bytes, 1), 64)), 0, dtype, shape);
+        Tensor t = Tensor.of(new HostStorage(arena.allocate(n, 64)), 0, dtype, shape);
+        bytes.addAndGet(n);
+        HostMemory.allocated(n);
+        return t;
     }
 
     @Override
     public void close() {
         arena.close();
+        HostMemory.freed(bytes.getAndSet(0));
     }
 }

@@ -86,7 +86,12 @@ public interface ArraySource extends AutoCloseable {
 
             @Override
             public float[] readFloats(String key) {
-                return st.read(key).toFloatArray();
+                HostArray a = st.read(key);
+                float[] values = a.toFloatArray();
+                if (a.data().isMapped()) {
+                    a.data().unload(); // drop its pages from our resident set: a loaded model is not held twice
+                }
+                return values;
             }
 
             @Override

@@ -27,6 +27,7 @@ public final class TwoTower implements AutoCloseable {
     private Map<String, Tensor> packed;       // name -> packed copy
     private Params inference;                 // params with kernels replaced by their packed copies
     private boolean stale = true;
+    private boolean frozen;                   // kernels packed in place: inference only
 
     private TwoTower(TwoTowerConfig config, Backend backend, TensorArena arena, Params params) {
         this.config = config;
@@ -56,8 +57,61 @@ public final class TwoTower implements AutoCloseable {
         return backend;
     }
 
+    /** The parameters, for training, saving and initialising; not available once {@link #freezeForInference frozen}. */
     public Params params() {
+        requireNotFrozen("its parameters cannot be read or trained");
         return params;
+    }
+
+    /**
+     * Makes this an inference-only model that keeps one copy of its weights instead of two: the
+     * matmul kernels are packed into the backend's layout over their own memory (at the current
+     * {@link #precision}). Afterwards the model embeds as before but cannot be trained, saved or
+     * switched to another precision; load it again for that. Idempotent.
+     */
+    public synchronized void freezeForInference() {
+        if (frozen) {
+            return;
+        }
+        releasePacked();
+        Map<String, Tensor> replaced = new LinkedHashMap<>();
+        for (ParamSpec s : config.params()) {
+            if (isPackable(s)) {
+                Tensor w = params.get(s.name());
+                Tensor p = backend.packWeightsInPlace(w, packPrecision(s));
+                if (p == null) { // the backend packs elsewhere (or not at all): keep its copy
+                    if (packedArena == null) {
+                        packedArena = backend.newArena();
+                    }
+                    p = backend.packWeights(w, packPrecision(s), packedArena);
+                }
+                replaced.put(s.name(), p);
+            }
+        }
+        packed = replaced;
+        inference = params.withReplacements(replaced);
+        stale = false;
+        frozen = true;
+    }
+
+    public synchronized boolean frozen() {
+        return frozen;
+    }
+
+    private void requireNotFrozen(String what) {
+        if (frozen) {
+            throw new LitException("this model was frozen for inference (its kernels are packed in place): " + what
+                    + "; load it again without freezing");
+        }
+    }
+
+    private static boolean isPackable(ParamSpec s) {
+        return s.name().endsWith(".kernel") && s.shape().length == 2;
+    }
+
+    /** Block matmuls run at the model's precision; the embedding heads stay fp32. */
+    private DType packPrecision(ParamSpec s) {
+        return s.name().contains(".blocks.") ? precision : DType.F32;
     }
 
     /**
@@ -69,6 +123,7 @@ public final class TwoTower implements AutoCloseable {
             throw new LitException("precision must be F32 or BF16, got " + p);
         }
         if (p != precision) {
+            requireNotFrozen("its precision cannot change");
             precision = p;
             releasePacked();
         }
@@ -80,6 +135,7 @@ public final class TwoTower implements AutoCloseable {
 
     /** Tells the model its parameters were changed in place (by training): packed copies are redone before the next inference. */
     public synchronized void weightsChanged() {
+        requireNotFrozen("its weights cannot change");
         stale = true;
     }
 
@@ -89,9 +145,8 @@ public final class TwoTower implements AutoCloseable {
             packedArena = backend.newArena();
             packed = new LinkedHashMap<>();
             for (ParamSpec s : config.params()) {
-                if (s.name().endsWith(".kernel") && s.shape().length == 2) {
-                    DType p = s.name().contains(".blocks.") ? precision : DType.F32;
-                    packed.put(s.name(), backend.packWeights(params.get(s.name()), p, packedArena));
+                if (isPackable(s)) {
+                    packed.put(s.name(), backend.packWeights(params.get(s.name()), packPrecision(s), packedArena));
                 }
             }
             inference = params.withReplacements(packed);

@@ -296,6 +296,25 @@ public final class OneDnnBackend extends HostBackend {
         return packed;
     }
 
+    @Override
+    public Tensor packWeightsInPlace(Tensor w, DType precision) {
+        if (w.rank() != 2 || w.storage() instanceof PackedWeights || w.dtype() != DType.F32) {
+            throw new LitException("packWeightsInPlace: expected a plain fp32 weight matrix [K,M], got " + w);
+        }
+        int k = w.dim(0), m = w.dim(1);
+        String key = "weights " + k + "x" + m + " " + precision;
+        long bytes = layouts.computeIfAbsent(key, kk -> chooseLayout(k, m, precision, kk)).byteSize();
+        MemorySegment own = seg(w);
+        if (bytes > own.byteSize()) {
+            return null; // padded blocks need more room than the plain matrix (odd sizes)
+        }
+        try (TensorArena tmp = newArena()) { // one matrix at a time: the reorder cannot run in place
+            Tensor staged = packWeights(w, precision, tmp);
+            MemorySegment.copy(((PackedWeights) staged.storage()).segment(), 0, own, 0, bytes);
+        }
+        return Tensor.of(new PackedWeights(own.asSlice(0, bytes), key, precision, k, m), 0, precision, k, m);
+    }
+
     /** Asks a matmul with weights in "any" layout which layout it wants. */
     private Dnnl.MemoryDesc chooseLayout(int k, int m, DType precision, String key) {
         try (Dnnl.MemoryDesc src = Dnnl.MemoryDesc.dense(precision, PACK_ROWS, k); // bf16 weights pair with bf16 inputs
