@@ -133,7 +133,7 @@ public final class Compare {
     private JsonObject measure(Contender c, Workload w, Path onnx) throws IOException, InterruptedException {
         int iters = quick ? 3 : w.batch() == 1 ? 10 : 3;
         // warm-up also lets the JIT compile the Java kernels (the Vector API is slow until C2 has them)
-        int warmup = quick ? 5 : w.batch() == 1 ? 3 : 1;
+        int warmup = quick ? 5 : w.batch() == 1 || w.train() ? 3 : 1;
         List<String> cmd;
         switch (c.kind()) {
             case "lit4j" -> {

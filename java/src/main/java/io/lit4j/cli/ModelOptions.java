@@ -22,11 +22,15 @@ final class ModelOptions {
     int batchSize;
 
     LitModel open(Main.Common common) {
-        DType p = switch (precision.toLowerCase(Locale.ROOT)) {
+        return LitModel.open(model, new LitModel.Options(common.backend, common.threads, parsePrecision(precision), tokenizer, batchSize));
+    }
+
+    /** A {@code --precision} value: fp32 or bf16. */
+    static DType parsePrecision(String value) {
+        return switch (value.toLowerCase(Locale.ROOT)) {
             case "fp32", "f32", "float32" -> DType.F32;
             case "bf16", "bfloat16" -> DType.BF16;
-            default -> throw new io.lit4j.LitException("--precision must be fp32 or bf16, got " + precision);
+            default -> throw new io.lit4j.LitException("--precision must be fp32 or bf16, got " + value);
         };
-        return LitModel.open(model, new LitModel.Options(common.backend, common.threads, p, tokenizer, batchSize));
     }
 }

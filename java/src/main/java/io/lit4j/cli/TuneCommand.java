@@ -120,9 +120,14 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--cache", description = "folder for locked image-tower embeddings (default ~/.cache/lit4j/embeddings; 'off' disables)")
     String cache;
 
+    @Option(names = "--precision", description = "fp32 (default) or bf16: bf16 runs every linear's products in bf16 with fp32 "
+            + "accumulation, weights and optimizer (oneDNN backend; ~1.5x faster on CPUs with avx512_bf16). Pass it again with --resume.",
+            defaultValue = "fp32")
+    String precision;
+
     @Override
     public Integer call() {
-        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads, ModelOptions.parsePrecision(precision))) {
             if (resume != null) {
                 Tuner.resume(engine.backend(), resume, System.err);
                 return 0;

@@ -1,6 +1,7 @@
 package io.lit4j.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -322,27 +323,19 @@ public final class VectorKernels {
         FloatVector b2 = FloatVector.broadcast(SPECIES, beta2), b2c = FloatVector.broadcast(SPECIES, 1 - beta2);
         FloatVector dec = FloatVector.broadcast(SPECIES, decay), ep = FloatVector.broadcast(SPECIES, eps);
         FloatVector ss = FloatVector.broadcast(SPECIES, stepSize), ic = FloatVector.broadcast(SPECIES, invSqrtC2);
-        int i = 0;
-        int bound = SPECIES.loopBound(n);
-        for (; i < bound; i += L) {
+        // One masked loop, no scalar tail: a tail loop here made C2's loop predicates fail again and
+        // again (parameters of every size pass through), deoptimising the kernel every step.
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> k = SPECIES.indexInRange(i, n);
             long off = (o + i) * 4;
-            FloatVector gv = load(g, o + i);
-            FloatVector mv = load(m, o + i).mul(b1).add(gv.mul(b1c));
-            FloatVector vv = load(v, o + i).mul(b2).add(gv.mul(gv).mul(b2c));
+            FloatVector gv = FloatVector.fromMemorySegment(SPECIES, g, off, NATIVE, k);
+            FloatVector mv = FloatVector.fromMemorySegment(SPECIES, m, off, NATIVE, k).mul(b1).add(gv.mul(b1c));
+            FloatVector vv = FloatVector.fromMemorySegment(SPECIES, v, off, NATIVE, k).mul(b2).add(gv.mul(gv).mul(b2c));
             FloatVector denom = vv.sqrt().mul(ic).add(ep);
-            FloatVector pv = load(p, o + i).mul(dec).sub(mv.div(denom).mul(ss));
-            mv.intoMemorySegment(m, off, NATIVE);
-            vv.intoMemorySegment(v, off, NATIVE);
-            pv.intoMemorySegment(p, off, NATIVE);
-        }
-        for (; i < n; i++) {
-            long e = o + i;
-            float gv = g.getAtIndex(F, e);
-            float mv = beta1 * m.getAtIndex(F, e) + (1 - beta1) * gv;
-            float vv = beta2 * v.getAtIndex(F, e) + (1 - beta2) * gv * gv;
-            m.setAtIndex(F, e, mv);
-            v.setAtIndex(F, e, vv);
-            p.setAtIndex(F, e, p.getAtIndex(F, e) * decay - stepSize * mv / ((float) Math.sqrt(vv) * invSqrtC2 + eps));
+            FloatVector pv = FloatVector.fromMemorySegment(SPECIES, p, off, NATIVE, k).mul(dec).sub(mv.div(denom).mul(ss));
+            mv.intoMemorySegment(m, off, NATIVE, k);
+            vv.intoMemorySegment(v, off, NATIVE, k);
+            pv.intoMemorySegment(p, off, NATIVE, k);
         }
     }
 

@@ -224,6 +224,11 @@ public final class OneDnnBackend extends HostBackend {
         if (layout != null && w.dtype() == DType.BF16 && x.dtype() == DType.F32) {
             // bf16-packed weights run on bf16 inputs (oneDNN has no fast kernel for fp32 x bf16): convert x first
             x = toBf16Scratch(x);
+        } else if (layout == null && bf16Math) {
+            // bf16 math on plain (training) weights: oneDNN ignores fpmath=bf16 for fp32 operands on CPUs
+            // without AMX, so convert both operands and run its bf16 kernel (fp32 accumulation and output)
+            x = bf16Operand(x, SLOT_X);
+            w = bf16Operand(w, SLOT_W);
         }
         Dnnl.Primitive p = linearPrimitive(d[0], d[1], d[2], x.dtype(), w.dtype(), y.dtype(), bias != null, epilogue, layout);
         if (bias != null) {
@@ -234,10 +239,12 @@ public final class OneDnnBackend extends HostBackend {
     }
 
     /**
-     * Per-thread buffers, grown when needed: slot 0 (bf16) holds fp32 activations converted for
-     * bf16 matmuls, slot 1 (fp32) holds attention output before its conversion to bf16.
+     * Per-thread buffers, grown when needed: bf16 copies of a matmul's fp32 operands (activations
+     * {@code SLOT_X}, weights {@code SLOT_W}, upstream gradients {@code SLOT_DY}) and the fp32
+     * attention output before its conversion to bf16 ({@code SLOT_ATTN}).
      */
-    private final ThreadLocal<Tensor[]> threadScratch = ThreadLocal.withInitial(() -> new Tensor[2]);
+    private static final int SLOT_X = 0, SLOT_ATTN = 1, SLOT_W = 2, SLOT_DY = 3;
+    private final ThreadLocal<Tensor[]> threadScratch = ThreadLocal.withInitial(() -> new Tensor[4]);
     private final List<TensorArena> scratchArenas = new ArrayList<>();
 
     private Tensor scratch(int slotIndex, DType dtype, int[] shape) {
@@ -257,9 +264,18 @@ public final class OneDnnBackend extends HostBackend {
     }
 
     private Tensor toBf16Scratch(Tensor x) {
-        Tensor t = scratch(0, DType.BF16, x.shape());
+        return bf16Copy(x, SLOT_X);
+    }
+
+    private Tensor bf16Copy(Tensor x, int slot) {
+        Tensor t = scratch(slot, DType.BF16, x.shape());
         convert(x, t);
         return t;
+    }
+
+    /** {@code t} as a bf16 matmul operand: a bf16 copy in this thread's {@code slot} when it is fp32. */
+    private Tensor bf16Operand(Tensor t, int slot) {
+        return t.dtype() == DType.F32 ? bf16Copy(t, slot) : t;
     }
 
     /** dst = src with a dtype conversion, by a oneDNN reorder. */
@@ -622,7 +638,7 @@ public final class OneDnnBackend extends HostBackend {
         // out[b,i,h,:] = Σ_j P[b,h,i,j] v[b,j,h,:]. oneDNN 3.13 has no fast kernel for fp32 operands
         // with a strided bf16 destination (it falls back to ref:any, ~100x slower), so a bf16 output is
         // written in fp32 first and converted.
-        Tensor f32Out = out.dtype() == DType.F32 ? out : scratch(1, DType.F32, out.shape());
+        Tensor f32Out = out.dtype() == DType.F32 ? out : scratch(SLOT_ATTN, DType.F32, out.shape());
         run(stridedMatmul("attention p·v", new View(hv.scores(), hv.scoresStrides()), new View(hv.heads(), hv.qkvStrides()),
                 new View(hv.heads(), hv.outStrides()), DType.F32, 1f), pr, base.asSlice(hv.partBytes(2)), seg(f32Out));
         if (f32Out != out) {
@@ -660,19 +676,27 @@ public final class OneDnnBackend extends HostBackend {
         int[] d = linearDims(x, w, null, dy);
         int n = d[0], k = d[1], m = d[2];
         Shapes.requireType("linearBackward", "dy", dy, DType.F32);
+        if (dw != null) {
+            Shapes.requireSame("linearBackward", "w", w, "dw", dw);
+        }
+        Tensor dyIn = dy;
+        if (bf16Math) { // both products in bf16 with fp32 accumulation, as in linear
+            dyIn = bf16Operand(dy, SLOT_DY);
+        }
         if (dx != null) { // dx[N,K] = dy[N,M] · wᵀ
             if (dx.rows() != n || dx.dim(-1) != k) {
                 throw new LitException("linearBackward: dx " + dx + " should match x " + x);
             }
-            run(plainMatmul("linear dx = dy·wᵀ", new View(new long[] {n, m}, new long[] {m, 1}),
-                    new View(new long[] {m, k}, new long[] {1, m}), new View(new long[] {n, k}, new long[] {k, 1}), w.dtype()),
-                    seg(dy), seg(w), seg(dx));
+            Tensor wIn = bf16Math ? bf16Operand(w, SLOT_W) : w;
+            run(plainMatmul("linear dx = dy·wᵀ", new View(new long[] {n, m}, new long[] {m, 1}), dyIn.dtype(),
+                    new View(new long[] {m, k}, new long[] {1, m}), wIn.dtype(), new View(new long[] {n, k}, new long[] {k, 1})),
+                    seg(dyIn), seg(wIn), seg(dx));
         }
         if (dw != null) { // dw[K,M] = xᵀ · dy
-            Shapes.requireSame("linearBackward", "w", w, "dw", dw);
-            run(plainMatmul("linear dw = xᵀ·dy", new View(new long[] {k, n}, new long[] {1, k}),
-                    new View(new long[] {n, m}, new long[] {m, 1}), new View(new long[] {k, m}, new long[] {m, 1}), DType.F32),
-                    seg(x), seg(dy), seg(dw));
+            Tensor xIn = bf16Math ? bf16Operand(x, SLOT_X) : x;
+            run(plainMatmul("linear dw = xᵀ·dy", new View(new long[] {k, n}, new long[] {1, k}), xIn.dtype(),
+                    new View(new long[] {n, m}, new long[] {m, 1}), dyIn.dtype(), new View(new long[] {k, m}, new long[] {m, 1})),
+                    seg(xIn), seg(dyIn), seg(dw));
         }
         if (db != null) {
             Shapes.require("linearBackward", "db", db, m);
@@ -680,11 +704,11 @@ public final class OneDnnBackend extends HostBackend {
         }
     }
 
-    /** dst = src · weights over 2-D strided fp32 views (weights may be another dtype). */
-    private Dnnl.Primitive plainMatmul(String what, View src, View wts, View dst, DType wtsType) {
-        String key = "matmul2 " + what + " " + src + " " + wts + " " + wtsType + " " + dst;
+    /** dst = src · weights over 2-D strided views, into fp32. */
+    private Dnnl.Primitive plainMatmul(String what, View src, DType srcType, View wts, DType wtsType, View dst) {
+        String key = "matmul2 " + what + " " + src + " " + srcType + " " + wts + " " + wtsType + " " + dst;
         return primitive(key, () -> {
-            Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(DType.F32, src.dims(), src.strides());
+            Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(srcType, src.dims(), src.strides());
             Dnnl.MemoryDesc wm = Dnnl.MemoryDesc.strided(wtsType, wts.dims(), wts.strides());
             Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(DType.F32, dst.dims(), dst.strides());
             try (Dnnl.Attr attr = matmulAttr().build()) {
@@ -910,7 +934,9 @@ public final class OneDnnBackend extends HostBackend {
     @Override
     public double sumOfSquares(Tensor t) {
         Shapes.requireType("sumOfSquares", "t", t, DType.F32);
-        return VectorKernels.sumOfSquares(seg(t), 0, t.numel());
+        double[] out = new double[1];
+        timed("sumOfSquares (Java)", () -> out[0] = VectorKernels.sumOfSquares(seg(t), 0, t.numel()));
+        return out[0];
     }
 
     @Override
@@ -924,8 +950,13 @@ public final class OneDnnBackend extends HostBackend {
         float decay = 1f - s.lr() * s.weightDecay();
         float stepSize = (float) (s.lr() / s.correction1());
         float invSqrtC2 = (float) (1.0 / Math.sqrt(s.correction2()));
-        pool.parallelFor(n, 1 << 15, (from, to) ->
-                VectorKernels.adamw(p, g, ms, vs, from, to - from, decay, s.beta1(), s.beta2(), s.eps(), stepSize, invSqrtC2));
+        // each chunk gets its own slices from offset 0: with one varying offset into segments of many
+        // sizes, C2's profiled loop predicates kept failing and the kernel kept deoptimising
+        timed("adamw (Java)", () -> pool.parallelFor(n, 1 << 15, (from, to) -> {
+            long at = from * 4L, bytes = (to - from) * 4L;
+            VectorKernels.adamw(p.asSlice(at, bytes), g.asSlice(at, bytes), ms.asSlice(at, bytes), vs.asSlice(at, bytes), 0,
+                    to - from, decay, s.beta1(), s.beta2(), s.eps(), stepSize, invSqrtC2);
+        }));
     }
 
     @Override
