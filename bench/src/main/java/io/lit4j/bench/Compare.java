@@ -133,7 +133,8 @@ public final class Compare {
     private JsonObject measure(Contender c, Workload w, Path onnx) throws IOException, InterruptedException {
         int iters = quick ? 3 : w.batch() == 1 ? 10 : 3;
         // warm-up also lets the JIT compile the Java kernels (the Vector API is slow until C2 has them)
-        int warmup = quick ? 5 : w.batch() == 1 || w.train() ? 3 : 1;
+        // (JVM services run warm: batch-1 rows get 20 warm-up calls, every contender alike)
+        int warmup = quick ? 5 : w.batch() == 1 ? 20 : w.train() ? 3 : 2;
         List<String> cmd;
         switch (c.kind()) {
             case "lit4j" -> {

@@ -12,8 +12,8 @@ import java.util.Map;
 
 /**
  * A loaded LiT model: its config, its parameters on a backend, and the two towers. Embedding
- * calls are thread-safe: parameters are only read, and each call's activations live in an arena
- * of its own. Closing frees the parameters (the backend belongs to the caller).
+ * calls are thread-safe: parameters are only read, and each call's activations live in a
+ * workspace of its own, kept for the next call. Closing frees the parameters (the backend belongs to the caller).
  */
 public final class TwoTower implements AutoCloseable {
     private final TwoTowerConfig config;
@@ -22,6 +22,7 @@ public final class TwoTower implements AutoCloseable {
     private final Params params;
     private final ImageTower image;
     private final TextTower text;
+    private final Workspaces workspaces;      // activation memory kept between inference calls
     private volatile DType precision = DType.F32;
     private TensorArena packedArena;          // packed kernels for inference, guarded by this
     private Map<String, Tensor> packed;       // name -> packed copy
@@ -36,6 +37,7 @@ public final class TwoTower implements AutoCloseable {
         this.params = params;
         this.image = config.hasImage() ? new ImageTower(config.image()) : null;
         this.text = config.hasText() ? new TextTower(config.text()) : null;
+        this.workspaces = new Workspaces(backend);
     }
 
     /** A model with every parameter zero, ready to be filled by a loader or an initializer. */
@@ -190,7 +192,7 @@ public final class TwoTower implements AutoCloseable {
 
     public float[] embedImages(float[] pixels, int batch, ForwardObserver obs) {
         ViTConfig c = imageTower().config();
-        try (TensorArena a = backend.newArena()) {
+        try (TensorArena a = workspaces.take()) {
             Tensor images = a.allocate(DType.F32, batch, c.imageSize(), c.imageSize(), c.channels());
             backend.upload(pixels, images);
             Tensor out = a.allocate(DType.F32, batch, c.outDim());
@@ -206,7 +208,7 @@ public final class TwoTower implements AutoCloseable {
 
     public float[] embedTexts(TokenBatch tokens, ForwardObserver obs) {
         TextConfig c = textTower().config();
-        try (TensorArena a = backend.newArena()) {
+        try (TensorArena a = workspaces.take()) {
             Tensor out = a.allocate(DType.F32, tokens.batch(), c.outDim());
             text.forward(backend, inferenceParams(), a, tokens, out, precision, obs);
             return normalized(a, out, obs);
@@ -230,6 +232,7 @@ public final class TwoTower implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        workspaces.close();
         releasePacked();
         arena.close();
     }

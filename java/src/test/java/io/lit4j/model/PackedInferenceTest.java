@@ -125,6 +125,30 @@ class PackedInferenceTest {
         }
     }
 
+    /**
+     * Inference reuses its activation memory without zeroing it: calls of other shapes in between
+     * (leaving other values behind) must not change a result, on either backend and precision.
+     */
+    @Test
+    void reusedWorkspacesGiveTheSameEmbeddingsAsFreshOnes() {
+        float[][] w = weights(BLOCKY, 13);
+        for (Backend be : new Backend[] {scalar, onednn}) {
+            for (DType p : be == scalar ? new DType[] {DType.F32} : new DType[] {DType.F32, DType.BF16}) {
+                try (TwoTower fresh = model(be, BLOCKY, w); TwoTower reused = model(be, BLOCKY, w)) {
+                    fresh.setPrecision(p);
+                    reused.setPrecision(p);
+                    Outputs expected = embed(fresh);
+                    reused.embedImages(random(new Random(3), 5 * 32 * 32 * 3, 3f), 5); // bigger, other values
+                    reused.embedTexts(new TokenBatch(new int[] {7, 7, 7, 7, 7, 7, 7, 7, 9, 9, 0, 0, 0, 0, 0, 0}, 2, 8));
+                    reused.embedImages(random(new Random(4), 32 * 32 * 3, 3f), 1); // smaller
+                    Outputs again = embed(reused);
+                    assertArrayEquals(expected.images, again.images, be.name() + " " + p + " images after other calls");
+                    assertArrayEquals(expected.texts, again.texts, be.name() + " " + p + " texts after other calls");
+                }
+            }
+        }
+    }
+
     @Test
     void aFrozenModelRefusesTrainingSavingAndPrecisionChanges() {
         try (TwoTower m = model(onednn, SMOKE, weights(SMOKE, 7))) {

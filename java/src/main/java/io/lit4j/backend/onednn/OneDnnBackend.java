@@ -617,7 +617,8 @@ public final class OneDnnBackend extends HostBackend {
         if (keep != null) {
             Shapes.requireType("attention", "keyMask", keyMask, DType.F32);
         }
-        timed("attention softmax (Java)", () -> pool.parallelFor(b * h * t, 64, (from, to) -> {
+        // at least ~32k elements per task: waking a worker costs more than a few short rows
+        timed("attention softmax (Java)", () -> pool.parallelFor(b * h * t, Math.max(64, (1 << 15) / t), (from, to) -> {
             for (int row = from; row < to; row++) {
                 VectorKernels.softmax(pr, (long) row * t, t, keep, (long) (row / (h * t)) * t);
             }
