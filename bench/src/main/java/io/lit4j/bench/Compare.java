@@ -127,7 +127,7 @@ public final class Compare {
 
     private List<String> javaCmd(String main) {
         return new ArrayList<>(List.of(javaBin, "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector",
-                "-XX:+UseParallelGC", "-Xmx8g", "-cp", classpath, main)); // the launcher's GC
+                "-XX:+UseParallelGC", "-Xmn32m", "-Xmx8g", "-cp", classpath, main)); // the launcher's GC settings
     }
 
     private JsonObject measure(Contender c, Workload w, Path onnx) throws IOException, InterruptedException {

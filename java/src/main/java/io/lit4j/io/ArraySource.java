@@ -23,6 +23,14 @@ public interface ArraySource extends AutoCloseable {
     /** The array converted to fp32 (for F32, F16 and BF16 arrays). */
     float[] readFloats(String key);
 
+    /**
+     * The array's bytes in place (a slice of a mapped file), when the format allows it; null
+     * otherwise. Lets loaders copy a large array straight into a tensor, never onto the heap.
+     */
+    default HostArray readInPlace(String key) {
+        return null;
+    }
+
     @Override
     void close();
 
@@ -82,6 +90,11 @@ public interface ArraySource extends AutoCloseable {
             @Override
             public ArrayInfo info(String key) {
                 return st.info(key);
+            }
+
+            @Override
+            public HostArray readInPlace(String key) {
+                return st.read(key);
             }
 
             @Override

@@ -202,18 +202,47 @@ public final class WeightMap {
     }
 
     private final Map<String, Recipe> recipes = new LinkedHashMap<>();
+    private final Map<String, String> copies = new HashMap<>(); // lit4j name -> source key, for plain copies
     private final List<Predicate<String>> ignored = new ArrayList<>();
     private final List<String> ignoredWhy = new ArrayList<>();
 
     /** Sets how parameter {@code litName} is made. */
     public WeightMap put(String litName, Recipe recipe) {
         recipes.put(litName, recipe);
+        copies.remove(litName);
         return this;
     }
 
     /** A parameter copied from one source key (leading 1-dims squeezed, e.g. [1,N,D] to [N,D]). */
     public WeightMap copy(String litName, String key) {
-        return put(litName, r -> r.read(key));
+        put(litName, r -> r.read(key));
+        copies.put(litName, key);
+        return this;
+    }
+
+    /**
+     * A plain copy of an fp32 array of the parameter's shape goes from the mapped file straight into
+     * the tensor (no heap array); true when it did.
+     */
+    private boolean copyInPlace(ArraySource source, Reader reader, Backend backend, Params params, ParamSpec spec) {
+        String key = copies.get(spec.name());
+        if (key == null || !source.contains(key)) {
+            return false;
+        }
+        ArrayInfo info = source.info(key);
+        if (info.dtype() != io.lit4j.tensor.DType.F32 || !Arrays.equals(info.shape(), Arrays.stream(spec.shape()).asLongStream().toArray())) {
+            return false; // conversions and reshapes take the general path
+        }
+        HostArray raw = source.readInPlace(key);
+        if (raw == null) {
+            return false;
+        }
+        backend.upload(raw.data(), io.lit4j.tensor.DType.F32, params.get(spec.name()));
+        if (raw.data().isMapped()) {
+            raw.data().unload();
+        }
+        reader.used.add(key);
+        return true;
     }
 
     /** Source keys the format carries for other uses (an MLM head, a pooler): skipped, not errors. */
@@ -227,6 +256,9 @@ public final class WeightMap {
     public void load(ArraySource source, Backend backend, Params params) {
         Reader reader = new Reader(source);
         for (ParamSpec spec : params.specs()) {
+            if (copyInPlace(source, reader, backend, params, spec)) {
+                continue;
+            }
             Recipe recipe = recipes.get(spec.name());
             if (recipe == null) {
                 throw new LitException(source.file() + ": no rule maps any key to parameter '" + spec.name() + "' (lit4j bug or unsupported layout)");
