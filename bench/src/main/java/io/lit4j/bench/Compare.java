@@ -195,16 +195,20 @@ public final class Compare {
         String lit = writeModel(quick ? "lit-quick" : "lit-bert-base", pair(quick)).toString();
         double vitFlops = vit(quick).image().flopsPerImage();
         double bertFlops = text(quick, true).text().flopsPerText(), ttFlops = text(quick, false).text().flopsPerText();
-        int big = quick ? 4 : 32, bigText = quick ? 8 : 256;
+        int big = quick ? 4 : 32, bigText = quick ? 8 : 256, train1 = quick ? 8 : 64, train2 = quick ? 16 : 256;
+        String vitName = quick ? "ViT smoke" : "ViT-B/16", bertName = quick ? "BERT tiny" : "BERT-base";
+        String ttName = quick ? "text transformer tiny" : "text transformer B";
         List<Workload> ws = List.of(
-                new Workload("vit-b1", "ViT-B/16 image, batch 1", vitB, "image", 1, false, vitFlops, "ms"),
-                new Workload("vit-b" + big, "ViT-B/16 images, batch " + big, vitB, "image", big, false, vitFlops * big, "img/s"),
-                new Workload("bert-b1", "BERT-base text, batch 1 x 16", bert, "text", 1, false, bertFlops, "ms"),
-                new Workload("bert-b" + bigText, "BERT-base texts, batch " + bigText + " x 16", bert, "text", bigText, false, bertFlops * bigText, "texts/s"),
-                new Workload("tt-b1", "text transformer B, batch 1 x 16", tt, "text", 1, false, ttFlops, "ms"),
-                new Workload("tt-b" + bigText, "text transformer B, batch " + bigText + " x 16", tt, "text", bigText, false, ttFlops * bigText, "texts/s"),
-                new Workload("train-64", "LiT step (BERT text tower, AdamW), 64 x 16", lit, "text", quick ? 8 : 64, true, 3 * bertFlops * (quick ? 8 : 64), "steps/s"),
-                new Workload("train-256", "LiT step (BERT text tower, AdamW), 256 x 16", lit, "text", quick ? 16 : 256, true, 3 * bertFlops * (quick ? 16 : 256), "steps/s"));
+                new Workload("vit-b1", vitName + " image, batch 1", vitB, "image", 1, false, vitFlops, "ms"),
+                new Workload("vit-b" + big, vitName + " images, batch " + big, vitB, "image", big, false, vitFlops * big, "img/s"),
+                new Workload("bert-b1", bertName + " text, batch 1 x 16", bert, "text", 1, false, bertFlops, "ms"),
+                new Workload("bert-b" + bigText, bertName + " texts, batch " + bigText + " x 16", bert, "text", bigText, false, bertFlops * bigText, "texts/s"),
+                new Workload("tt-b1", ttName + ", batch 1 x 16", tt, "text", 1, false, ttFlops, "ms"),
+                new Workload("tt-b" + bigText, ttName + ", batch " + bigText + " x 16", tt, "text", bigText, false, ttFlops * bigText, "texts/s"),
+                new Workload("train-" + train1, "LiT step (" + bertName + " text tower, AdamW), " + train1 + " x 16", lit, "text", train1, true,
+                        3 * bertFlops * train1, "steps/s"),
+                new Workload("train-" + train2, "LiT step (" + bertName + " text tower, AdamW), " + train2 + " x 16", lit, "text", train2, true,
+                        3 * bertFlops * train2, "steps/s"));
         boolean torch = torchAvailable();
         if (!torch) {
             notes.add("PyTorch peer skipped: /usr/bin/python3 with torch not found (sudo apt install python3-torch libopenblas0-openmp)");
