@@ -48,14 +48,10 @@ public final class Worker {
                 be.upload(random(new Random(1), x.numel()), x);
                 be.upload(random(new Random(2), w.numel()), w);
                 Tensor p = be.packWeights(w, DType.F32, ar);
-                for (int i = 0; i < warmup + iters; i++) {
-                    startIteration(i, warmup);
-                    long t0 = System.nanoTime();
+                timeCalls(warmup, iters, times, i -> {
                     be.linear(x, p, null, y, Epilogue.NONE);
-                    if (i >= warmup) {
-                        times.add((System.nanoTime() - t0) / 1e9);
-                    }
-                }
+                    return null;
+                });
                 out.addProperty("gflops", 2.0 * m * k * n / median(times) / 1e9);
             }
         } else {
@@ -81,42 +77,18 @@ public final class Worker {
                             AdamW.Config.kernelsOnly());
                     try (TrainingSession s = new TrainingSession(m, LockSpec.parse("Lu", List.of(), List.of()), opt,
                             TrainingSession.Options.of(batch))) {
-                        for (int i = 0; i < warmup + iters; i++) {
-                            startIteration(i, warmup);
-                            long t0 = System.nanoTime();
-                            var res = s.step(i, null, zimg, tb);
-                            if (i >= warmup) {
-                                times.add((System.nanoTime() - t0) / 1e9);
-                            }
-                            out.addProperty("loss", res.loss());
-                        }
+                        out.addProperty("loss", timeCalls(warmup, iters, times, i -> s.step(i, null, zimg, tb)).loss());
                     }
                 } else if (tower.equals("image")) {
                     m.freezeForInference();
                     int sz = m.config().image().imageSize();
                     float[] px = random(r, (long) batch * sz * sz * 3);
-                    float[] z = null;
-                    for (int i = 0; i < warmup + iters; i++) {
-                        startIteration(i, warmup);
-                        long t0 = System.nanoTime();
-                        z = m.embedImages(px, batch);
-                        if (i >= warmup) {
-                            times.add((System.nanoTime() - t0) / 1e9);
-                        }
-                    }
+                    float[] z = timeCalls(warmup, iters, times, i -> m.embedImages(px, batch));
                     dump(a, out, z, m.config().embedDim());
                 } else {
                     m.freezeForInference();
                     TokenBatch tb = tokens(r, m, batch, tokens);
-                    float[] z = null;
-                    for (int i = 0; i < warmup + iters; i++) {
-                        startIteration(i, warmup);
-                        long t0 = System.nanoTime();
-                        z = m.embedTexts(tb);
-                        if (i >= warmup) {
-                            times.add((System.nanoTime() - t0) / 1e9);
-                        }
-                    }
+                    float[] z = timeCalls(warmup, iters, times, i -> m.embedTexts(tb));
                     dump(a, out, z, m.config().embedDim());
                 }
             }
@@ -134,11 +106,24 @@ public final class Worker {
         System.out.println(out);
     }
 
-    /** Profiles only the timed iterations: the warm-up's primitive creation and packing are not the steady state. */
-    static void startIteration(int i, int warmup) {
-        if (i == warmup) {
-            io.lit4j.backend.OpProfile.reset();
+    /**
+     * Runs {@code call} warmup + iters times, adding the seconds of the timed ones to {@code times};
+     * returns the last result. The op profile covers only the timed calls: the warm-up's primitive
+     * creation, packing and JIT compilation are not the steady state.
+     */
+    static <T> T timeCalls(int warmup, int iters, List<Double> times, java.util.function.IntFunction<T> call) {
+        T last = null;
+        for (int i = 0; i < warmup + iters; i++) {
+            if (i == warmup) {
+                io.lit4j.backend.OpProfile.reset();
+            }
+            long t0 = System.nanoTime();
+            last = call.apply(i);
+            if (i >= warmup) {
+                times.add((System.nanoTime() - t0) / 1e9);
+            }
         }
+        return last;
     }
 
     static void dump(Args a, JsonObject out, float[] z, int dim) throws java.io.IOException {

@@ -7,11 +7,12 @@ import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
 import java.lang.foreign.Arena;
+import java.util.concurrent.atomic.AtomicLong;
 
 /** Host memory for the CPU backends: one shared {@link Arena}, freed on close. */
 final class HostArena implements TensorArena {
     private final Arena arena = Arena.ofShared();
-    private final java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong bytes = new AtomicLong();
 
     @Override
     public Tensor allocate(DType dtype, int... shape) {

@@ -101,9 +101,7 @@ public interface ArraySource extends AutoCloseable {
             public float[] readFloats(String key) {
                 HostArray a = st.read(key);
                 float[] values = a.toFloatArray();
-                if (a.data().isMapped()) {
-                    a.data().unload(); // drop its pages from our resident set: a loaded model is not held twice
-                }
+                a.releasePages(); // a loaded model is not held twice
                 return values;
             }
 

@@ -19,6 +19,13 @@ public record HostArray(ArrayInfo info, MemorySegment data) {
     static final ValueLayout.OfFloat LE_F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort LE_I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfInt LE_I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    /** Drops a mapped array's pages from the resident set once it has been copied out (re-read from the file if used again). */
+    public void releasePages() {
+        if (data.isMapped()) {
+            data.unload();
+        }
+    }
     static final ValueLayout.OfLong LE_I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     /** Largest element count a Java array may hold on common JVMs. */

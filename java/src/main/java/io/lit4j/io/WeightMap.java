@@ -238,9 +238,7 @@ public final class WeightMap {
             return false;
         }
         backend.upload(raw.data(), io.lit4j.tensor.DType.F32, params.get(spec.name()));
-        if (raw.data().isMapped()) {
-            raw.data().unload();
-        }
+        raw.releasePages();
         reader.used.add(key);
         return true;
     }

@@ -223,7 +223,7 @@ public final class OneDnnBackend extends HostBackend {
         String layout = w.storage() instanceof PackedWeights pw ? pw.layout() : null;
         if (layout != null && w.dtype() == DType.BF16 && x.dtype() == DType.F32) {
             // bf16-packed weights run on bf16 inputs (oneDNN has no fast kernel for fp32 x bf16): convert x first
-            x = toBf16Scratch(x);
+            x = bf16Operand(x, SLOT_X);
         } else if (layout == null && bf16Math) {
             // bf16 math on plain (training) weights: oneDNN ignores fpmath=bf16 for fp32 operands on CPUs
             // without AMX, so convert both operands and run its bf16 kernel (fp32 accumulation and output)
@@ -263,19 +263,14 @@ public final class OneDnnBackend extends HostBackend {
         return slot[slotIndex].sub(0, dtype, shape);
     }
 
-    private Tensor toBf16Scratch(Tensor x) {
-        return bf16Copy(x, SLOT_X);
-    }
-
-    private Tensor bf16Copy(Tensor x, int slot) {
-        Tensor t = scratch(slot, DType.BF16, x.shape());
-        convert(x, t);
-        return t;
-    }
-
     /** {@code t} as a bf16 matmul operand: a bf16 copy in this thread's {@code slot} when it is fp32. */
     private Tensor bf16Operand(Tensor t, int slot) {
-        return t.dtype() == DType.F32 ? bf16Copy(t, slot) : t;
+        if (t.dtype() != DType.F32) {
+            return t;
+        }
+        Tensor copy = scratch(slot, DType.BF16, t.shape());
+        convert(t, copy);
+        return copy;
     }
 
     /** dst = src with a dtype conversion, by a oneDNN reorder. */
@@ -577,16 +572,11 @@ public final class OneDnnBackend extends HostBackend {
 
     /** dst = alpha · src · weights over 4-D strided views (batch dims 0 and 1), cached by its views. */
     private Dnnl.Primitive stridedMatmul(String what, View src, View wts, View dst, float alpha) {
-        return stridedMatmul(what, src, wts, dst, DType.F32, alpha);
-    }
-
-    /** As above with the destination in {@code dstType} (fp32 math, converted on store). */
-    private Dnnl.Primitive stridedMatmul(String what, View src, View wts, View dst, DType dstType, float alpha) {
-        String key = "strided " + what + " " + src + " " + wts + " " + dst + " " + dstType + " " + alpha;
+        String key = "strided " + what + " " + src + " " + wts + " " + dst + " " + alpha;
         return primitive(key, () -> {
             Dnnl.MemoryDesc sm = Dnnl.MemoryDesc.strided(DType.F32, src.dims(), src.strides());
             Dnnl.MemoryDesc wm = Dnnl.MemoryDesc.strided(DType.F32, wts.dims(), wts.strides());
-            Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(dstType, dst.dims(), dst.strides());
+            Dnnl.MemoryDesc dm = Dnnl.MemoryDesc.strided(DType.F32, dst.dims(), dst.strides());
             try (Dnnl.Attr attr = matmulAttr()) {
                 if (alpha != 1f) {
                     attr.eltwise(dnnl_h.dnnl_eltwise_linear(), alpha, 0f);
@@ -641,7 +631,7 @@ public final class OneDnnBackend extends HostBackend {
         // written in fp32 first and converted.
         Tensor f32Out = out.dtype() == DType.F32 ? out : scratch(SLOT_ATTN, DType.F32, out.shape());
         run(stridedMatmul("attention p·v", new View(hv.scores(), hv.scoresStrides()), new View(hv.heads(), hv.qkvStrides()),
-                new View(hv.heads(), hv.outStrides()), DType.F32, 1f), pr, base.asSlice(hv.partBytes(2)), seg(f32Out));
+                new View(hv.heads(), hv.outStrides()), 1f), pr, base.asSlice(hv.partBytes(2)), seg(f32Out));
         if (f32Out != out) {
             convert(f32Out, out);
         }
