@@ -1,5 +1,7 @@
 package io.lit4j;
 
+import io.lit4j.checkpoint.Checkpoints;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -53,7 +55,7 @@ public final class DefaultModel {
             throw new LitException("cannot unpack the default model into " + dir + ": " + e.getMessage()
                     + " (set LIT4J_CACHE to a writable folder, or pass --model PATH)", e);
         } finally {
-            io.lit4j.io.Checkpoints.deleteQuietly(tmp);
+            Checkpoints.deleteQuietly(tmp);
         }
     }
 

@@ -1,14 +1,16 @@
 package io.lit4j;
 
 import io.lit4j.backend.Backends;
+import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.eval.Embeddings;
+import io.lit4j.eval.Evaluator;
+import io.lit4j.eval.Templates;
 import io.lit4j.eval.ZeroShotClassifier;
-import io.lit4j.io.Checkpoints;
-import io.lit4j.io.LitFormat;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
@@ -19,6 +21,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,7 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * }
  * }</pre>
  */
-public final class LitModel implements AutoCloseable, io.lit4j.eval.Evaluator.Embedder {
+public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     /** The 7 prompt templates big_vision found best for zero-shot ImageNet ("clip_best"). */
     public static final String DEFAULT_TEMPLATES = "clip_best";
 
@@ -210,7 +213,7 @@ public final class LitModel implements AutoCloseable, io.lit4j.eval.Evaluator.Em
         float[] out = new float[n * embedDim()];
         for (int s = 0; s < n; s += batchSize) {
             int b = Math.min(batchSize, n - s);
-            float[] chunk = java.util.Arrays.copyOfRange(nhwc, s * per, (s + b) * per);
+            float[] chunk = Arrays.copyOfRange(nhwc, s * per, (s + b) * per);
             System.arraycopy(model.embedImages(chunk, b), 0, out, s * embedDim(), b * embedDim());
         }
         return out;
@@ -252,7 +255,7 @@ public final class LitModel implements AutoCloseable, io.lit4j.eval.Evaluator.Em
      * "clip_80", "clip_best" or a file of one template per line; built once per label set and reused.
      */
     public ZeroShotClassifier classifier(List<String> labels, String templates) {
-        return classifier(labels, io.lit4j.datasets.Templates.load(templates));
+        return classifier(labels, Templates.load(templates));
     }
 
     public ZeroShotClassifier classifier(List<String> labels, List<String> templates) {

@@ -4,7 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
-import io.lit4j.io.LitFormat;
+import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.Presets;
 import io.lit4j.model.TextConfig;

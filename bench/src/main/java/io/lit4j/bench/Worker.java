@@ -6,7 +6,7 @@ import io.lit4j.backend.Backends;
 import io.lit4j.backend.Epilogue;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.data.TokenBatch;
-import io.lit4j.io.Checkpoints;
+import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTower;
 import io.lit4j.tensor.DType;

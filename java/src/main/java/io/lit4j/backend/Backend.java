@@ -5,6 +5,7 @@ import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 
 /**
  * Everything the two towers compute, as a narrow set of ops. Each op checks shapes and dtypes
@@ -21,7 +22,7 @@ public interface Backend extends AutoCloseable {
     String name();
 
     /** Lines for {@code lit4j info}: versions, ISA, threads. */
-    java.util.List<String> describe();
+    List<String> describe();
 
     /** Threads one op may use. */
     int threads();

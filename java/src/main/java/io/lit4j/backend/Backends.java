@@ -3,6 +3,7 @@ package io.lit4j.backend;
 import io.lit4j.LitException;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
+import io.lit4j.tensor.DType;
 
 import java.util.Locale;
 
@@ -33,11 +34,11 @@ public final class Backends {
      * {@code threads} < 1 means {@link #defaultThreads()}.
      */
     public static Choice open(String name, int threads) {
-        return open(name, threads, io.lit4j.tensor.DType.F32);
+        return open(name, threads, DType.F32);
     }
 
     /** As above; {@code matmulPrecision} BF16 runs the matmuls in bf16 with fp32 accumulation (oneDNN only). */
-    public static Choice open(String name, int threads, io.lit4j.tensor.DType matmulPrecision) {
+    public static Choice open(String name, int threads, DType matmulPrecision) {
         int n = threads < 1 ? defaultThreads() : threads;
         String forced = name;
         String why;
@@ -57,7 +58,7 @@ public final class Backends {
         }
     }
 
-    private static Backend create(String name, int threads, io.lit4j.tensor.DType matmulPrecision) {
+    private static Backend create(String name, int threads, DType matmulPrecision) {
         return switch (name) {
             case "onednn", "dnnl", "cpu" -> new OneDnnBackend(threads, matmulPrecision);
             case "scalar", "java" -> new ScalarBackend();

@@ -2,7 +2,9 @@ package io.lit4j.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import io.lit4j.LitException;
 import io.lit4j.LitModel;
+import io.lit4j.data.CaptionDataset;
 import io.lit4j.eval.ZeroShotClassifier;
 import io.lit4j.report.Table;
 import picocli.CommandLine.Command;
@@ -13,7 +15,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -52,10 +56,10 @@ final class ClassifyCommand implements Callable<Integer> {
 
     /** Folders become the images inside them (sorted); files stay as given. */
     static List<Path> expand(List<Path> args) {
-        List<Path> out = new java.util.ArrayList<>();
+        List<Path> out = new ArrayList<>();
         for (Path p : args) {
-            if (java.nio.file.Files.isDirectory(p)) {
-                try (io.lit4j.data.CaptionDataset ds = io.lit4j.data.CaptionDataset.ofImagesOnly(p)) {
+            if (Files.isDirectory(p)) {
+                try (CaptionDataset ds = CaptionDataset.ofImagesOnly(p)) {
                     ds.rows().forEach(r -> out.add(p.resolve(r.image())));
                 }
             } else {
@@ -63,7 +67,7 @@ final class ClassifyCommand implements Callable<Integer> {
             }
         }
         if (out.isEmpty()) {
-            throw new io.lit4j.LitException("no images in " + args);
+            throw new LitException("no images in " + args);
         }
         return out;
     }

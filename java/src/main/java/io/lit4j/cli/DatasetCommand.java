@@ -1,12 +1,13 @@
 package io.lit4j.cli;
 
+import io.lit4j.LitException;
 import io.lit4j.datasets.FashionMnist;
 import io.lit4j.datasets.Scenes;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
 import java.util.Locale;
@@ -55,7 +56,7 @@ final class DatasetCommand implements Callable<Integer> {
                 FashionMnist.export(out.resolve("test"), FashionMnist.Split.TEST, test, seed + 1, eo);
                 spec.commandLine().getOut().println("wrote Fashion-MNIST train and test folders with captions to " + out);
             }
-            default -> throw new io.lit4j.LitException("unknown dataset '" + which + "' (scenes or fashion-mnist)");
+            default -> throw new LitException("unknown dataset '" + which + "' (scenes or fashion-mnist)");
         }
         return 0;
     }

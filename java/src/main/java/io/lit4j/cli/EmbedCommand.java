@@ -18,6 +18,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -83,7 +84,7 @@ final class EmbedCommand implements Callable<Integer> {
             }
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment seg = a.allocate((long) z.length * 4);
-                MemorySegment.copy(z, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 0, z.length);
+                MemorySegment.copy(z, 0, seg, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0, z.length);
                 Npy.writeFile(out, DType.F32, new long[] {ids.size(), m.embedDim()}, seg);
             }
             AtomicFile.writeString(idsFile(out), String.join("\n", ids) + "\n");

@@ -5,9 +5,9 @@ import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.data.CaptionDataset;
 import io.lit4j.datasets.Builtin;
-import io.lit4j.datasets.Templates;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.LinearProbe;
+import io.lit4j.eval.Templates;
 import io.lit4j.report.ConfusionMatrixChart;
 import io.lit4j.report.ProgressBar;
 import io.lit4j.report.Table;
@@ -23,7 +23,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.function.ToIntFunction;
 
 /** {@code lit4j eval}: zero-shot accuracy, retrieval recall or a linear probe on a dataset. */
 @Command(name = "eval", description = {"Evaluate a model: zeroshot (accuracy, confusion-matrix PNG), retrieval (recall@1/5/10 both ways)",
@@ -87,7 +90,7 @@ final class EvalCommand implements Callable<Integer> {
         return 0;
     }
 
-    private record Data(String name, Path folder, List<String> classes, java.util.function.ToIntFunction<String> labelToClass, List<String> heldOut) {
+    private record Data(String name, Path folder, List<String> classes, ToIntFunction<String> labelToClass, List<String> heldOut) {
     }
 
     private Data data(boolean train) {
@@ -105,7 +108,7 @@ final class EvalCommand implements Callable<Integer> {
         try (CaptionDataset all = CaptionDataset.open(d.folder())) {
             CaptionDataset ds = all;
             List<String> classes = amongHeldOut && !d.heldOut().isEmpty() ? d.heldOut() : d.classes() != null ? d.classes()
-                    : all.rows().stream().map(CaptionDataset.Row::label).filter(java.util.Objects::nonNull).distinct().sorted().toList();
+                    : all.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().sorted().toList();
             if (classes.isEmpty()) {
                 throw new LitException(d.folder() + ": no \"label\" in captions.jsonl; zero-shot evaluation needs labelled images");
             }
@@ -180,7 +183,7 @@ final class EvalCommand implements Callable<Integer> {
                 trainRows = trainRows.subList(0, Math.min(limit, trainRows.size()));
                 testRows = testRows.subList(0, Math.min(limit, testRows.size()));
             }
-            List<String> classes = new ArrayList<>(new java.util.TreeSet<>(trainRows.stream().map(CaptionDataset.Row::label).toList()));
+            List<String> classes = new ArrayList<>(new TreeSet<>(trainRows.stream().map(CaptionDataset.Row::label).toList()));
             float[] xtr = Evaluator.embed(m, trainDs, trainRows, ProgressBar.silent());
             float[] xte = Evaluator.embed(m, te, testRows, ProgressBar.silent());
             int[] ytr = trainRows.stream().mapToInt(r -> classes.indexOf(r.label())).toArray();

@@ -2,11 +2,12 @@ package io.lit4j.cli;
 
 import io.lit4j.LitException;
 import io.lit4j.Version;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
+import java.util.Arrays;
 
 /**
  * The {@code lit4j} command line. Thin: each subcommand parses its options, calls the library
@@ -48,7 +49,7 @@ public final class Main {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
-        boolean verbose = java.util.Arrays.asList(args).contains("--verbose");
+        boolean verbose = Arrays.asList(args).contains("--verbose");
         cli.setExecutionExceptionHandler((ex, cmd, parseResult) -> {
             if (verbose) {
                 ex.printStackTrace(err);

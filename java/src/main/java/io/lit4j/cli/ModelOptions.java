@@ -1,5 +1,6 @@
 package io.lit4j.cli;
 
+import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.tensor.DType;
 import picocli.CommandLine.Option;
@@ -30,7 +31,7 @@ final class ModelOptions {
         return switch (value.toLowerCase(Locale.ROOT)) {
             case "fp32", "f32", "float32" -> DType.F32;
             case "bf16", "bfloat16" -> DType.BF16;
-            default -> throw new io.lit4j.LitException("--precision must be fp32 or bf16, got " + value);
+            default -> throw new LitException("--precision must be fp32 or bf16, got " + value);
         };
     }
 }

@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -49,7 +50,7 @@ final class RetrieveCommand implements Callable<Integer> {
         try (LitModel m = modelOptions.open(common); Arena a = Arena.ofConfined()) {
             HostArray arr = Npy.readFile(index, a);
             if (arr.shape().length != 2 || arr.shape()[1] != m.embedDim()) {
-                throw new LitException(index + ": shape " + java.util.Arrays.toString(arr.shape()) + " does not match the model's embedding dim "
+                throw new LitException(index + ": shape " + Arrays.toString(arr.shape()) + " does not match the model's embedding dim "
                         + m.embedDim() + " (was it made with another model?)");
             }
             Table t = new Table("rank", "score", "id");

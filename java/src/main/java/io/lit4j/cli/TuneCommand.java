@@ -1,5 +1,6 @@
 package io.lit4j.cli;
 
+import io.lit4j.LitException;
 import io.lit4j.backend.Backends;
 import io.lit4j.train.Tuner;
 import picocli.CommandLine.Command;
@@ -133,10 +134,10 @@ final class TuneCommand implements Callable<Integer> {
                 return 0;
             }
             if (data == null || out == null) {
-                throw new io.lit4j.LitException("tune needs --data DIR and --out RUN_DIR (or --resume RUN_DIR)");
+                throw new LitException("tune needs --data DIR and --out RUN_DIR (or --resume RUN_DIR)");
             }
             if (model == null && (imageTower == null || textTower == null)) {
-                throw new io.lit4j.LitException("tune needs --model (or both --image-tower and --text-tower)");
+                throw new LitException("tune needs --model (or both --image-tower and --text-tower)");
             }
             Tuner.Options o = new Tuner.Options(model, imageTower, textTower, embedDim, loss, data.toString(), setup, freeze, unfreeze,
                     steps, batch, lr, warmup, minLr, weightDecay, clip, temperature, bias, clampTemperature, seed, workers, out.toString(),

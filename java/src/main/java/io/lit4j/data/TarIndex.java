@@ -7,6 +7,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -330,7 +331,7 @@ final class TarIndex {
         }
         int slash = linkName.lastIndexOf('/');
         String dir = slash < 0 ? "" : linkName.substring(0, slash);
-        java.util.ArrayDeque<String> parts = new java.util.ArrayDeque<>();
+        ArrayDeque<String> parts = new ArrayDeque<>();
         if (!dir.isEmpty()) {
             for (String s : dir.split("/")) {
                 parts.addLast(s);

@@ -1,11 +1,13 @@
 package io.lit4j.datasets;
 
+import io.lit4j.CacheDir;
 import io.lit4j.LitException;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.ToIntFunction;
 
 /**
  * The evaluation datasets lit4j knows by name, materialised once as image-caption folders under
@@ -21,7 +23,7 @@ public final class Builtin {
     }
 
     /** A dataset's folder for a split, its class specs (name + aliases) and how its labels map to classes. */
-    public record Resolved(String name, Path folder, List<String> classSpecs, java.util.function.ToIntFunction<String> labelToClass,
+    public record Resolved(String name, Path folder, List<String> classSpecs, ToIntFunction<String> labelToClass,
                            List<String> heldOut) {
     }
 
@@ -32,7 +34,7 @@ public final class Builtin {
 
     /** The test split of a built-in dataset (or, with {@code train}, its training split). */
     public static Resolved resolve(String name, boolean train) {
-        Path root = io.lit4j.CacheDir.root().resolve("datasets");
+        Path root = CacheDir.root().resolve("datasets");
         switch (name.toLowerCase(Locale.ROOT)) {
             case "fashion-mnist", "fashion" -> {
                 if (!FashionMnist.isAvailable()) {

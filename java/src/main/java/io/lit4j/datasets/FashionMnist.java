@@ -1,6 +1,7 @@
 package io.lit4j.datasets;
 
 import io.lit4j.LitException;
+import io.lit4j.io.Png;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +17,7 @@ import java.util.SplittableRandom;
  *
  * <p>Besides reading, it makes a captioned dataset folder out of it ({@link #export}): each image
  * with 2–3 descriptive sentences naming its class or a synonym, in frames that never coincide with
- * the zero-shot prompt templates ({@link Templates}), so that zero-shot accuracy measures transfer
+ * the zero-shot prompt templates, so that zero-shot accuracy measures transfer
  * and not a memorised prompt.
  */
 public final class FashionMnist {

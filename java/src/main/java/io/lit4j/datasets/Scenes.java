@@ -3,6 +3,7 @@ package io.lit4j.datasets;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
+import io.lit4j.io.Png;
 
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;

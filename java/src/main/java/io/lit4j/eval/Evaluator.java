@@ -9,8 +9,12 @@ import io.lit4j.report.ProgressBar;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.function.ToIntFunction;
 
 /**
  * Zero-shot classification and retrieval over a caption dataset, for any model that can embed
@@ -59,20 +63,20 @@ public final class Evaluator {
      * matches labels against the class names and aliases.
      */
     public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
-                                    java.util.function.ToIntFunction<String> labelToClass, int limit, ProgressBar progress) {
+                                    ToIntFunction<String> labelToClass, int limit, ProgressBar progress) {
         return zeroShot(m, ds, name, classSpecs, templates, labelToClass, limit, progress, r -> true);
     }
 
     /** As above, over only the rows {@code include} accepts (e.g. a scenes split's held-out pairs). */
     public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
-                                    java.util.function.ToIntFunction<String> labelToClass, int limit, ProgressBar progress,
-                                    java.util.function.Predicate<CaptionDataset.Row> include) {
+                                    ToIntFunction<String> labelToClass, int limit, ProgressBar progress,
+                                    Predicate<CaptionDataset.Row> include) {
         List<ZeroShotClassifier.Label> labels = classSpecs.stream().map(ZeroShotClassifier.Label::parse).toList();
         Map<String, Integer> index = new LinkedHashMap<>();
         for (int c = 0; c < labels.size(); c++) {
-            index.putIfAbsent(labels.get(c).name().toLowerCase(java.util.Locale.ROOT), c);
+            index.putIfAbsent(labels.get(c).name().toLowerCase(Locale.ROOT), c);
             for (String a : labels.get(c).aliases()) {
-                index.putIfAbsent(a.toLowerCase(java.util.Locale.ROOT), c);
+                index.putIfAbsent(a.toLowerCase(Locale.ROOT), c);
             }
         }
         List<CaptionDataset.Row> rows = new ArrayList<>();
@@ -86,7 +90,7 @@ public final class Evaluator {
             if (r.label() == null) {
                 throw new LitException(ds.source() + ": image " + r.image() + " has no \"label\"; zero-shot evaluation needs labelled images");
             }
-            if (labelToClass == null && !index.containsKey(r.label().toLowerCase(java.util.Locale.ROOT))) {
+            if (labelToClass == null && !index.containsKey(r.label().toLowerCase(Locale.ROOT))) {
                 throw new LitException(ds.source() + ": image " + r.image() + " is labelled '" + r.label() + "', which is not among the "
                         + labels.size() + " classes");
             }
@@ -97,7 +101,7 @@ public final class Evaluator {
         int[] truth = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             String label = rows.get(i).label();
-            truth[i] = labelToClass != null ? labelToClass.applyAsInt(label) : index.get(label.toLowerCase(java.util.Locale.ROOT));
+            truth[i] = labelToClass != null ? labelToClass.applyAsInt(label) : index.get(label.toLowerCase(Locale.ROOT));
         }
         float[] scores = Embeddings.similarities(z, clf.classEmbeddings(), m.dim());
         int c = labels.size();
@@ -147,7 +151,7 @@ public final class Evaluator {
     }
 
     /** An {@link Embedder} from functions (used by the trainer for its model in training). */
-    public static Embedder of(int dim, float temperature, Preprocess pp, java.util.function.BiFunction<float[], Integer, float[]> pixels,
+    public static Embedder of(int dim, float temperature, Preprocess pp, BiFunction<float[], Integer, float[]> pixels,
                               Function<List<String>, float[]> texts) {
         return new Embedder() {
             @Override

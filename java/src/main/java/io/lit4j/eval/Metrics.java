@@ -2,6 +2,8 @@ package io.lit4j.eval;
 
 import io.lit4j.LitException;
 
+import java.util.Arrays;
+
 /** Accuracy, confusion matrices and retrieval recall, computed exactly from scores. */
 public final class Metrics {
     private Metrics() {
@@ -64,7 +66,7 @@ public final class Metrics {
             throw new LitException("recall: similarity matrix " + sim.length + " does not match " + images + " images x " + texts + " texts");
         }
         double[] i2t = new double[ks.length], t2i = new double[ks.length];
-        int maxK = java.util.Arrays.stream(ks).max().orElse(1);
+        int maxK = Arrays.stream(ks).max().orElse(1);
         for (int i = 0; i < images; i++) {
             int[] top = Embeddings.topK(sim, texts, i, maxK);
             for (int q = 0; q < ks.length; q++) {

@@ -13,6 +13,7 @@ import com.google.gson.stream.JsonToken;
 import io.lit4j.LitException;
 import io.lit4j.tensor.DType;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.StringReader;
 import java.lang.foreign.Arena;
@@ -20,10 +21,10 @@ import java.lang.foreign.MemorySegment;
 import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -110,7 +111,7 @@ public final class SafetensorsReader implements AutoCloseable {
     private static void readFully(FileChannel ch, ByteBuffer buf, long position) throws IOException {
         while (buf.hasRemaining()) {
             if (ch.read(buf, position + buf.position()) < 0) {
-                throw new java.io.EOFException("file shrank while being read");
+                throw new EOFException("file shrank while being read");
             }
         }
     }

@@ -5,6 +5,7 @@ import io.lit4j.backend.Gelu;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -93,8 +94,8 @@ public final class Presets {
     }
 
     /** All preset names by kind, for help texts. */
-    public static Map<String, java.util.Set<String>> names() {
-        Map<String, java.util.Set<String>> m = new TreeMap<>();
+    public static Map<String, Set<String>> names() {
+        Map<String, Set<String>> m = new TreeMap<>();
         m.put("image", IMAGE.keySet());
         m.put("text", TEXT.keySet());
         m.put("model", PAIRS.keySet());

@@ -1,10 +1,10 @@
 package io.lit4j.model;
 
-import io.lit4j.data.TokenBatch;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.Epilogue;
 import io.lit4j.backend.Pool;
+import io.lit4j.data.TokenBatch;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;

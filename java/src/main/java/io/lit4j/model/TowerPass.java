@@ -3,6 +3,7 @@ package io.lit4j.model;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.Epilogue;
+import io.lit4j.backend.Gelu;
 import io.lit4j.backend.Pool;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.tensor.DType;
@@ -29,7 +30,7 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     protected final Tensor dPooled;  // [B, width]
 
     TowerPass(Backend be, Params p, TensorArena arena, int batch, int tokens, int width, int heads, int mlp, int depth,
-              float eps, io.lit4j.backend.Gelu gelu, boolean postLn, String prefix, int headDim) {
+              float eps, Gelu gelu, boolean postLn, String prefix, int headDim) {
         this.be = be;
         this.p = p;
         this.batch = batch;

@@ -9,6 +9,8 @@ import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.function.Predicate;
 
 /**
@@ -88,8 +90,8 @@ public final class AdamW {
     }
 
     /** Every moment tensor by name, for checkpointing. */
-    public java.util.Map<String, Tensor> state() {
-        java.util.Map<String, Tensor> out = new java.util.LinkedHashMap<>();
+    public Map<String, Tensor> state() {
+        Map<String, Tensor> out = new LinkedHashMap<>();
         m.tensors().forEach((k, t) -> out.put("m/" + k, t));
         v.tensors().forEach((k, t) -> out.put("v/" + k, t));
         return out;

@@ -3,13 +3,15 @@ package io.lit4j.train;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.model.TwoTowerConfig;
+import io.lit4j.simd.VectorKernels;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
-import io.lit4j.simd.VectorKernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
 
 /**
  * The LiT losses over a batch of N pairs, forward and backward, on L2-normalised embeddings:
@@ -85,8 +87,8 @@ public final class ContrastiveLoss {
     }
 
     private Result softmax(Backend be, Tensor zimg, Tensor ztxt, float scale, Tensor dzimg, Tensor dztxt) {
-        java.util.Arrays.fill(colMax, Float.NEGATIVE_INFINITY);
-        java.util.Arrays.fill(colSum, 0f);
+        Arrays.fill(colMax, Float.NEGATIVE_INFINITY);
+        Arrays.fill(colSum, 0f);
         // pass 1: row log-sum-exp, online column log-sum-exp, the diagonal
         for (int r0 = 0; r0 < n; r0 += rows) {
             int rb = Math.min(rows, n - r0);
@@ -153,7 +155,7 @@ public final class ContrastiveLoss {
     /** With G (rows [r0, r0+rb)) in host: dzimg[rows] = scale·G·ztxt; dztxt (+)= scale·Gᵀ·zimg[rows]. */
     private void embeddingGrads(Backend be, Tensor zimg, Tensor ztxt, int r0, int rb, float scale, Tensor dzimg, Tensor dztxt) {
         Tensor g = gradBlock.slice(0, rb);
-        be.upload(rb == rows ? host : java.util.Arrays.copyOf(host, rb * n), g);
+        be.upload(rb == rows ? host : Arrays.copyOf(host, rb * n), g);
         if (dzimg != null) {
             be.matmul(g, false, ztxt, false, dzimg.slice(r0, r0 + rb), scale);
         }

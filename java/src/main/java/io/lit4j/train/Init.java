@@ -4,6 +4,7 @@ import io.lit4j.backend.Backend;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.Params;
 
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -40,7 +41,7 @@ public final class Init {
         float[] v = new float[(int) s.numel()];
         SplittableRandom r = new SplittableRandom(seed * 0x9E3779B97F4A7C15L ^ n.hashCode());
         if (n.endsWith(".scale")) {
-            java.util.Arrays.fill(v, 1f);
+            Arrays.fill(v, 1f);
         } else if (n.endsWith(".bias") || n.equals("img.cls")) {
             return v;
         } else if (bert && n.startsWith("txt.") && !n.startsWith("txt.head")) {

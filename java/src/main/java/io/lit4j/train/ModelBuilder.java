@@ -2,7 +2,7 @@ package io.lit4j.train;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
-import io.lit4j.io.Checkpoints;
+import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.Presets;
@@ -15,6 +15,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * Assembles the model tuning starts from: a checkpoint, a preset, or a config.json (random
@@ -117,11 +118,11 @@ public final class ModelBuilder {
                     Source from = n.startsWith("img.") ? (lock.randomImage() ? null : imgSrc)
                             : n.startsWith("txt.") ? (lock.randomText() ? null : txtSrc) : base;
                     if (from != null && from.weights() != null && from.weights().params().has(n)
-                            && java.util.Arrays.equals(from.weights().params().get(n).shape(), s.shape())) {
+                            && Arrays.equals(from.weights().params().get(n).shape(), s.shape())) {
                         be.copy(from.weights().params().get(n), out.params().get(n));
                     } else if ((n.startsWith("img.") && !lock.randomImage()) || (n.startsWith("txt.") && !lock.randomText())) {
                         fresh++;
-                        log.println("lit4j: " + n + " " + java.util.Arrays.toString(s.shape()) + " is new (random init)");
+                        log.println("lit4j: " + n + " " + Arrays.toString(s.shape()) + " is new (random init)");
                     }
                 }
                 String desc = "image tower from " + imgSrc.name() + (lock.randomImage() ? " (re-initialised)" : "") + ", text tower from "

@@ -3,16 +3,19 @@ package io.lit4j.train;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.backend.OpProfile;
+import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.CaptionDataset;
 import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TrainBatches;
 import io.lit4j.io.AtomicFile;
-import io.lit4j.io.Checkpoints;
-import io.lit4j.io.LitFormat;
 import io.lit4j.model.ForwardObserver;
 import io.lit4j.model.Grads;
+import io.lit4j.model.ImageTower;
 import io.lit4j.model.ParamSpec;
+import io.lit4j.model.Presets;
 import io.lit4j.model.TowerPass;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
@@ -167,8 +170,8 @@ public final class Pretrainer {
             } finally {
                 decoders.shutdownNow();
             }
-            if (io.lit4j.backend.OpProfile.enabled()) {
-                log.println(io.lit4j.backend.OpProfile.report());
+            if (OpProfile.enabled()) {
+                log.println(OpProfile.report());
             }
             double acc = o.evalData() == null ? Double.NaN : accuracy(model, classes, Path.of(o.evalData()), pp, o.evalLimit());
             Path modelDir = out.resolve("model");
@@ -198,7 +201,7 @@ public final class Pretrainer {
         if (Files.exists(p)) {
             return Checkpoints.inspect(p).config().image();
         }
-        return io.lit4j.model.Presets.image(model);
+        return Presets.image(model);
     }
 
     /** Mean softmax cross-entropy of {@code logits [b, c]}; writes d loss / d logits into {@code grad}. */
@@ -237,7 +240,7 @@ public final class Pretrainer {
                     Tensor images = a.allocate(DType.F32, b, pp.size(), pp.size(), 3);
                     model.backend().upload(px, images);
                     Tensor logits = a.allocate(DType.F32, b, c);
-                    new io.lit4j.model.ImageTower(model.config().image()).forward(model.backend(), model.params(), a, images, logits,
+                    new ImageTower(model.config().image()).forward(model.backend(), model.params(), a, images, logits,
                             ForwardObserver.NONE);
                     float[] l = model.backend().download(logits);
                     for (int i = 0; i < b; i++) {

@@ -3,8 +3,13 @@ package io.lit4j.train;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.lit4j.CacheDir;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.backend.OpProfile;
+import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.BadRows;
 import io.lit4j.data.CaptionDataset;
 import io.lit4j.data.Images;
@@ -13,12 +18,10 @@ import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.data.TrainBatches;
-import io.lit4j.datasets.Templates;
 import io.lit4j.eval.Evaluator;
+import io.lit4j.eval.Templates;
 import io.lit4j.io.AtomicFile;
-import io.lit4j.io.Checkpoints;
 import io.lit4j.io.HostArray;
-import io.lit4j.io.LitFormat;
 import io.lit4j.io.SafetensorsReader;
 import io.lit4j.io.SafetensorsWriter;
 import io.lit4j.model.BertConfig;
@@ -28,6 +31,7 @@ import io.lit4j.report.LineChart;
 import io.lit4j.report.ProgressBar;
 import io.lit4j.tensor.Tensor;
 
+import java.awt.AWTError;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -37,11 +41,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -134,7 +142,7 @@ public final class Tuner {
             model = Checkpoints.load(be, ckpt);
             description = "resumed from " + ckpt;
         } else {
-            TwoTowerConfig.Loss loss = o.loss() == null ? null : TwoTowerConfig.Loss.valueOf(o.loss().toUpperCase(java.util.Locale.ROOT));
+            TwoTowerConfig.Loss loss = o.loss() == null ? null : TwoTowerConfig.Loss.valueOf(o.loss().toUpperCase(Locale.ROOT));
             ModelBuilder.Built b = ModelBuilder.build(be, o.model(), o.imageTower(), o.textTower(), o.embedDim(), loss, lock, o.seed(),
                     o.temperature(), o.bias(), log);
             model = b.model();
@@ -217,7 +225,7 @@ public final class Tuner {
             ImageEmbeddingCache cache = null;
             Map<Integer, String> badImages = Map.of();
             if (session.imageLocked() && !"off".equals(o.cache())) {
-                Path root = o.cache() != null ? Path.of(o.cache()) : io.lit4j.CacheDir.root().resolve("embeddings");
+                Path root = o.cache() != null ? Path.of(o.cache()) : CacheDir.root().resolve("embeddings");
                 cache = ImageEmbeddingCache.open(root, be, model.params(), pp.describe(), cfg.embedDim());
                 badImages = fillCache(cache, model, ds, pp, Math.max(1, o.workers()), log);
             }
@@ -297,8 +305,8 @@ public final class Tuner {
                         plotQuietly(metrics, out.resolve("curves.png"), log);
                     }
                 }
-                if (io.lit4j.backend.OpProfile.enabled()) {
-                    log.println(io.lit4j.backend.OpProfile.report());
+                if (OpProfile.enabled()) {
+                    log.println(OpProfile.report());
                 }
                 checkpoint(model, session, batches.state(), step, ckpt, tokFile);
                 log.println(String.format("lit4j tune: %s at step %d: loss %.4f (first %.4f); checkpoint %s",
@@ -374,7 +382,7 @@ public final class Tuner {
                     try {
                         System.arraycopy(decoded.get(i).get(), 0, px, ok.size() * per, per);
                         ok.add(part.get(i));
-                    } catch (java.util.concurrent.ExecutionException e) {
+                    } catch (ExecutionException e) {
                         String why = String.valueOf(e.getCause().getMessage());
                         bad.put(rowOf.get(part.get(i)), why);
                         Files.writeString(badList, part.get(i) + "\t" + why.replace('\n', ' ') + "\n", StandardCharsets.UTF_8,
@@ -382,7 +390,7 @@ public final class Tuner {
                     }
                 }
                 if (!ok.isEmpty()) {
-                    cache.put(ok, model.embedImages(java.util.Arrays.copyOf(px, ok.size() * per), ok.size()));
+                    cache.put(ok, model.embedImages(Arrays.copyOf(px, ok.size() * per), ok.size()));
                 }
                 bar.step(part.size());
             }
@@ -412,7 +420,7 @@ public final class Tuner {
         });
         Map<String, Double> out = new LinkedHashMap<>();
         try (CaptionDataset eval = CaptionDataset.open(Path.of(o.evalData()))) {
-            List<String> labels = eval.rows().stream().map(CaptionDataset.Row::label).filter(java.util.Objects::nonNull).distinct().sorted().toList();
+            List<String> labels = eval.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().sorted().toList();
             if (!labels.isEmpty()) {
                 Evaluator.ZeroShot z = Evaluator.zeroShot(m, eval, o.evalData(), labels, Templates.load(o.templates() == null ? "clip_best" : o.templates()),
                         o.evalLimit(), ProgressBar.silent());
@@ -441,7 +449,7 @@ public final class Tuner {
             try (Arena arena = Arena.ofConfined()) {
                 List<HostArray> arrays = new ArrayList<>();
                 for (Map.Entry<String, Tensor> e : s.optimizer().state().entrySet()) {
-                    long[] shape = java.util.Arrays.stream(e.getValue().shape()).asLongStream().toArray();
+                    long[] shape = Arrays.stream(e.getValue().shape()).asLongStream().toArray();
                     arrays.add(HostArray.ofFloats(e.getKey(), shape, be.download(e.getValue()), arena));
                 }
                 SafetensorsWriter.write(folder.resolve(OPTIMIZER), Map.of(), arrays);
@@ -452,7 +460,7 @@ public final class Tuner {
 
     private static JsonObject readState(Path ckpt) {
         try {
-            return com.google.gson.JsonParser.parseString(Files.readString(ckpt.resolve(STATE))).getAsJsonObject();
+            return JsonParser.parseString(Files.readString(ckpt.resolve(STATE))).getAsJsonObject();
         } catch (IOException | RuntimeException e) {
             throw new LitException(ckpt.resolve(STATE) + ": cannot read the trainer state: " + e.getMessage(), e);
         }
@@ -478,7 +486,7 @@ public final class Tuner {
         try {
             StringBuilder keep = new StringBuilder();
             for (String line : Files.readAllLines(metrics)) {
-                if (!line.isBlank() && com.google.gson.JsonParser.parseString(line).getAsJsonObject().get("step").getAsLong() <= step) {
+                if (!line.isBlank() && JsonParser.parseString(line).getAsJsonObject().get("step").getAsLong() <= step) {
                     keep.append(line).append('\n');
                 }
             }
@@ -492,7 +500,7 @@ public final class Tuner {
     private static void plotQuietly(Path metrics, Path png, PrintStream log) {
         try {
             plot(metrics, png);
-        } catch (RuntimeException | LinkageError | java.awt.AWTError e) {
+        } catch (RuntimeException | LinkageError | AWTError e) {
             log.println("lit4j tune: could not draw " + png + ": " + e);
         }
     }
@@ -506,7 +514,7 @@ public final class Tuner {
                 if (line.isBlank()) {
                     continue;
                 }
-                JsonObject m = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+                JsonObject m = JsonParser.parseString(line).getAsJsonObject();
                 double s = m.get("step").getAsDouble();
                 rows.add(new double[] {s, m.get("loss").getAsDouble(), m.get("temperature").getAsDouble()});
                 String key = m.has("eval_top1") ? "eval_top1" : m.has("eval_t2i_r1") ? "eval_t2i_r1" : null;

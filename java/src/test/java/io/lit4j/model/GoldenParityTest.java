@@ -1,11 +1,11 @@
 package io.lit4j.model;
 
-import io.lit4j.data.TokenBatch;
 import com.google.gson.JsonParser;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
-import io.lit4j.io.Checkpoints;
+import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.data.TokenBatch;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
 import org.junit.jupiter.api.AfterAll;

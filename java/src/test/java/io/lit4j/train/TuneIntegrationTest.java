@@ -2,15 +2,15 @@ package io.lit4j.train;
 
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
+import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.datasets.Scenes;
-import io.lit4j.io.Checkpoints;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTower;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintStream;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package io.lit4j.backend.onednn;
 
+import io.lit4j.CacheDir;
 import io.lit4j.LitException;
 import io.lit4j.Version;
 
@@ -79,7 +80,7 @@ public final class DnnlLibrary {
 
     /** The cache root (see {@link io.lit4j.CacheDir}). */
     public static Path cacheRoot() {
-        return io.lit4j.CacheDir.root();
+        return CacheDir.root();
     }
 
     private static void extract(String resource, Path target) throws IOException {

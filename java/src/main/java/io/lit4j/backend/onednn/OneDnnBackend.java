@@ -1,6 +1,7 @@
 package io.lit4j.backend.onednn;
 
 import io.lit4j.LitException;
+import io.lit4j.backend.AdamWStep;
 import io.lit4j.backend.Epilogue;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.HostBackend;
@@ -15,6 +16,7 @@ import io.lit4j.tensor.TensorArena;
 
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -566,7 +568,7 @@ public final class OneDnnBackend extends HostBackend {
     private record View(long[] dims, long[] strides) {
         @Override
         public String toString() {
-            return java.util.Arrays.toString(dims) + "/" + java.util.Arrays.toString(strides);
+            return Arrays.toString(dims) + "/" + Arrays.toString(strides);
         }
     }
 
@@ -931,7 +933,7 @@ public final class OneDnnBackend extends HostBackend {
     }
 
     @Override
-    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, io.lit4j.backend.AdamWStep s) {
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
         Shapes.requireSame("adamw", "param", param, "grad", grad);
         Shapes.requireSame("adamw", "param", param, "m", m);
         Shapes.requireSame("adamw", "param", param, "v", v);

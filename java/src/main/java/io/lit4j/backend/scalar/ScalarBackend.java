@@ -1,12 +1,15 @@
 package io.lit4j.backend.scalar;
 
+import io.lit4j.backend.AdamWStep;
 import io.lit4j.backend.Epilogue;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.HostBackend;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Shapes;
 import io.lit4j.tensor.Tensor;
+import io.lit4j.tensor.TensorArena;
 
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -55,7 +58,7 @@ public final class ScalarBackend extends HostBackend {
 
     /** The oracle has no special layouts: a plain copy, rounded to bf16 when asked. */
     @Override
-    public Tensor packWeights(Tensor w, DType precision, io.lit4j.tensor.TensorArena arena) {
+    public Tensor packWeights(Tensor w, DType precision, TensorArena arena) {
         Tensor p = arena.allocate(precision, w.shape());
         copy(w, p);
         return p;
@@ -173,7 +176,7 @@ public final class ScalarBackend extends HostBackend {
             max = Math.max(max, v[off + i]);
         }
         if (max == Double.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(v, off, off + n, 0f);
+            Arrays.fill(v, off, off + n, 0f);
             return;
         }
         double sum = 0;
@@ -471,7 +474,7 @@ public final class ScalarBackend extends HostBackend {
     }
 
     @Override
-    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, io.lit4j.backend.AdamWStep s) {
+    public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
         Shapes.requireSame("adamw", "param", param, "grad", grad);
         Shapes.requireSame("adamw", "param", param, "m", m);
         Shapes.requireSame("adamw", "param", param, "v", v);

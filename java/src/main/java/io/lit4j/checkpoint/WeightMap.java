@@ -1,11 +1,17 @@
-package io.lit4j.io;
+package io.lit4j.checkpoint;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.io.ArrayInfo;
+import io.lit4j.io.ArraySource;
+import io.lit4j.io.CheckpointException;
+import io.lit4j.io.HostArray;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.Params;
+import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Shapes;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -192,7 +198,7 @@ public final class WeightMap {
             return near.isEmpty() ? "" : " (keys beside it: " + near + ")";
         }
 
-        java.nio.file.Path file() {
+        Path file() {
             return src.file();
         }
 
@@ -230,14 +236,14 @@ public final class WeightMap {
             return false;
         }
         ArrayInfo info = source.info(key);
-        if (info.dtype() != io.lit4j.tensor.DType.F32 || !Arrays.equals(info.shape(), Arrays.stream(spec.shape()).asLongStream().toArray())) {
+        if (info.dtype() != DType.F32 || !Arrays.equals(info.shape(), Arrays.stream(spec.shape()).asLongStream().toArray())) {
             return false; // conversions and reshapes take the general path
         }
         HostArray raw = source.readInPlace(key);
         if (raw == null) {
             return false;
         }
-        backend.upload(raw.data(), io.lit4j.tensor.DType.F32, params.get(spec.name()));
+        backend.upload(raw.data(), DType.F32, params.get(spec.name()));
         raw.releasePages();
         reader.used.add(key);
         return true;

@@ -1,14 +1,17 @@
-package io.lit4j.io;
+package io.lit4j.checkpoint;
 
 import io.lit4j.backend.Gelu;
-import io.lit4j.io.WeightMap.Arr;
-import io.lit4j.io.WeightMap.Reader;
+import io.lit4j.checkpoint.WeightMap.Arr;
+import io.lit4j.checkpoint.WeightMap.Reader;
+import io.lit4j.io.ArraySource;
+import io.lit4j.io.CheckpointException;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TextConfig;
 import io.lit4j.model.TextTransformerConfig;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
 
+import java.util.Arrays;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -58,7 +61,7 @@ final class BigVisionFormat {
 
         long[] shape(ArraySource src, String sub) {
             long[] s = src.info(firstKey(sub)).shape();
-            return scanned ? java.util.Arrays.copyOfRange(s, 1, s.length) : s;
+            return scanned ? Arrays.copyOfRange(s, 1, s.length) : s;
         }
 
         static EncoderLayout detect(ArraySource src, String prefix) {
@@ -143,7 +146,7 @@ final class BigVisionFormat {
         }
         long[] k = src.info("img/embedding/kernel").shape(); // [P, P, C, D]
         if (k.length != 4 || k[0] != k[1]) {
-            throw new CheckpointException(src.file(), "img/embedding/kernel", "expected a square conv kernel [P,P,C,D], got " + java.util.Arrays.toString(k));
+            throw new CheckpointException(src.file(), "img/embedding/kernel", "expected a square conv kernel [P,P,C,D], got " + Arrays.toString(k));
         }
         int patch = (int) k[0], channels = (int) k[2], width = (int) k[3];
         EncoderLayout e = EncoderLayout.detect(src, "img/Transformer/");

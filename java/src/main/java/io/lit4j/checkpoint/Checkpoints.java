@@ -1,7 +1,10 @@
-package io.lit4j.io;
+package io.lit4j.checkpoint;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.io.ArraySource;
+import io.lit4j.io.CheckpointException;
+import io.lit4j.io.SafetensorsReader;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 

@@ -1,4 +1,4 @@
-package io.lit4j.datasets;
+package io.lit4j.io;
 
 import io.lit4j.LitException;
 

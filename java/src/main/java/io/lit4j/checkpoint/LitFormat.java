@@ -1,8 +1,11 @@
-package io.lit4j.io;
+package io.lit4j.checkpoint;
 
 import com.google.gson.GsonBuilder;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.io.AtomicFile;
+import io.lit4j.io.HostArray;
+import io.lit4j.io.SafetensorsWriter;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
@@ -14,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -112,7 +116,7 @@ public final class LitFormat {
         try (Arena arena = Arena.ofConfined()) {
             List<HostArray> arrays = new ArrayList<>();
             for (Map.Entry<String, Tensor> e : model.params().tensors().entrySet()) {
-                long[] shape = java.util.Arrays.stream(e.getValue().shape()).asLongStream().toArray();
+                long[] shape = Arrays.stream(e.getValue().shape()).asLongStream().toArray();
                 arrays.add(HostArray.ofFloats(e.getKey(), shape, be.download(e.getValue()), arena));
             }
             SafetensorsWriter.write(file, new LinkedHashMap<>(metadata), arrays);

@@ -1,10 +1,12 @@
-package io.lit4j.io;
+package io.lit4j.checkpoint;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.lit4j.LitException;
 import io.lit4j.backend.Gelu;
-import io.lit4j.io.WeightMap.Arr;
+import io.lit4j.checkpoint.WeightMap.Arr;
+import io.lit4j.io.ArraySource;
+import io.lit4j.io.CheckpointException;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;

@@ -1,9 +1,13 @@
-package io.lit4j.io;
+package io.lit4j.checkpoint;
 
-import io.lit4j.data.TokenBatch;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.scalar.ScalarBackend;
+import io.lit4j.data.TokenBatch;
+import io.lit4j.io.CheckpointException;
+import io.lit4j.io.HostArray;
+import io.lit4j.io.NpzWriter;
+import io.lit4j.io.SafetensorsWriter;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.Presets;
 import io.lit4j.model.TwoTower;
