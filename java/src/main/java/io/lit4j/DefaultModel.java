@@ -1,6 +1,6 @@
 package io.lit4j;
 
-import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.io.AtomicFolder;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +13,7 @@ import java.util.List;
 /**
  * Where the shipped default model is: {@code -Dlit4j.model} / {@code $LIT4J_MODEL} if set;
  * otherwise the copy inside the jar ({@code io/lit4j/models/default/}, listed in
- * {@code files.txt}), unpacked once into the cache folder keyed by its size and version.
+ * {@code files.txt}), unpacked once into the cache folder keyed by its file list and version.
  */
 public final class DefaultModel {
     private static final String RESOURCE = "io/lit4j/models/default/";
@@ -31,31 +31,23 @@ public final class DefaultModel {
         if (Files.isRegularFile(dir.resolve("files.txt"))) {
             return dir;
         }
-        Path tmp = dir.resolveSibling(dir.getFileName() + "." + ProcessHandle.current().pid() + ".tmp");
-        try {
+        try (AtomicFolder unpacked = AtomicFolder.begin(dir, false, false)) {
             for (String f : files) {
-                Path target = tmp.resolve(f);
-                Files.createDirectories(target.getParent());
                 try (InputStream in = open(f)) {
-                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                    Files.copy(in, unpacked.resolve(f), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
             try (InputStream in = open("files.txt")) {
-                Files.copy(in, tmp.resolve("files.txt"));
+                Files.copy(in, unpacked.resolve("files.txt"));
             }
-            try {
-                Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-            } catch (IOException raced) {
-                if (!Files.isRegularFile(dir.resolve("files.txt"))) { // another JVM won: fine; otherwise a real error
-                    throw raced;
-                }
-            }
+            unpacked.commit();
             return dir;
-        } catch (IOException e) {
+        } catch (IOException | LitException e) {
+            if (Files.isRegularFile(dir.resolve("files.txt"))) {
+                return dir; // another JVM unpacked it first
+            }
             throw new LitException("cannot unpack the default model into " + dir + ": " + e.getMessage()
                     + " (set LIT4J_CACHE to a writable folder, or pass --model PATH)", e);
-        } finally {
-            Checkpoints.deleteQuietly(tmp);
         }
     }
 

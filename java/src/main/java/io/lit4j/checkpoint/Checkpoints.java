@@ -109,11 +109,6 @@ public final class Checkpoints {
         }
     }
 
-    /** Deletes a file or folder tree if it exists, ignoring failures (for temp folders). */
-    public static void deleteQuietly(Path p) {
-        LitFormat.deleteTree(p);
-    }
-
     private static List<Path> list(Path dir, String ext) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(p -> p.getFileName().toString().endsWith(ext)).sorted().toList();

@@ -3,7 +3,7 @@ package io.lit4j.checkpoint;
 import com.google.gson.GsonBuilder;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
-import io.lit4j.io.AtomicFile;
+import io.lit4j.io.AtomicFolder;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsWriter;
 import io.lit4j.model.ParamSpec;
@@ -18,12 +18,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.stream.Stream;
 
 /**
  * lit4j's own format: a folder with {@code config.json}, {@code model.safetensors} (parameter
@@ -86,27 +83,17 @@ public final class LitFormat {
      * folder first: the whole folder, extras included, replaces the old one at once.
      */
     public static void save(TwoTower model, Path dir, Path tokenizer, Extras extras) {
-        Path abs = dir.toAbsolutePath();
-        Path parent = abs.getParent();
-        String rnd = Long.toHexString(ThreadLocalRandom.current().nextLong());
-        Path tmp = parent.resolve("." + abs.getFileName() + "." + rnd + ".tmp");
-        try {
-            Files.createDirectories(parent);
-            Files.createDirectory(tmp);
+        try (AtomicFolder folder = AtomicFolder.begin(dir, true, true)) {
             String json = new GsonBuilder().setPrettyPrinting().create().toJson(model.config().toJson());
-            AtomicFile.writeString(tmp.resolve(CONFIG), json + "\n");
-            writeWeights(model, tmp.resolve(WEIGHTS), Map.of(METADATA_KEY, json));
+            folder.writeString(CONFIG, json + "\n");
+            writeWeights(model, folder.resolve(WEIGHTS), Map.of(METADATA_KEY, json));
             if (tokenizer != null) {
-                Files.copy(tokenizer, tmp.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(tokenizer, folder.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
             }
-            extras.write(tmp);
-            swapIn(tmp, abs, rnd);
+            extras.write(folder.tempRoot());
+            folder.commit();
         } catch (IOException e) {
-            deleteTree(tmp);
             throw new LitException("cannot save the model to " + dir + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            deleteTree(tmp);
-            throw e;
         }
     }
 
@@ -120,61 +107,6 @@ public final class LitFormat {
                 arrays.add(HostArray.ofFloats(e.getKey(), shape, be.download(e.getValue()), arena));
             }
             SafetensorsWriter.write(file, new LinkedHashMap<>(metadata), arrays);
-        }
-    }
-
-    private static void swapIn(Path tmp, Path target, String rnd) throws IOException {
-        if (!Files.exists(target)) {
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-            return;
-        }
-        if (!Files.isDirectory(target)) {
-            throw new IOException(target + " exists and is not a folder");
-        }
-        Path old = target.resolveSibling("." + target.getFileName() + "." + rnd + ".old");
-        Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
-        Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
-        deleteTree(old);
-    }
-
-    /**
-     * After a crash between the two renames of a save, {@code dir} may be missing while its
-     * previous version waits beside it as {@code .dir.*.old}: put that back. Returns whether
-     * {@code dir} exists afterwards.
-     */
-    public static boolean recover(Path dir) {
-        Path abs = dir.toAbsolutePath();
-        if (Files.isDirectory(abs)) {
-            return true;
-        }
-        String prefix = "." + abs.getFileName() + ".";
-        try (Stream<Path> s = Files.list(abs.getParent())) {
-            Path old = s.filter(p -> p.getFileName().toString().startsWith(prefix) && p.getFileName().toString().endsWith(".old"))
-                    .findFirst().orElse(null);
-            if (old != null) {
-                Files.move(old, abs, StandardCopyOption.ATOMIC_MOVE);
-                return true;
-            }
-        } catch (IOException e) {
-            throw new LitException("cannot recover " + dir + ": " + e.getMessage(), e);
-        }
-        return false;
-    }
-
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> {
-                try {
-                    Files.deleteIfExists(f);
-                } catch (IOException ignored) {
-                    // best effort: a leftover hidden folder is harmless
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 }

@@ -79,6 +79,7 @@ public final class CaptionDataset implements AutoCloseable {
     public static final long MAX_IMAGE_BYTES = 1L << 30;
     public static final String JSONL = "captions.jsonl";
     public static final String TSV = "captions.tsv";
+    private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
     private final Path source;
     private final Storage storage;
@@ -172,12 +173,11 @@ public final class CaptionDataset implements AutoCloseable {
     }
 
     /**
-     * Writes {@code folder/captions.jsonl} atomically (the folder is created if missing): one line
-     * per row, {@code "caption"} for one caption, {@code "captions"} for several. Rows need a safe
-     * relative image path and at least one non-blank caption. Returns the file written.
+     * Writes {@code folder/captions.jsonl} atomically (the folder is created if missing), one
+     * {@link #captionLine} per row. Rows need a safe relative image path and at least one non-blank
+     * caption. Returns the file written.
      */
     public static Path writeJsonl(Path folder, List<Row> rows) {
-        Gson gson = new GsonBuilder().disableHtmlEscaping().create();
         StringBuilder sb = new StringBuilder();
         for (Row r : rows) {
             String img = safePath(r.image());
@@ -189,19 +189,7 @@ public final class CaptionDataset implements AutoCloseable {
             if (caps.isEmpty()) {
                 throw new LitException("writeJsonl: row " + r.index() + " (" + r.image() + ") has no caption");
             }
-            JsonObject o = new JsonObject();
-            o.addProperty("image", img);
-            if (caps.size() == 1) {
-                o.addProperty("caption", caps.get(0));
-            } else {
-                JsonArray a = new JsonArray();
-                caps.forEach(a::add);
-                o.add("captions", a);
-            }
-            if (r.label() != null) {
-                o.addProperty("label", r.label());
-            }
-            sb.append(gson.toJson(o)).append('\n');
+            sb.append(captionLine(img, caps, r.label())).append('\n');
         }
         Path out = folder.resolve(JSONL);
         try {
@@ -211,6 +199,26 @@ public final class CaptionDataset implements AutoCloseable {
             throw new LitException(out + ": cannot write: " + e, e);
         }
         return out;
+    }
+
+    /**
+     * One {@code captions.jsonl} line (without the newline), the one place lit4j formats them:
+     * {@code {"image": "images/000001.png", "captions": ["...", "..."], "label": "red circle"}}, keys
+     * in this order, {@code captions} always a list, {@code label} only when not null, no HTML escaping.
+     */
+    public static String captionLine(String image, List<String> captions, String label) {
+        if (captions.isEmpty()) {
+            throw new LitException("image " + image + " has no caption");
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("image", image);
+        JsonArray a = new JsonArray();
+        captions.forEach(a::add);
+        o.add("captions", a);
+        if (label != null) {
+            o.addProperty("label", label);
+        }
+        return GSON.toJson(o);
     }
 
     /** The usable rows, in order of first appearance in the captions file. */

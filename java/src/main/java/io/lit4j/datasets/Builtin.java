@@ -2,6 +2,7 @@ package io.lit4j.datasets;
 
 import io.lit4j.CacheDir;
 import io.lit4j.LitException;
+import io.lit4j.data.CaptionDataset;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,7 +44,7 @@ public final class Builtin {
                 }
                 FashionMnist.Split split = train ? FashionMnist.Split.TRAIN : FashionMnist.Split.TEST;
                 Path dir = root.resolve("fashion-mnist-" + split.name().toLowerCase(Locale.ROOT));
-                if (!Files.isRegularFile(dir.resolve(DatasetFolder.CAPTIONS))) {
+                if (!Files.isRegularFile(dir.resolve(CaptionDataset.JSONL))) {
                     FashionMnist.export(dir, split, 0, train ? 0 : 1, new FashionMnist.ExportOptions(1, true));
                 }
                 List<String> specs = FashionMnist.aliases();
@@ -53,7 +54,7 @@ public final class Builtin {
                 Scenes.Config c = Scenes.Config.defaults().withImageSize(SCENES_SIZE).withCounts(train ? 12000 : 0, 0, SCENES_TEST);
                 Path dir = root.resolve("scenes-" + SCENES_SIZE + "px-seed" + c.seed() + (train ? "-train" : "-test"));
                 Path split = dir.resolve(train ? Scenes.Split.TRAIN.folder() : Scenes.Split.TEST.folder());
-                if (!Files.isRegularFile(split.resolve(DatasetFolder.CAPTIONS))) {
+                if (!Files.isRegularFile(split.resolve(CaptionDataset.JSONL))) {
                     Scenes.generate(c, dir, true);
                 }
                 return new Resolved("scenes", split, Scenes.classNames(c), null, Scenes.heldOutClasses(c));

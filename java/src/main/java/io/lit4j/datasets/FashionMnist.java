@@ -1,6 +1,8 @@
 package io.lit4j.datasets;
 
 import io.lit4j.LitException;
+import io.lit4j.data.CaptionDataset;
+import io.lit4j.io.AtomicFolder;
 import io.lit4j.io.Png;
 
 import java.nio.file.Files;
@@ -234,7 +236,7 @@ public final class FashionMnist {
         int k = options.scale();
         int w = data.cols() * k;
         int h = data.rows() * k;
-        try (DatasetFolder folder = DatasetFolder.begin(out, options.replace(), false)) {
+        try (AtomicFolder folder = AtomicFolder.begin(out, options.replace(), false)) {
             StringBuilder jsonl = new StringBuilder(n * 140);
             byte[] scaled = new byte[w * h];
             for (int i = 0; i < n; i++) {
@@ -251,10 +253,10 @@ public final class FashionMnist {
                 String image = String.format(Locale.ROOT, "images/%s-%05d.png", prefix, i);
                 folder.write(image, Png.encodeGray(w, h, px));
                 int label = data.label(i);
-                jsonl.append(DatasetFolder.captionLine(image, captions(label, seed, split, i), CLASS_NAMES.get(label)))
+                jsonl.append(CaptionDataset.captionLine(image, captions(label, seed, split, i), CLASS_NAMES.get(label)))
                         .append('\n');
             }
-            folder.writeString(DatasetFolder.CAPTIONS, jsonl.toString());
+            folder.writeString(CaptionDataset.JSONL, jsonl.toString());
             folder.commit();
         }
     }

@@ -1,8 +1,11 @@
 package io.lit4j.datasets;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
+import io.lit4j.data.CaptionDataset;
+import io.lit4j.io.AtomicFolder;
 import io.lit4j.io.Png;
 
 import java.awt.image.BufferedImage;
@@ -603,7 +606,7 @@ public final class Scenes {
 
     /** As {@link #generate(Config, Path)}; {@code replace} replaces an existing folder. */
     public static void generate(Config config, Path outFolder, boolean replace) {
-        try (DatasetFolder out = DatasetFolder.begin(outFolder, replace, false)) {
+        try (AtomicFolder out = AtomicFolder.begin(outFolder, replace, false)) {
             for (Split split : Split.values()) {
                 int n = config.count(split);
                 if (n == 0 && split == Split.VAL) {
@@ -614,9 +617,9 @@ public final class Scenes {
                     Scene s = scene(config, split, i);
                     String image = String.format(Locale.ROOT, "images/%06d.png", i);
                     out.write(split.folder() + "/" + image, png(s));
-                    jsonl.append(DatasetFolder.captionLine(image, s.captions(), s.label())).append('\n');
+                    jsonl.append(CaptionDataset.captionLine(image, s.captions(), s.label())).append('\n');
                 }
-                out.writeString(split.folder() + "/" + DatasetFolder.CAPTIONS, jsonl.toString());
+                out.writeString(split.folder() + "/" + CaptionDataset.JSONL, jsonl.toString());
             }
             out.writeString("scenes.json", describe(config));
             out.commit();
@@ -641,7 +644,7 @@ public final class Scenes {
         o.add("classes", array(classNames(c)));
         o.add("held_out_classes", array(heldOutClasses(c)));
         o.addProperty("label", "colour and shape of the main object; test images hold one object");
-        return DatasetFolder.json(o) + "\n";
+        return new GsonBuilder().disableHtmlEscaping().create().toJson(o) + "\n";
     }
 
     private static JsonArray array(List<String> xs) {

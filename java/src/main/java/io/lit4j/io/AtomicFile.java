@@ -19,7 +19,8 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * A file written atomically: bytes go to a hidden temp file in the target's folder, and
  * {@link #commit()} flushes them to disk and renames the temp file over the target. Closing
- * without committing deletes the temp file. Every file lit4j writes (checkpoints, configs, metrics) goes through it.
+ * without committing deletes the temp file. Every file lit4j writes (checkpoints, configs, metrics) goes through it;
+ * {@link AtomicFolder} is the same for a folder of files.
  */
 public final class AtomicFile implements Closeable {
     private final Path target;
@@ -70,7 +71,7 @@ public final class AtomicFile implements Closeable {
         channel.close();
         Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         committed = true;
-        syncFolder(temp.getParent());
+        AtomicFolder.syncFolder(temp.getParent());
     }
 
     /** Deletes the temp file unless committed. Never throws. */
@@ -88,15 +89,6 @@ public final class AtomicFile implements Closeable {
             Files.deleteIfExists(temp);
         } catch (IOException ignored) {
             // best effort: a leftover hidden .tmp file is harmless
-        }
-    }
-
-    /** Makes the rename durable where the platform allows syncing a folder (not on Windows). */
-    private static void syncFolder(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException | UnsupportedOperationException ignored) {
-            // best effort
         }
     }
 

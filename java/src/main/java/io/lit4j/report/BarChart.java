@@ -3,7 +3,6 @@ package io.lit4j.report;
 import io.lit4j.LitException;
 
 import java.awt.BasicStroke;
-import java.awt.Color;
 import java.awt.Font;
 import java.awt.Graphics2D;
 import java.awt.geom.Line2D;

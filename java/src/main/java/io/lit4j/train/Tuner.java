@@ -21,6 +21,7 @@ import io.lit4j.data.TrainBatches;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.Templates;
 import io.lit4j.io.AtomicFile;
+import io.lit4j.io.AtomicFolder;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
 import io.lit4j.io.SafetensorsWriter;
@@ -135,7 +136,7 @@ public final class Tuner {
     private static Summary execute(Backend be, Options o, Path out, boolean resume, PrintStream log) {
         LockSpec lock = LockSpec.parse(o.setup(), o.freeze(), o.unfreeze());
         Path ckpt = out.resolve(CHECKPOINT);
-        boolean haveCheckpoint = resume && LitFormat.recover(ckpt);
+        boolean haveCheckpoint = resume && AtomicFolder.recover(ckpt);
         TwoTower model;
         String description;
         if (haveCheckpoint) {

@@ -328,4 +328,14 @@ class CaptionDatasetTest {
         assertNull(CaptionDataset.safePath("dir/"));
         assertEquals("..a/b..png", CaptionDataset.safePath("..a/b..png"));
     }
+
+    @Test
+    void captionLinesHaveTheCommonFormat() {
+        assertEquals("{\"image\":\"images/000001.png\",\"captions\":[\"a red circle\",\"someone's \\\"big\\\" <box>\"],"
+                        + "\"label\":\"red circle\"}",
+                CaptionDataset.captionLine("images/000001.png", List.of("a red circle", "someone's \"big\" <box>"),
+                        "red circle"));
+        assertEquals("{\"image\":\"a.png\",\"captions\":[\"x\"]}", CaptionDataset.captionLine("a.png", List.of("x"), null));
+        assertThrows(LitException.class, () -> CaptionDataset.captionLine("a.png", List.of(), null));
+    }
 }

@@ -1,4 +1,4 @@
-package io.lit4j.datasets;
+package io.lit4j.io;
 
 import io.lit4j.LitException;
 import org.junit.jupiter.api.Test;
@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class DatasetFolderTest {
+class AtomicFolderTest {
     @TempDir
     Path tmp;
 
@@ -28,9 +28,9 @@ class DatasetFolderTest {
     @Test
     void commitRenamesTheWholeFolderIntoPlace() throws IOException {
         Path out = tmp.resolve("ds");
-        try (DatasetFolder f = DatasetFolder.begin(out, false, true)) {
+        try (AtomicFolder f = AtomicFolder.begin(out, false, true)) {
             f.write("images/a.png", new byte[] {1, 2, 3});
-            f.writeString(DatasetFolder.CAPTIONS, "x\n");
+            f.writeString("captions.jsonl", "x\n");
             assertFalse(Files.exists(out), "nothing at the target before commit");
             f.commit();
         }
@@ -43,7 +43,7 @@ class DatasetFolderTest {
     void anAbandonedFolderLeavesNothing() throws IOException {
         Path out = tmp.resolve("ds");
         assertThrows(IllegalStateException.class, () -> {
-            try (DatasetFolder f = DatasetFolder.begin(out, false, false)) {
+            try (AtomicFolder f = AtomicFolder.begin(out, false, false)) {
                 f.write("images/a.png", new byte[] {1});
                 throw new IllegalStateException("generator failed half-way");
             }
@@ -56,10 +56,10 @@ class DatasetFolderTest {
         Path out = tmp.resolve("ds");
         Files.createDirectories(out);
         Files.writeString(out.resolve("keep.txt"), "old");
-        LitException e = assertThrows(LitException.class, () -> DatasetFolder.begin(out, false, false));
+        LitException e = assertThrows(LitException.class, () -> AtomicFolder.begin(out, false, false));
         assertTrue(e.getMessage().contains("not empty"), e.getMessage());
         assertEquals("old", Files.readString(out.resolve("keep.txt")));
-        try (DatasetFolder f = DatasetFolder.begin(out, true, false)) {
+        try (AtomicFolder f = AtomicFolder.begin(out, true, false)) {
             f.writeString("new.txt", "new");
             f.commit();
         }
@@ -71,7 +71,7 @@ class DatasetFolderTest {
     void anEmptyTargetFolderIsFine() throws IOException {
         Path out = tmp.resolve("ds");
         Files.createDirectories(out);
-        try (DatasetFolder f = DatasetFolder.begin(out, false, false)) {
+        try (AtomicFolder f = AtomicFolder.begin(out, false, false)) {
             f.writeString("a.txt", "a");
             f.commit();
         }
@@ -80,7 +80,7 @@ class DatasetFolderTest {
 
     @Test
     void pathsMustStayInside() {
-        try (DatasetFolder f = DatasetFolder.begin(tmp.resolve("ds"), false, false)) {
+        try (AtomicFolder f = AtomicFolder.begin(tmp.resolve("ds"), false, false)) {
             assertThrows(LitException.class, () -> f.write("../evil.png", new byte[0]));
             assertThrows(LitException.class, () -> f.write("/etc/x", new byte[0]));
             assertThrows(LitException.class, () -> f.write("a/../..", new byte[0]));
@@ -88,12 +88,17 @@ class DatasetFolderTest {
     }
 
     @Test
-    void captionLinesHaveTheCommonFormat() {
-        assertEquals("{\"image\":\"images/000001.png\",\"captions\":[\"a red circle\",\"someone's \\\"big\\\" <box>\"],"
-                        + "\"label\":\"red circle\"}",
-                DatasetFolder.captionLine("images/000001.png", List.of("a red circle", "someone's \"big\" <box>"),
-                        "red circle"));
-        assertEquals("{\"image\":\"a.png\",\"captions\":[\"x\"]}", DatasetFolder.captionLine("a.png", List.of("x"), null));
-        assertThrows(LitException.class, () -> DatasetFolder.captionLine("a.png", List.of(), null));
+    void aCrashBetweenTheTwoRenamesOfAReplaceIsRecovered() throws IOException {
+        Path out = tmp.resolve("ckpt");
+        try (AtomicFolder f = AtomicFolder.begin(out, true, true)) {
+            f.writeString("model.txt", "v1");
+            f.commit();
+        }
+        // a replacing commit renames the old folder aside first; a crash right then leaves only that
+        Files.move(out, tmp.resolve(".ckpt.0123abcd.old"));
+        assertTrue(AtomicFolder.recover(out));
+        assertEquals("v1", Files.readString(out.resolve("model.txt")));
+        assertEquals(List.of("ckpt"), names(tmp));
+        assertFalse(AtomicFolder.recover(tmp.resolve("never-written")));
     }
 }
