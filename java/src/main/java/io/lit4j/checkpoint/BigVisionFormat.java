@@ -12,8 +12,6 @@ import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
 
 import java.util.Arrays;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * big_vision LiT checkpoints ({@code .npz}, keys joined by '/'): the image tower in the ViT
@@ -72,19 +70,11 @@ final class BigVisionFormat {
                 first = prefix + "encoderblock/";
                 depth = (int) src.info(prefix + "encoderblock/LayerNorm_0/scale").shape()[0];
             } else {
-                Pattern p = Pattern.compile(Pattern.quote(prefix) + "encoderblock_(\\d+)/.*");
-                int max = -1;
-                for (String k : src.keys()) {
-                    Matcher m = p.matcher(k);
-                    if (m.matches()) {
-                        max = Math.max(max, Integer.parseInt(m.group(1)));
-                    }
-                }
-                if (max < 0) {
+                depth = BlockCount.of(src, prefix + "encoderblock_", "/");
+                if (depth == 0) {
                     throw new CheckpointException(src.file(), "no encoder blocks under '" + prefix + "' (expected "
                             + prefix + "encoderblock_0/... or a scanned " + prefix + "encoderblock/...)");
                 }
-                depth = max + 1;
                 first = prefix + "encoderblock_0/";
             }
             boolean preLinen = src.contains(first + "MultiHeadDotProductAttention_1/query/kernel");
@@ -219,7 +209,10 @@ final class BigVisionFormat {
             long[] tok = src.info(BERT + "embedder/embedders_token_ids/embedding").shape();
             long[] pos = src.info(BERT + "embedder/embedders_position_ids/embedding").shape();
             long[] type = src.info(BERT + "embedder/embedders_segment_ids/embedding").shape();
-            int depth = countIndexed(src, Pattern.compile(Pattern.quote(BERT_LAYERS) + "(\\d+)/.*"));
+            int depth = BlockCount.of(src, BERT_LAYERS, "/");
+            if (depth == 0) {
+                throw new CheckpointException(src.file(), "no BERT layers (" + BERT_LAYERS + "0/...)");
+            }
             int width = (int) tok[1];
             int mlp = (int) src.info(BERT_LAYERS + "0/mlp_block/mlp/dense_layer/kernel").shape()[1];
             // BERT kernels are [D, D]: the head count is not in the file. BERT uses 64-wide heads.
@@ -237,20 +230,6 @@ final class BigVisionFormat {
                     TextTransformerConfig.Pooling.LAST, 1e-6f, Gelu.TANH, headDim);
         }
         throw new CheckpointException(src.file(), "the txt/ tower is neither big_vision's text transformer (txt/Embed_0) nor BERT (txt/BertEncoder_0)");
-    }
-
-    private static int countIndexed(ArraySource src, Pattern p) {
-        int max = -1;
-        for (String k : src.keys()) {
-            Matcher m = p.matcher(k);
-            if (m.matches()) {
-                max = Math.max(max, Integer.parseInt(m.group(1)));
-            }
-        }
-        if (max < 0) {
-            throw new CheckpointException(src.file(), "no layers match " + p.pattern());
-        }
-        return max + 1;
     }
 
     static void textRecipes(WeightMap map, TextConfig cfg, ArraySource src) {

@@ -14,8 +14,6 @@ import io.lit4j.model.ViTConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * HuggingFace safetensors of a single tower: {@code ViTModel} ({@code google/vit-*} names) or
@@ -72,18 +70,11 @@ final class HuggingFaceFormat {
     }
 
     private static int countLayers(ArraySource src, String prefix) {
-        Pattern p = Pattern.compile(Pattern.quote(prefix) + "encoder\\.layer\\.(\\d+)\\..*");
-        int max = -1;
-        for (String k : src.keys()) {
-            Matcher m = p.matcher(k);
-            if (m.matches()) {
-                max = Math.max(max, Integer.parseInt(m.group(1)));
-            }
-        }
-        if (max < 0) {
+        int n = BlockCount.of(src, prefix + "encoder.layer.", ".");
+        if (n == 0) {
             throw new CheckpointException(src.file(), "no encoder layers (" + prefix + "encoder.layer.0...)");
         }
-        return max + 1;
+        return n;
     }
 
     static TwoTowerConfig inferConfig(ArraySource src) {

@@ -23,18 +23,9 @@ public record BertConfig(int vocabSize, int maxPosition, int typeVocabSize, int 
         Json.positive(w, "max_position", maxPosition);
         Json.positive(w, "type_vocab_size", typeVocabSize);
         Json.positive(w, "context_length", contextLength);
-        Json.positive(w, "width", width);
-        Json.positive(w, "depth", depth);
-        Json.positive(w, "heads", heads);
-        Json.positive(w, "mlp_dim", mlpDim);
+        Json.encoder(w, width, depth, heads, mlpDim, lnEps, headDim);
         if (contextLength > maxPosition) {
             throw new LitException(w + ": context_length " + contextLength + " exceeds max_position " + maxPosition);
-        }
-        if (width % heads != 0) {
-            throw new LitException(w + ": width " + width + " is not divisible by heads " + heads);
-        }
-        if (headDim < 0 || !(lnEps > 0)) {
-            throw new LitException(w + ": head_dim must be >= 0 and ln_eps > 0");
         }
     }
 

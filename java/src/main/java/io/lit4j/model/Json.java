@@ -88,6 +88,20 @@ final class Json {
         }
     }
 
+    /** The checks every transformer tower's config makes: positive sizes, whole heads, a head of size >= 0, eps > 0. */
+    static void encoder(String where, int width, int depth, int heads, int mlpDim, float lnEps, int headDim) {
+        positive(where, "width", width);
+        positive(where, "depth", depth);
+        positive(where, "heads", heads);
+        positive(where, "mlp_dim", mlpDim);
+        if (width % heads != 0) {
+            throw new LitException(where + ": width " + width + " is not divisible by heads " + heads);
+        }
+        if (headDim < 0 || !(lnEps > 0)) {
+            throw new LitException(where + ": head_dim must be >= 0 and ln_eps > 0");
+        }
+    }
+
     static void positive(String where, String field, int v) {
         if (v <= 0) {
             throw new LitException(where + ": " + field + " must be positive, got " + v);

@@ -35,16 +35,7 @@ public record TextTransformerConfig(int vocabSize, int contextLength, int width,
         String w = "text transformer config";
         Json.positive(w, "vocab_size", vocabSize);
         Json.positive(w, "context_length", contextLength);
-        Json.positive(w, "width", width);
-        Json.positive(w, "depth", depth);
-        Json.positive(w, "heads", heads);
-        Json.positive(w, "mlp_dim", mlpDim);
-        if (width % heads != 0) {
-            throw new LitException(w + ": width " + width + " is not divisible by heads " + heads);
-        }
-        if (headDim < 0 || !(lnEps > 0)) {
-            throw new LitException(w + ": head_dim must be >= 0 and ln_eps > 0");
-        }
+        Json.encoder(w, width, depth, heads, mlpDim, lnEps, headDim);
     }
 
     @Override

@@ -36,18 +36,9 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
         Json.positive(w, "image_size", imageSize);
         Json.positive(w, "patch_size", patchSize);
         Json.positive(w, "channels", channels);
-        Json.positive(w, "width", width);
-        Json.positive(w, "depth", depth);
-        Json.positive(w, "heads", heads);
-        Json.positive(w, "mlp_dim", mlpDim);
+        Json.encoder(w, width, depth, heads, mlpDim, lnEps, headDim);
         if (imageSize % patchSize != 0) {
             throw new LitException(w + ": image_size " + imageSize + " is not a multiple of patch_size " + patchSize);
-        }
-        if (width % heads != 0) {
-            throw new LitException(w + ": width " + width + " is not divisible by heads " + heads);
-        }
-        if (headDim < 0 || !(lnEps > 0)) {
-            throw new LitException(w + ": head_dim must be >= 0 and ln_eps > 0");
         }
     }
 

@@ -181,10 +181,12 @@ public final class ProgressBar implements AutoCloseable {
             if (tenths(after) > tenths(before)) {
                 lock.lock();
                 try {
-                    int t = tenths(done.get());
+                    // the line shows the count its tenth was decided on: another thread may be stepping meanwhile
+                    long d = done.get();
+                    int t = tenths(d);
                     if (!closed && t > printedTenths) {
                         printedTenths = t;
-                        draw(false);
+                        draw(false, d);
                     }
                 } finally {
                     lock.unlock();
@@ -236,7 +238,10 @@ public final class ProgressBar implements AutoCloseable {
 
     /** Caller holds the lock. */
     private void draw(boolean last) {
-        long d = done.get();
+        draw(last, done.get());
+    }
+
+    private void draw(boolean last, long d) {
         String msg = message;
         String line = line(d, msg, last);
         printedDone = d;

@@ -6,8 +6,7 @@ import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -28,20 +27,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BackendEquivalenceTest {
     static final int[] SIZES = {1, 3, 17, 197, 1000, 4099};
 
-    static ScalarBackend scalar;
-    static OneDnnBackend onednn;
-
-    @BeforeAll
-    static void open() {
-        scalar = new ScalarBackend();
-        onednn = new OneDnnBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        onednn.close();
-        scalar.close();
-    }
+    @AutoClose
+    static final ScalarBackend scalar = new ScalarBackend();
+    @AutoClose
+    static final OneDnnBackend onednn = new OneDnnBackend(2);
 
     static double tol(int k) {
         return 2e-6 * Math.max(1, Math.sqrt(k));

@@ -5,8 +5,7 @@ import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -25,19 +24,11 @@ import static io.lit4j.Assertions2.random;
  */
 class GradientCheckTest {
     static final double RTOL = 2e-4;
-    static Backend[] backends;
-
-    @BeforeAll
-    static void open() {
-        backends = new Backend[] {new ScalarBackend(), new OneDnnBackend(2)};
-    }
-
-    @AfterAll
-    static void close() {
-        for (Backend b : backends) {
-            b.close();
-        }
-    }
+    @AutoClose
+    static final ScalarBackend scalar = new ScalarBackend();
+    @AutoClose
+    static final OneDnnBackend onednn = new OneDnnBackend(2);
+    static final Backend[] backends = {scalar, onednn};
 
     /** A forward pass in double of one input, the others held fixed. */
     interface Fwd extends Function<double[], double[]> {

@@ -13,8 +13,7 @@ import io.lit4j.model.Presets;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,17 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Saving and loading lit4j folders, and the errors for files that do not fit the model. */
 class CheckpointLoadingTest {
-    static Backend be;
-
-    @BeforeAll
-    static void open() {
-        be = new ScalarBackend();
-    }
-
-    @AfterAll
-    static void close() {
-        be.close();
-    }
+    @AutoClose
+    static final Backend be = new ScalarBackend();
 
     static TwoTower randomSmoke(long seed) {
         TwoTower m = TwoTower.allocate(be, Presets.pair("smoke"));

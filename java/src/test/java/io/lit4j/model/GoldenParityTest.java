@@ -8,8 +8,7 @@ import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -37,20 +36,10 @@ class GoldenParityTest {
     static final Path GOLDEN = Path.of("src/test/resources/golden");
     static final double RTOL = 1e-5;
 
-    static Backend scalar;
-    static Backend onednn;
-
-    @BeforeAll
-    static void open() {
-        scalar = new ScalarBackend();
-        onednn = new OneDnnBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        scalar.close();
-        onednn.close();
-    }
+    @AutoClose
+    static final Backend scalar = new ScalarBackend();
+    @AutoClose
+    static final Backend onednn = new OneDnnBackend(2);
 
     /** Expected tensors and the config of one golden case. */
     record Golden(String name, TwoTowerConfig config, Map<String, float[]> expected, float[] images, TokenBatch tokens) {

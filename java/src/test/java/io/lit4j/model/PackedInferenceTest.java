@@ -11,8 +11,7 @@ import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 import io.lit4j.train.Init;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
@@ -33,8 +32,10 @@ import static org.junit.jupiter.api.Assertions.fail;
  * to unfrozen.
  */
 class PackedInferenceTest {
-    static Backend scalar;
-    static OneDnnBackend onednn;
+    @AutoClose
+    static final Backend scalar = new ScalarBackend();
+    @AutoClose
+    static final OneDnnBackend onednn = new OneDnnBackend(2);
 
     /** Smoke sizes (odd blocks: packed copies do not fit in place) and 64-multiples (they do). */
     static final TwoTowerConfig SMOKE = Presets.pair("smoke");
@@ -42,18 +43,6 @@ class PackedInferenceTest {
             new ViTConfig(32, 8, 3, 64, 2, 4, 128, ViTConfig.Pooling.TOK, 1e-6f, Gelu.TANH, 0).withHeadDim(64),
             new TextTransformerConfig(128, 8, 64, 2, 4, 128, TextTransformerConfig.Pooling.LAST, 1e-6f, Gelu.TANH, 0).withHeadDim(64),
             TwoTowerConfig.Loss.SOFTMAX);
-
-    @BeforeAll
-    static void open() {
-        scalar = new ScalarBackend();
-        onednn = new OneDnnBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        scalar.close();
-        onednn.close();
-    }
 
     static TwoTower model(Backend be, TwoTowerConfig cfg, float[][] weights) {
         TwoTower m = TwoTower.allocate(be, cfg);

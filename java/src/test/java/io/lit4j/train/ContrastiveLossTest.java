@@ -7,8 +7,7 @@ import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -19,19 +18,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Both losses, blocked or not, against a double-precision reference and its finite differences. */
 class ContrastiveLossTest {
-    static Backend[] backends;
-
-    @BeforeAll
-    static void open() {
-        backends = new Backend[] {new ScalarBackend(), new OneDnnBackend(2)};
-    }
-
-    @AfterAll
-    static void close() {
-        for (Backend b : backends) {
-            b.close();
-        }
-    }
+    @AutoClose
+    static final ScalarBackend scalar = new ScalarBackend();
+    @AutoClose
+    static final OneDnnBackend onednn = new OneDnnBackend(2);
+    static final Backend[] backends = {scalar, onednn};
 
     static double reference(TwoTowerConfig.Loss kind, double[] zi, double[] zt, int n, int e, double t, double b) {
         double[][] l = new double[n][n];

@@ -9,8 +9,7 @@ import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.TwoTower;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -30,19 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class TrainGoldenTest {
     static final Path GOLDEN = Path.of("src/test/resources/golden");
-    static Backend[] backends;
-
-    @BeforeAll
-    static void open() {
-        backends = new Backend[] {new ScalarBackend(), new OneDnnBackend(2)};
-    }
-
-    @AfterAll
-    static void close() {
-        for (Backend b : backends) {
-            b.close();
-        }
-    }
+    @AutoClose
+    static final ScalarBackend scalar = new ScalarBackend();
+    @AutoClose
+    static final OneDnnBackend onednn = new OneDnnBackend(2);
+    static final Backend[] backends = {scalar, onednn};
 
     record Case(SafetensorsReader r, float[] pixels, TokenBatch tokens, AdamW.Config opt) {
         static Case open(String file) {

@@ -6,7 +6,7 @@ import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.datasets.Scenes;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTower;
-import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -30,18 +30,13 @@ class TuneIntegrationTest {
     @TempDir
     static Path dir;
     static Path data;
-    static Backend be;
+    @AutoClose
+    static final Backend be = new OneDnnBackend(2);
 
     @BeforeAll
     static void setUp() {
         data = dir.resolve("scenes");
         Scenes.generate(Scenes.Config.defaults().withSeed(5).withImageSize(32).withCounts(256, 0, 64).withCaptionsPerImage(2), data);
-        be = new OneDnnBackend(2);
-    }
-
-    @AfterAll
-    static void tearDown() {
-        be.close();
     }
 
     @ParameterizedTest(name = "image {0} + text {1}, setup {2}")
