@@ -12,9 +12,9 @@ import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.Templates;
 import io.lit4j.eval.ZeroShotClassifier;
 import io.lit4j.model.BertConfig;
+import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
-import io.lit4j.tensor.DType;
 
 import java.awt.image.BufferedImage;
 import java.io.IOException;
@@ -44,9 +44,9 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     public static final String DEFAULT_TEMPLATES = "clip_best";
 
     /** How to open a model. {@code backend}: "auto", "onednn" or "scalar"; {@code threads} ≤ 0: all processors. */
-    public record Options(String backend, int threads, DType precision, Path tokenizer, int batchSize) {
+    public record Options(String backend, int threads, Precision precision, Path tokenizer, int batchSize) {
         public static Options defaults() {
-            return new Options("auto", 0, DType.F32, null, 32);
+            return new Options("auto", 0, Precision.FP32, null, 32);
         }
 
         public Options withBackend(String b) {
@@ -57,7 +57,7 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
             return new Options(backend, t, precision, tokenizer, batchSize);
         }
 
-        public Options withPrecision(DType p) {
+        public Options withPrecision(Precision p) {
             return new Options(backend, threads, p, tokenizer, batchSize);
         }
 

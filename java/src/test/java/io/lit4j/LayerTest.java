@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -226,4 +227,28 @@ class LayerTest {
         }
         assertEquals(List.of(), found, "import these instead:\n" + String.join("\n", found));
     }
+
+    /** Only the oneDNN wrapper classes touch the generated {@code dnnl_h}; the backend's ops go through them. */
+    @Test
+    void onlyWrapperClassesCallTheGeneratedBindings() throws IOException {
+        Set<String> callers = new TreeSet<>();
+        try (Stream<Path> s = Files.walk(CLASSES)) {
+            for (Path f : s.filter(p -> p.toString().endsWith(".class")).toList()) {
+                var model = ClassFile.of().parse(Files.readAllBytes(f));
+                for (PoolEntry e : model.constantPool()) {
+                    if (e instanceof ClassEntry c && c.asInternalName().startsWith("io/lit4j/bindings/")) {
+                        callers.add(topLevel(model.thisClass().asInternalName()));
+                    }
+                }
+            }
+        }
+        assertFalse(callers.isEmpty(), "nothing calls the bindings: the scan is broken");
+        for (String c : callers) {
+            assertTrue(WRAPPERS.contains(c), c + " calls the generated bindings; only " + WRAPPERS + " may (see bindings/README.md)");
+        }
+    }
+
+    /** The classes that wrap generated code (see bindings/README.md); everything else calls them. */
+    static final Set<String> WRAPPERS = Set.of("io.lit4j.backend.onednn.Dnnl", "io.lit4j.backend.onednn.DnnlPrimitives",
+            "io.lit4j.backend.onednn.Omp");
 }

@@ -8,6 +8,7 @@ import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.model.BertConfig;
+import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
@@ -58,14 +59,14 @@ public final class Worker {
             Path model = Path.of(a.s("--model", null));
             String tower = a.s("--tower", "image");
             int batch = a.i("--batch", 1), tokens = a.i("--tokens", 16);
-            DType dtype = a.s("--dtype", "fp32").equals("bf16") ? DType.BF16 : DType.F32;
+            Precision precision = Precision.parse(a.s("--dtype", "fp32"));
             out.addProperty("tower", tower);
             out.addProperty("batch", batch);
             out.addProperty("dtype", a.s("--dtype", "fp32"));
             boolean train = a.has("--train");
             out.addProperty("train", train);
-            try (Backends.Choice engine = Backends.open("onednn", threads, dtype); TwoTower m = Checkpoints.load(engine.backend(), model)) {
-                m.setPrecision(dtype);
+            try (Backends.Choice engine = Backends.open("onednn", threads); TwoTower m = Checkpoints.load(engine.backend(), model)) {
+                m.setPrecision(precision);
                 out.addProperty("rss_after_load_mb", procStatusMb("VmRSS:"));
                 out.addProperty("peak_rss_load_mb", procStatusMb("VmHWM:"));
                 Random r = new Random(7);
@@ -76,7 +77,7 @@ public final class Worker {
                     AdamW.Config opt = new AdamW.Config(new Schedule(1e-4, 0, 1_000_000, 0), 0.9f, 0.999f, 1e-8f, 1e-4f, 0f,
                             AdamW.Config.kernelsOnly());
                     try (TrainingSession s = new TrainingSession(m, LockSpec.parse("Lu", List.of(), List.of()), opt,
-                            TrainingSession.Options.of(batch))) {
+                            TrainingSession.Options.of(batch).withPrecision(precision))) {
                         out.addProperty("loss", timeCalls(warmup, iters, times, i -> s.step(i, null, zimg, tb)).loss());
                     }
                 } else if (tower.equals("image")) {

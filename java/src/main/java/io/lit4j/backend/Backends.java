@@ -3,7 +3,6 @@ package io.lit4j.backend;
 import io.lit4j.LitException;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
-import io.lit4j.tensor.DType;
 
 import java.util.Locale;
 
@@ -34,11 +33,6 @@ public final class Backends {
      * {@code threads} < 1 means {@link #defaultThreads()}.
      */
     public static Choice open(String name, int threads) {
-        return open(name, threads, DType.F32);
-    }
-
-    /** As above; {@code matmulPrecision} BF16 runs the matmuls in bf16 with fp32 accumulation (oneDNN only). */
-    public static Choice open(String name, int threads, DType matmulPrecision) {
         int n = threads < 1 ? defaultThreads() : threads;
         String forced = name;
         String why;
@@ -49,18 +43,18 @@ public final class Backends {
             why = "requested (--backend " + forced + ")";
         }
         if (forced != null && !forced.isBlank() && !forced.equalsIgnoreCase("auto")) {
-            return new Choice(create(forced.toLowerCase(Locale.ROOT), n, matmulPrecision), why);
+            return new Choice(create(forced.toLowerCase(Locale.ROOT), n), why);
         }
         try {
-            return new Choice(new OneDnnBackend(n, matmulPrecision), "auto: oneDNN loaded (the fastest CPU backend)");
+            return new Choice(new OneDnnBackend(n), "auto: oneDNN loaded (the fastest CPU backend)");
         } catch (LitException | UnsatisfiedLinkError e) {
             return new Choice(new ScalarBackend(), "auto: oneDNN unavailable (" + e.getMessage() + "), fell back to the scalar backend");
         }
     }
 
-    private static Backend create(String name, int threads, DType matmulPrecision) {
+    private static Backend create(String name, int threads) {
         return switch (name) {
-            case "onednn", "dnnl", "cpu" -> new OneDnnBackend(threads, matmulPrecision);
+            case "onednn", "dnnl", "cpu" -> new OneDnnBackend(threads);
             case "scalar", "java" -> new ScalarBackend();
             case "cuda", "gpu" -> throw new LitException("the cuda backend is not built yet (cuDNN/cuBLASLt bindings are in bindings/; the backend is a later step)");
             default -> throw new LitException("unknown backend '" + name + "' (auto, onednn, scalar)");

@@ -24,6 +24,17 @@ public final class OpProfile {
         enabled = on;
     }
 
+    /** Runs {@code op}, adding its wall time to op {@code name} when profiling is on. */
+    public static void time(String name, Runnable op) {
+        if (!enabled) {
+            op.run();
+            return;
+        }
+        long t0 = System.nanoTime();
+        op.run();
+        record(name, System.nanoTime() - t0);
+    }
+
     /** Adds {@code nanos} to op {@code name}. */
     public static void record(String name, long nanos) {
         LongAdder[] a = TIMES.computeIfAbsent(name, k -> new LongAdder[] {new LongAdder(), new LongAdder()});

@@ -92,7 +92,7 @@ final class AblationCommand implements Callable<Integer> {
                 long t0 = System.nanoTime();
                 Tuner.Options o = new Tuner.Options(null, imageTower, textTower, embedDim, null, data.toString(), setup, List.of(), List.of(),
                         steps, batch, lr, warmup, 0, 1e-4, 1.0, 10, -10, false, seed, 2, run.toString(), steps, 10, evalData.toString(),
-                        steps, evalLimit, "clip_80", setup.charAt(1) == 'u' ? null : tokenizer, 0, null);
+                        steps, evalLimit, "clip_80", setup.charAt(1) == 'u' ? null : tokenizer, 0, null, null);
                 Tuner.Summary s = Tuner.run(engine.backend(), o, System.err);
                 results.put(setup, s.lastEval());
                 losses.put(setup, s.lastLoss());

@@ -9,8 +9,8 @@ import io.lit4j.LitModel;
 import io.lit4j.datasets.FashionMnist;
 import io.lit4j.datasets.Scenes;
 import io.lit4j.eval.ZeroShotClassifier;
+import io.lit4j.model.Precision;
 import io.lit4j.report.Table;
-import io.lit4j.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -47,7 +47,7 @@ final class DemoCommand implements Callable<Integer> {
         Path samples = DefaultModel.samples();
         JsonObject meta = JsonParser.parseString(Files.readString(samples.resolve("samples.json"))).getAsJsonObject();
         long t0 = System.nanoTime();
-        try (LitModel m = LitModel.loadDefault(new LitModel.Options(common.backend, common.threads, DType.F32, null, 32))) {
+        try (LitModel m = LitModel.loadDefault(new LitModel.Options(common.backend, common.threads, Precision.FP32, null, 32))) {
             out.printf("lit4j demo: the default model (%s), on %s%n", describe(m), m.backendDescription());
             out.printf("loaded in %.1f s; prompts: CLIP's 80 ImageNet templates; labels never seen as classes in training%n%n",
                     (System.nanoTime() - t0) / 1e9);

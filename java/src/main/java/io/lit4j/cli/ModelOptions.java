@@ -1,12 +1,10 @@
 package io.lit4j.cli;
 
-import io.lit4j.LitException;
 import io.lit4j.LitModel;
-import io.lit4j.tensor.DType;
+import io.lit4j.model.Precision;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.util.Locale;
 
 /** The options every command that runs a model takes. */
 final class ModelOptions {
@@ -23,15 +21,6 @@ final class ModelOptions {
     int batchSize;
 
     LitModel open(Main.Common common) {
-        return LitModel.open(model, new LitModel.Options(common.backend, common.threads, parsePrecision(precision), tokenizer, batchSize));
-    }
-
-    /** A {@code --precision} value: fp32 or bf16. */
-    static DType parsePrecision(String value) {
-        return switch (value.toLowerCase(Locale.ROOT)) {
-            case "fp32", "f32", "float32" -> DType.F32;
-            case "bf16", "bfloat16" -> DType.BF16;
-            default -> throw new LitException("--precision must be fp32 or bf16, got " + value);
-        };
+        return LitModel.open(model, new LitModel.Options(common.backend, common.threads, Precision.parse(precision), tokenizer, batchSize));
     }
 }

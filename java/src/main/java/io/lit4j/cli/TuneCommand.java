@@ -2,6 +2,7 @@ package io.lit4j.cli;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backends;
+import io.lit4j.model.Precision;
 import io.lit4j.train.Tuner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -128,7 +129,7 @@ final class TuneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Backends.Choice engine = Backends.open(common.backend, common.threads, ModelOptions.parsePrecision(precision))) {
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
             if (resume != null) {
                 Tuner.resume(engine.backend(), resume, System.err);
                 return 0;
@@ -142,7 +143,7 @@ final class TuneCommand implements Callable<Integer> {
             Tuner.Options o = new Tuner.Options(model, imageTower, textTower, embedDim, loss, data.toString(), setup, freeze, unfreeze,
                     steps, batch, lr, warmup, minLr, weightDecay, clip, temperature, bias, clampTemperature, seed, workers, out.toString(),
                     saveEvery, logEvery, evalData == null ? null : evalData.toString(), evalEvery, evalLimit, templates,
-                    tokenizer == null ? null : tokenizer.toString(), vocabSize, cache);
+                    tokenizer == null ? null : tokenizer.toString(), vocabSize, cache, Precision.parse(precision).label());
             Tuner.run(engine.backend(), o, System.err);
             return 0;
         }

@@ -42,7 +42,7 @@ public record BertConfig(int vocabSize, int maxPosition, int typeVocabSize, int 
         p.add(new ParamSpec("txt.type", new int[] {typeVocabSize, width}));
         p.add(new ParamSpec("txt.emb_norm.scale", new int[] {width}));
         p.add(new ParamSpec("txt.emb_norm.bias", new int[] {width}));
-        Encoder.blockParams(p, "txt", depth, width, mlpDim);
+        Encoder.params(p, "txt", depth, width, mlpDim);
         if (headDim > 0) {
             p.add(new ParamSpec("txt.head.kernel", new int[] {width, headDim}));
             p.add(new ParamSpec("txt.head.bias", new int[] {headDim}));

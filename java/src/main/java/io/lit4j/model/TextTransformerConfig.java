@@ -48,7 +48,7 @@ public record TextTransformerConfig(int vocabSize, int contextLength, int width,
         List<ParamSpec> p = new ArrayList<>();
         p.add(new ParamSpec("txt.tok", new int[] {vocabSize, width}));
         p.add(new ParamSpec("txt.pos", new int[] {contextLength, width}));
-        Encoder.blockParams(p, "txt", depth, width, mlpDim);
+        Encoder.params(p, "txt", depth, width, mlpDim);
         p.add(new ParamSpec("txt.norm.scale", new int[] {width}));
         p.add(new ParamSpec("txt.norm.bias", new int[] {width}));
         if (headDim > 0) {

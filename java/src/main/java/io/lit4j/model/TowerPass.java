@@ -3,7 +3,6 @@ package io.lit4j.model;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.Epilogue;
-import io.lit4j.backend.Gelu;
 import io.lit4j.backend.Pool;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.tensor.DType;
@@ -11,37 +10,62 @@ import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
 /**
- * One tower in training, at a fixed batch size: {@code forward} keeps the activations,
- * {@code backward} turns the gradient of the L2-normalised embedding into parameter gradients
- * (trainable ones only) and stops as low as the lowest trainable parameter. All buffers come
- * from the arena given at construction; a step allocates nothing.
+ * One tower's forward pass at a fixed batch size: the only forward lit4j has. Built for
+ * {@link Mode#INFERENCE} it keeps no activations (an embedding call builds one per call from its
+ * workspace); built for {@link Mode#TRAINING} it keeps what {@link #backward} needs, which turns
+ * the gradient of the L2-normalised embedding into gradients of the trainable parameters and
+ * stops at the lowest of them. All buffers come from the arena given at construction; a forward
+ * allocates nothing.
+ *
+ * <p>{@code weights} are the parameters as the forward multiplies them: the model's own (fp32
+ * training), or views with the matmul kernels packed for the backend ({@link TwoTower#imageWeights},
+ * {@link TwoTower#textWeights}). The backward multiplies by the same kernels.
  */
 public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
+    /** Whether a pass keeps activations for a backward. */
+    public enum Mode { INFERENCE, TRAINING }
+
     protected final Backend be;
     protected final Params p;
+    protected final boolean training;
     protected final int batch;
-    protected final int outDim;
-    protected final EncoderPass encoder;
+    protected final Encoder encoder;
     protected final Tensor pooled;   // [B, width]
     protected final Tensor out;      // [B, outDim]: the head output (== pooled without a head)
     protected final Tensor z;        // [B, outDim]: L2-normalised
-    protected final Tensor norms;    // [B]
-    protected final Tensor dOut;     // [B, outDim]
-    protected final Tensor dPooled;  // [B, width]
+    protected final Tensor norms;    // [B] (training)
+    protected final Tensor dOut;     // [B, outDim] (training)
+    protected final Tensor dPooled;  // [B, width] (training)
+    private final String prefix;
+    private final boolean hasHead;
 
-    TowerPass(Backend be, Params p, TensorArena arena, int batch, int tokens, int width, int heads, int mlp, int depth,
-              float eps, Gelu gelu, boolean postLn, String prefix, int headDim) {
+    private TowerPass(Backend be, Params weights, TensorArena arena, Encoder.Spec spec, int headDim, int batch, int tokens,
+                      Precision precision, Mode mode) {
         this.be = be;
-        this.p = p;
+        this.p = weights;
+        this.training = mode == Mode.TRAINING;
         this.batch = batch;
-        this.outDim = headDim > 0 ? headDim : width;
-        this.encoder = new EncoderPass(arena, prefix, depth, width, heads, mlp, eps, gelu, postLn, batch, tokens);
+        this.prefix = spec.prefix();
+        this.hasHead = headDim > 0;
+        int width = spec.width(), outDim = hasHead ? headDim : width;
+        this.encoder = new Encoder(spec, be, weights, arena, batch, tokens, precision.operands(), training);
         this.pooled = arena.allocate(DType.F32, batch, width);
-        this.out = headDim > 0 ? arena.allocate(DType.F32, batch, headDim) : pooled;
+        this.out = hasHead ? arena.allocate(DType.F32, batch, headDim) : pooled;
         this.z = arena.allocate(DType.F32, batch, outDim);
-        this.norms = arena.allocate(DType.F32, batch);
-        this.dOut = arena.allocate(DType.F32, batch, outDim);
-        this.dPooled = headDim > 0 ? arena.allocate(DType.F32, batch, width) : dOut;
+        this.norms = training ? arena.allocate(DType.F32, batch) : null;
+        this.dOut = training ? arena.allocate(DType.F32, batch, outDim) : null;
+        this.dPooled = training ? (hasHead ? arena.allocate(DType.F32, batch, width) : dOut) : null;
+    }
+
+    /** The ViT's pass for {@code batch} images at {@code precision}. */
+    public static Image image(Backend be, Params weights, TensorArena arena, ViTConfig c, int batch, Precision precision, Mode mode) {
+        return new Image(be, weights, arena, c, batch, precision, mode);
+    }
+
+    /** The text tower's pass for {@code batch} texts of {@code length} tokens at {@code precision}. */
+    public static Text text(Backend be, Params weights, TensorArena arena, TextConfig c, int batch, int length, Precision precision,
+                            Mode mode) {
+        return new Text(be, weights, arena, c, batch, length, precision, mode);
     }
 
     /** The L2-normalised embeddings of the last forward, {@code [B, outDim]}. */
@@ -53,8 +77,26 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
         return batch;
     }
 
-    /** Shared tail of the forward: head and L2 normalisation. */
-    protected void head(String prefix, boolean hasHead, ForwardObserver obs) {
+    /** The head output of the last forward, before normalisation ([B, outDim]): class logits for a classifier. */
+    public Tensor output() {
+        return out;
+    }
+
+    /** Where {@link #backwardFromOutput} reads the gradient of {@link #output()}. */
+    public Tensor outputGradient() {
+        requireTraining();
+        return dOut;
+    }
+
+    private void requireTraining() {
+        if (!training) {
+            throw new LitException("this tower pass was built for inference: it kept no activations to back-propagate through");
+        }
+    }
+
+    /** The forward's end, shared by both towers: pool, head, L2 normalisation. */
+    protected void head(Tensor encoded, Pool pool, ForwardObserver obs) {
+        be.pool(encoded, pool, 0, pooled);
         obs.onTensor("pooled", pooled);
         if (hasHead) {
             be.linear(pooled, p.get(prefix + ".head.kernel"), p.get(prefix + ".head.bias"), out, Epilogue.NONE);
@@ -64,55 +106,53 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
         obs.onTensor("embedding", z);
     }
 
-    /** The head output of the last forward, before normalisation ([B, outDim]): class logits for a classifier. */
-    public Tensor output() {
-        return out;
-    }
-
-    /** Where {@link #backwardFromOutput} reads the gradient of {@link #output()}. */
-    public Tensor outputGradient() {
-        return dOut;
-    }
-
     /** Back-propagates {@code dz} (gradient of the L2-normalised embeddings, [B, outDim]) into {@code grads}. */
     public void backward(Tensor dz, Grads grads) {
+        requireTraining();
         be.l2NormalizeBackward(out, norms, dz, dOut);
         backwardFromOutput(grads);
     }
 
     /** Back-propagates the gradient held in {@link #outputGradient()} (e.g. of classification logits). */
-    public abstract void backwardFromOutput(Grads grads);
-
-    /** Shared head of the backward: the head; leaves the pooled gradient in {@link #dPooled}. */
-    protected void headBackward(String prefix, boolean hasHead, Grads grads) {
+    public final void backwardFromOutput(Grads grads) {
+        requireTraining();
         if (hasHead) {
             be.linearBackward(pooled, p.get(prefix + ".head.kernel"), dOut, dPooled, grads.get(prefix + ".head.kernel"),
                     grads.get(prefix + ".head.bias"));
         }
+        backwardFromPooled(grads);
     }
 
-    /** The ViT in training. */
+    /** The tower's own part of the backward, from the pooled gradient in {@link #dPooled}. */
+    protected abstract void backwardFromPooled(Grads grads);
+
+    /** The ViT: patch embedding, positions, an optional CLS token, the blocks, a final LayerNorm, CLS or mean pooling. */
     public static final class Image extends TowerPass {
         private final ViTConfig c;
         private final Tensor patches, emb, encoded, lnMean, lnVar, dEncoded, dEmb;
 
-        public Image(Backend be, Params p, TensorArena arena, ViTConfig c, int batch) {
-            super(be, p, arena, batch, c.tokens(), c.width(), c.heads(), c.mlpDim(), c.depth(), c.lnEps(), c.gelu(), false, "img", c.headDim());
+        private Image(Backend be, Params p, TensorArena arena, ViTConfig c, int batch, Precision precision, Mode mode) {
+            super(be, p, arena, Encoder.Spec.of(c), c.headDim(), batch, c.tokens(), precision, mode);
             this.c = c;
             int n = c.numPatches(), t = c.tokens(), d = c.width();
+            boolean cls = c.pool() == ViTConfig.Pooling.TOK;
             patches = arena.allocate(DType.F32, batch, n, c.patchDim());
-            emb = c.pool() == ViTConfig.Pooling.TOK ? arena.allocate(DType.F32, batch, n, d) : encoder.input();
+            emb = cls ? arena.allocate(DType.F32, batch, n, d) : encoder.input();
             encoded = arena.allocate(DType.F32, batch, t, d);
-            lnMean = arena.allocate(DType.F32, batch * t);
-            lnVar = arena.allocate(DType.F32, batch * t);
-            dEncoded = arena.allocate(DType.F32, batch, t, d);
-            dEmb = c.pool() == ViTConfig.Pooling.TOK ? arena.allocate(DType.F32, batch, n, d) : null;
+            lnMean = training ? arena.allocate(DType.F32, batch * t) : null;
+            lnVar = training ? arena.allocate(DType.F32, batch * t) : null;
+            dEncoded = training ? arena.allocate(DType.F32, batch, t, d) : null;
+            dEmb = training && cls ? arena.allocate(DType.F32, batch, n, d) : null;
         }
 
-        /** Forward on {@code images[B,S,S,C]}; afterwards {@link #embeddings()} holds the result. */
+        private Pool pool() {
+            return c.pool() == ViTConfig.Pooling.TOK ? Pool.FIRST : Pool.MEAN;
+        }
+
+        /** Forward on {@code images[B,S,S,C]} (NHWC, fp32, normalised); afterwards {@link #embeddings()} holds the result. */
         public void forward(Tensor images, ForwardObserver obs) {
             if (images.dim(0) != batch) {
-                throw new LitException("training pass built for batch " + batch + " got images " + images);
+                throw new LitException("image tower pass built for batch " + batch + " got images " + images);
             }
             be.patchify(images, c.patchSize(), patches);
             be.linear(patches, p.get("img.patch.kernel"), p.get("img.patch.bias"), emb, Epilogue.NONE);
@@ -120,22 +160,20 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             if (c.pool() == ViTConfig.Pooling.TOK) {
                 be.prependToken(p.get("img.cls"), emb, encoder.input());
             }
-            encoder.forward(be, p, null, obs);
+            encoder.forward(null, obs);
             be.layerNorm(encoder.output(), p.get("img.norm.scale"), p.get("img.norm.bias"), c.lnEps(), encoded, lnMean, lnVar);
             obs.onTensor("encoded", encoded);
-            be.pool(encoded, c.pool() == ViTConfig.Pooling.TOK ? Pool.FIRST : Pool.MEAN, 0, pooled);
-            head("img", c.headDim() > 0, obs);
+            head(encoded, pool(), obs);
         }
 
         @Override
-        public void backwardFromOutput(Grads grads) {
-            headBackward("img", c.headDim() > 0, grads);
-            be.poolBackward(dPooled, c.pool() == ViTConfig.Pooling.TOK ? Pool.FIRST : Pool.MEAN, 0, dEncoded);
+        protected void backwardFromPooled(Grads grads) {
+            be.poolBackward(dPooled, pool(), 0, dEncoded);
             Tensor dx = encoded; // the forward's LayerNorm output is spent: it holds the blocks' output gradient now
             grads.layerNorm(be, encoder.output(), p, "img.norm", lnMean, lnVar, c.lnEps(), dEncoded, dx);
             boolean embTrainable = grads.has("img.patch.kernel") || grads.has("img.patch.bias") || grads.has("img.pos") || grads.has("img.cls");
             int lowest = embTrainable ? 0 : encoder.lowestTrainableBlock(grads);
-            Tensor dIn = encoder.backward(be, p, grads, dx, lowest);
+            Tensor dIn = encoder.backward(grads, dx, lowest);
             if (!embTrainable) {
                 return;
             }
@@ -155,55 +193,41 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
         }
     }
 
-    /** The text tower (text transformer or BERT) in training. */
+    /**
+     * A text tower. big_vision's text transformer: token embedding plus positions, the blocks, a
+     * final LayerNorm, pooled at the configured position. BERT: token + position + type-0
+     * embeddings and their LayerNorm, post-LN blocks with padding masked out, pooled at [CLS].
+     */
     public static final class Text extends TowerPass {
         private final TextConfig c;
+        private final boolean bert;
         private final int length;
         private final Tensor ids, mask, emb, embMean, embVar, encoded, lnMean, lnVar, dEncoded, dEmb;
 
-        public Text(Backend be, Params p, TensorArena arena, TextConfig c, int batch) {
-            super(be, p, arena, batch, c.contextLength(), c.width(), c.heads(), c.mlpDim(), c.depth(), c.lnEps(), c.gelu(),
-                    c instanceof BertConfig, "txt", c.headDim());
+        private Text(Backend be, Params p, TensorArena arena, TextConfig c, int batch, int length, Precision precision, Mode mode) {
+            super(be, p, arena, Encoder.Spec.of(c), c.headDim(), batch, checkLength(c, length), precision, mode);
             this.c = c;
-            this.length = c.contextLength();
-            int d = c.width();
+            this.bert = c instanceof BertConfig;
+            this.length = length;
+            int d = c.width(), rows = batch * length;
             ids = arena.allocate(DType.I32, batch, length);
-            boolean bert = c instanceof BertConfig;
             mask = bert ? arena.allocate(DType.F32, batch, length) : null;
             emb = bert ? arena.allocate(DType.F32, batch, length, d) : encoder.input();
-            embMean = bert ? arena.allocate(DType.F32, batch * length) : null;
-            embVar = bert ? arena.allocate(DType.F32, batch * length) : null;
+            embMean = bert && training ? arena.allocate(DType.F32, rows) : null;
+            embVar = bert && training ? arena.allocate(DType.F32, rows) : null;
             encoded = bert ? null : arena.allocate(DType.F32, batch, length, d);
-            lnMean = bert ? null : arena.allocate(DType.F32, batch * length);
-            lnVar = bert ? null : arena.allocate(DType.F32, batch * length);
-            dEncoded = arena.allocate(DType.F32, batch, length, d);
-            dEmb = arena.allocate(DType.F32, batch, length, d);
+            lnMean = !bert && training ? arena.allocate(DType.F32, rows) : null;
+            lnVar = !bert && training ? arena.allocate(DType.F32, rows) : null;
+            dEncoded = training ? arena.allocate(DType.F32, batch, length, d) : null;
+            dEmb = training ? arena.allocate(DType.F32, batch, length, d) : null;
         }
 
-        public void forward(TokenBatch tokens, ForwardObserver obs) {
-            if (tokens.batch() != batch || tokens.length() != length) {
-                throw new LitException("training pass built for " + batch + " texts of " + length + " tokens got " + tokens.batch()
-                        + " of " + tokens.length());
+        private static int checkLength(TextConfig c, int length) {
+            int max = c instanceof BertConfig bc ? bc.maxPosition() : c.contextLength();
+            if (length < 1 || length > max) {
+                throw new LitException("text tower: " + length + " tokens per text, but the position table has " + max);
             }
-            be.upload(tokens.ids(), ids);
-            Tensor pos = p.get("txt.pos").slice(0, length);
-            be.embedding(ids, p.get("txt.tok"), emb);
-            be.add(emb, pos, emb);
-            Tensor last;
-            if (c instanceof BertConfig bc) {
-                be.add(emb, p.get("txt.type").slice(0, 1).view(bc.width()), emb);
-                be.layerNorm(emb, p.get("txt.emb_norm.scale"), p.get("txt.emb_norm.bias"), bc.lnEps(), encoder.input(), embMean, embVar);
-                be.upload(tokens.keepMask(), mask);
-                encoder.forward(be, p, mask, obs);
-                last = encoder.output();
-            } else {
-                encoder.forward(be, p, null, obs);
-                be.layerNorm(encoder.output(), p.get("txt.norm.scale"), p.get("txt.norm.bias"), c.lnEps(), encoded, lnMean, lnVar);
-                last = encoded;
-            }
-            obs.onTensor("encoded", last);
-            be.pool(last, pool(), 0, pooled);
-            head("txt", c.headDim() > 0, obs);
+            return length;
         }
 
         private Pool pool() {
@@ -217,20 +241,43 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             return Pool.FIRST;
         }
 
+        /** Forward on token ids (padded with 0); afterwards {@link #embeddings()} holds the result. */
+        public void forward(TokenBatch tokens, ForwardObserver obs) {
+            if (tokens.batch() != batch || tokens.length() != length) {
+                throw new LitException("text tower pass built for " + batch + " texts of " + length + " tokens got " + tokens.batch()
+                        + " of " + tokens.length());
+            }
+            be.upload(tokens.ids(), ids);
+            be.embedding(ids, p.get("txt.tok"), emb);
+            be.add(emb, p.get("txt.pos").slice(0, length), emb);
+            Tensor last;
+            if (bert) {
+                be.add(emb, p.get("txt.type").slice(0, 1).view(c.width()), emb); // every token is of type 0
+                be.layerNorm(emb, p.get("txt.emb_norm.scale"), p.get("txt.emb_norm.bias"), c.lnEps(), encoder.input(), embMean, embVar);
+                be.upload(tokens.keepMask(), mask);
+                encoder.forward(mask, obs);
+                last = encoder.output();
+            } else {
+                encoder.forward(null, obs);
+                be.layerNorm(encoder.output(), p.get("txt.norm.scale"), p.get("txt.norm.bias"), c.lnEps(), encoded, lnMean, lnVar);
+                last = encoded;
+            }
+            obs.onTensor("encoded", last);
+            head(last, pool(), obs);
+        }
+
         @Override
-        public void backwardFromOutput(Grads grads) {
-            headBackward("txt", c.headDim() > 0, grads);
+        protected void backwardFromPooled(Grads grads) {
             be.poolBackward(dPooled, pool(), 0, dEncoded);
             Tensor dx = dEncoded;
-            if (!(c instanceof BertConfig)) {
+            if (!bert) {
                 grads.layerNorm(be, encoder.output(), p, "txt.norm", lnMean, lnVar, c.lnEps(), dEncoded, dEmb);
                 dx = dEmb;
             }
-            boolean bert = c instanceof BertConfig;
             boolean embTrainable = grads.has("txt.tok") || grads.has("txt.pos") || (bert && (grads.has("txt.type")
                     || grads.has("txt.emb_norm.scale") || grads.has("txt.emb_norm.bias")));
             int lowest = embTrainable ? 0 : encoder.lowestTrainableBlock(grads);
-            Tensor dIn = encoder.backward(be, p, grads, dx, lowest);
+            Tensor dIn = encoder.backward(grads, dx, lowest);
             if (!embTrainable) {
                 return;
             }

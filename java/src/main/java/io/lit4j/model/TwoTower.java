@@ -7,36 +7,44 @@ import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
+import java.util.Collection;
+import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * A loaded LiT model: its config, its parameters on a backend, and the two towers. Embedding
- * calls are thread-safe: parameters are only read, and each call's activations live in a
- * workspace of its own, kept for the next call. Closing frees the parameters (the backend belongs to the caller).
+ * A loaded LiT model: its config and its parameters on a backend. Embedding calls are
+ * thread-safe: parameters are only read, and each call's activations live in a workspace of its
+ * own, kept for the next call. Closing frees the parameters (the backend belongs to the caller).
+ *
+ * <p>The forward multiplies by packed kernels: every matmul kernel reordered once into the
+ * backend's fastest layout, the blocks' kernels at the {@link Precision}, the patch embedding and
+ * the heads in fp32 ({@link #imageWeights}, {@link #textWeights}). They are made on first use per
+ * precision and redone, tower by tower, after {@link #weightsChanged} (training). A model that will
+ * only embed can be {@linkplain #freezeForInference frozen}: its kernels are then packed over their
+ * own memory, and the model keeps one copy of its weights.
  */
 public final class TwoTower implements AutoCloseable {
     private final TwoTowerConfig config;
     private final Backend backend;
     private final TensorArena arena;
     private final Params params;
-    private final ImageTower image;
-    private final TextTower text;
     private final Workspaces workspaces;      // activation memory kept between inference calls
-    private volatile DType precision = DType.F32;
-    private TensorArena packedArena;          // packed kernels for inference, guarded by this
-    private Map<String, Tensor> packed;       // name -> packed copy
-    private Params inference;                 // params with kernels replaced by their packed copies
-    private boolean stale = true;
+    private volatile Precision precision = Precision.FP32;
+    private final Map<Precision, Packed> packed = new EnumMap<>(Precision.class); // guarded by this
     private boolean frozen;                   // kernels packed in place: inference only
+
+    /** The kernels packed at one precision, the view of the parameters that uses them, and which are out of date. */
+    private record Packed(TensorArena arena, Map<String, Tensor> kernels, Params view, Set<String> stale) {
+    }
 
     private TwoTower(TwoTowerConfig config, Backend backend, TensorArena arena, Params params) {
         this.config = config;
         this.backend = backend;
         this.arena = arena;
         this.params = params;
-        this.image = config.hasImage() ? new ImageTower(config.image()) : null;
-        this.text = config.hasText() ? new TextTower(config.text()) : null;
         this.workspaces = new Workspaces(backend);
     }
 
@@ -65,6 +73,15 @@ public final class TwoTower implements AutoCloseable {
         return params;
     }
 
+    private static boolean isPackable(ParamSpec s) {
+        return s.name().endsWith(".kernel") && s.shape().length == 2;
+    }
+
+    /** What a kernel is packed as: the blocks' at the precision's operand type, the others fp32. */
+    private static DType packType(ParamSpec s, Precision p) {
+        return s.name().contains(".blocks.") ? p.operands() : DType.F32;
+    }
+
     /**
      * Makes this an inference-only model that keeps one copy of its weights instead of two: the
      * matmul kernels are packed into the backend's layout over their own memory (at the current
@@ -76,23 +93,20 @@ public final class TwoTower implements AutoCloseable {
             return;
         }
         releasePacked();
-        Map<String, Tensor> replaced = new LinkedHashMap<>();
+        Map<String, Tensor> kernels = new LinkedHashMap<>();
+        TensorArena extra = null;
         for (ParamSpec s : config.params()) {
             if (isPackable(s)) {
                 Tensor w = params.get(s.name());
-                Tensor p = backend.packWeightsInPlace(w, packPrecision(s));
-                if (p == null) { // the backend packs elsewhere (or not at all): keep its copy
-                    if (packedArena == null) {
-                        packedArena = backend.newArena();
-                    }
-                    p = backend.packWeights(w, packPrecision(s), packedArena);
+                Tensor k = backend.packWeightsInPlace(w, packType(s, precision));
+                if (k == null) { // the backend packs elsewhere (or not at all): keep its copy
+                    extra = extra != null ? extra : backend.newArena();
+                    k = backend.packWeights(w, packType(s, precision), extra);
                 }
-                replaced.put(s.name(), p);
+                kernels.put(s.name(), k);
             }
         }
-        packed = replaced;
-        inference = params.withReplacements(replaced);
-        stale = false;
+        packed.put(precision, new Packed(extra, kernels, params.withReplacements(kernels), new HashSet<>()));
         frozen = true;
     }
 
@@ -107,79 +121,93 @@ public final class TwoTower implements AutoCloseable {
         }
     }
 
-    private static boolean isPackable(ParamSpec s) {
-        return s.name().endsWith(".kernel") && s.shape().length == 2;
-    }
-
-    /** Block matmuls run at the model's precision; the embedding heads stay fp32. */
-    private DType packPrecision(ParamSpec s) {
-        return s.name().contains(".blocks.") ? precision : DType.F32;
-    }
-
-    /**
-     * The precision of the inference matmuls: F32 (default) or BF16 (bf16 weights and matmul
-     * inputs, fp32 accumulation and residual stream; embeddings stay within ~1e-2 cosine distance).
-     */
-    public synchronized void setPrecision(DType p) {
-        if (p != DType.F32 && p != DType.BF16) {
-            throw new LitException("precision must be F32 or BF16, got " + p);
-        }
+    /** The precision of the embedding calls ({@link #embedImages}, {@link #embedTexts}): FP32 unless set. */
+    public synchronized void setPrecision(Precision p) {
         if (p != precision) {
             requireNotFrozen("its precision cannot change");
             precision = p;
-            releasePacked();
         }
     }
 
-    public DType precision() {
+    public Precision precision() {
         return precision;
     }
 
-    /** Tells the model its parameters were changed in place (by training): packed copies are redone before the next inference. */
+    /** Tells the model all its parameters were changed in place: packed kernels are redone before the next forward. */
     public synchronized void weightsChanged() {
-        requireNotFrozen("its weights cannot change");
-        stale = true;
+        weightsChanged(params.tensors().keySet());
     }
 
-    /** Parameters for inference: the dense kernels packed once into the backend's fastest layout. */
-    private synchronized Params inferenceParams() {
-        if (packed == null) {
-            packedArena = backend.newArena();
-            packed = new LinkedHashMap<>();
-            for (ParamSpec s : config.params()) {
-                if (isPackable(s)) {
-                    packed.put(s.name(), backend.packWeights(params.get(s.name()), packPrecision(s), packedArena));
+    /** Tells the model the named parameters were changed in place (by an optimizer step). */
+    public synchronized void weightsChanged(Collection<String> names) {
+        requireNotFrozen("its weights cannot change");
+        for (Packed k : packed.values()) {
+            for (String n : names) {
+                if (k.kernels().containsKey(n)) {
+                    k.stale().add(n);
                 }
             }
-            inference = params.withReplacements(packed);
-        } else if (stale) {
-            packed.forEach((name, t) -> backend.repackWeights(params.get(name), t));
         }
-        stale = false;
-        return inference;
+    }
+
+    /** The image tower's parameters as its forward multiplies them at {@code p} (see the class comment). */
+    public Params imageWeights(Precision p) {
+        return weights(p, "img.");
+    }
+
+    /** The text tower's parameters as its forward multiplies them at {@code p} (see the class comment). */
+    public Params textWeights(Precision p) {
+        return weights(p, "txt.");
+    }
+
+    /** A view with every kernel packed at {@code p}, the kernels under {@code tower} brought up to date. */
+    private synchronized Params weights(Precision p, String tower) {
+        Packed k = packed.get(p);
+        if (k == null) {
+            if (frozen) {
+                throw new LitException("this model was frozen for inference at " + precision.label() + "; it cannot run at " + p.label());
+            }
+            TensorArena a = backend.newArena();
+            Map<String, Tensor> kernels = new LinkedHashMap<>();
+            for (ParamSpec s : config.params()) {
+                if (isPackable(s)) {
+                    kernels.put(s.name(), backend.packWeights(params.get(s.name()), packType(s, p), a));
+                }
+            }
+            k = new Packed(a, kernels, params.withReplacements(kernels), new HashSet<>());
+            packed.put(p, k);
+        }
+        for (var it = k.stale().iterator(); it.hasNext(); ) {
+            String name = it.next();
+            if (name.startsWith(tower)) {
+                backend.repackWeights(params.get(name), k.kernels().get(name));
+                it.remove();
+            }
+        }
+        return k.view();
     }
 
     private void releasePacked() {
-        if (packedArena != null) {
-            packedArena.close();
+        for (Packed k : packed.values()) {
+            if (k.arena() != null) {
+                k.arena().close();
+            }
         }
-        packedArena = null;
-        packed = null;
-        inference = null;
+        packed.clear();
     }
 
-    private ImageTower imageTower() {
-        if (image == null) {
+    private ViTConfig imageConfig() {
+        if (!config.hasImage()) {
             throw new LitException("this model has no image tower");
         }
-        return image;
+        return config.image();
     }
 
-    private TextTower textTower() {
-        if (text == null) {
+    private TextConfig textConfig() {
+        if (!config.hasText()) {
             throw new LitException("this model has no text tower");
         }
-        return text;
+        return config.text();
     }
 
     /**
@@ -191,14 +219,26 @@ public final class TwoTower implements AutoCloseable {
     }
 
     public float[] embedImages(float[] pixels, int batch, ForwardObserver obs) {
-        ViTConfig c = imageTower().config();
         try (TensorArena a = workspaces.take()) {
-            Tensor images = a.allocate(DType.F32, batch, c.imageSize(), c.imageSize(), c.channels());
-            backend.upload(pixels, images);
-            Tensor out = a.allocate(DType.F32, batch, c.outDim());
-            image.forward(backend, inferenceParams(), a, images, out, precision, obs);
-            return normalized(a, out, obs);
+            return backend.download(imagePass(a, pixels, batch, obs).embeddings());
         }
+    }
+
+    /** The image tower's head outputs {@code [B, outDim]} before normalisation: the class logits of a pretrained classifier. */
+    public float[] imageOutputs(float[] pixels, int batch) {
+        try (TensorArena a = workspaces.take()) {
+            return backend.download(imagePass(a, pixels, batch, ForwardObserver.NONE).output());
+        }
+    }
+
+    private TowerPass.Image imagePass(TensorArena a, float[] pixels, int batch, ForwardObserver obs) {
+        ViTConfig c = imageConfig();
+        Precision p = precision;
+        Tensor images = a.allocate(DType.F32, batch, c.imageSize(), c.imageSize(), c.channels());
+        backend.upload(pixels, images);
+        TowerPass.Image pass = TowerPass.image(backend, imageWeights(p), a, c, batch, p, TowerPass.Mode.INFERENCE);
+        pass.forward(images, obs);
+        return pass;
     }
 
     /** L2-normalised text embeddings {@code [B, E]} for token ids (padded with 0). */
@@ -207,19 +247,13 @@ public final class TwoTower implements AutoCloseable {
     }
 
     public float[] embedTexts(TokenBatch tokens, ForwardObserver obs) {
-        TextConfig c = textTower().config();
+        TextConfig c = textConfig();
+        Precision p = precision;
         try (TensorArena a = workspaces.take()) {
-            Tensor out = a.allocate(DType.F32, tokens.batch(), c.outDim());
-            text.forward(backend, inferenceParams(), a, tokens, out, precision, obs);
-            return normalized(a, out, obs);
+            TowerPass.Text pass = TowerPass.text(backend, textWeights(p), a, c, tokens.batch(), tokens.length(), p, TowerPass.Mode.INFERENCE);
+            pass.forward(tokens, obs);
+            return backend.download(pass.embeddings());
         }
-    }
-
-    private float[] normalized(TensorArena a, Tensor out, ForwardObserver obs) {
-        Tensor z = a.allocate(DType.F32, out.shape());
-        backend.l2Normalize(out, z, null);
-        obs.onTensor("embedding", z);
-        return backend.download(z);
     }
 
     /** The learned temperature {@code exp(t)} that scales cosine similarities into logits. */

@@ -81,7 +81,7 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
             p.add(new ParamSpec("img.cls", new int[] {width}));
         }
         p.add(new ParamSpec("img.pos", new int[] {numPatches(), width}));
-        Encoder.blockParams(p, "img", depth, width, mlpDim);
+        Encoder.params(p, "img", depth, width, mlpDim);
         p.add(new ParamSpec("img.norm.scale", new int[] {width}));
         p.add(new ParamSpec("img.norm.bias", new int[] {width}));
         if (headDim > 0) {

@@ -40,6 +40,13 @@ public final class Shapes {
         throw new LitException(op + ": " + name + " is " + t.dtype() + ", expected one of " + Arrays.toString(allowed));
     }
 
+    /** Throws unless {@code a} and {@code b} have the same shape (their dtypes may differ). */
+    public static void requireSameShape(String op, String nameA, Tensor a, String nameB, Tensor b) {
+        if (!Arrays.equals(a.shape(), b.shape())) {
+            throw new LitException(op + ": " + nameA + " " + a + " and " + nameB + " " + b + " must have the same shape");
+        }
+    }
+
     public static void requireSame(String op, String nameA, Tensor a, String nameB, Tensor b) {
         if (!a.sameLayout(b)) {
             throw new LitException(op + ": " + nameA + " " + a + " and " + nameB + " " + b + " must match");

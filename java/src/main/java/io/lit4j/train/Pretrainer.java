@@ -13,8 +13,8 @@ import io.lit4j.data.TrainBatches;
 import io.lit4j.io.AtomicFile;
 import io.lit4j.model.ForwardObserver;
 import io.lit4j.model.Grads;
-import io.lit4j.model.ImageTower;
 import io.lit4j.model.ParamSpec;
+import io.lit4j.model.Precision;
 import io.lit4j.model.Presets;
 import io.lit4j.model.TowerPass;
 import io.lit4j.model.TwoTower;
@@ -106,7 +106,7 @@ public final class Pretrainer {
             Grads grads = new Grads(arena, all, vc.width());
             AdamW opt = new AdamW(be, arena, model.params(), grads, new AdamW.Config(new Schedule(o.lr(), o.warmup(), o.steps(), 0),
                     0.9f, 0.999f, 1e-8f, (float) o.weightDecay(), (float) o.clipNorm(), AdamW.Config.kernelsOnly()));
-            TowerPass.Image pass = new TowerPass.Image(be, model.params(), arena, vc, b);
+            TowerPass.Image pass = TowerPass.image(be, model.params(), arena, vc, b, Precision.FP32, TowerPass.Mode.TRAINING);
             Tensor images = arena.allocate(DType.F32, b, vc.imageSize(), vc.imageSize(), vc.channels());
             float[] logits = new float[b * c], grad = new float[b * c], px = new float[b * per];
             int[] labels = new int[b];
@@ -230,31 +230,24 @@ public final class Pretrainer {
         try (CaptionDataset ds = CaptionDataset.open(data)) {
             int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size(), correct = 0, counted = 0, per = pp.floatsPerImage(), c = classes.size();
             for (int s = 0; s < n; s += 64) {
-                try (TensorArena a = model.backend().newArena()) {
-                    int b = Math.min(64, n - s);
-                    float[] px = new float[b * per];
-                    for (int i = 0; i < b; i++) {
-                        String img = ds.row(s + i).image();
-                        Images.toNhwc(Images.decode(ds.readImage(img), img), pp, px, i * per);
+                int b = Math.min(64, n - s);
+                float[] px = new float[b * per];
+                for (int i = 0; i < b; i++) {
+                    String img = ds.row(s + i).image();
+                    Images.toNhwc(Images.decode(ds.readImage(img), img), pp, px, i * per);
+                }
+                float[] l = model.imageOutputs(px, b);
+                for (int i = 0; i < b; i++) {
+                    int best = 0;
+                    for (int j = 1; j < c; j++) {
+                        if (l[i * c + j] > l[i * c + best]) {
+                            best = j;
+                        }
                     }
-                    Tensor images = a.allocate(DType.F32, b, pp.size(), pp.size(), 3);
-                    model.backend().upload(px, images);
-                    Tensor logits = a.allocate(DType.F32, b, c);
-                    new ImageTower(model.config().image()).forward(model.backend(), model.params(), a, images, logits,
-                            ForwardObserver.NONE);
-                    float[] l = model.backend().download(logits);
-                    for (int i = 0; i < b; i++) {
-                        int best = 0;
-                        for (int j = 1; j < c; j++) {
-                            if (l[i * c + j] > l[i * c + best]) {
-                                best = j;
-                            }
-                        }
-                        String truth = ds.row(s + i).label();
-                        if (truth != null) {
-                            counted++;
-                            correct += classes.get(best).equals(truth) ? 1 : 0;
-                        }
+                    String truth = ds.row(s + i).label();
+                    if (truth != null) {
+                        counted++;
+                        correct += classes.get(best).equals(truth) ? 1 : 0;
                     }
                 }
             }

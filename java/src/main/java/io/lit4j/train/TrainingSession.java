@@ -6,6 +6,8 @@ import io.lit4j.data.TokenBatch;
 import io.lit4j.model.ForwardObserver;
 import io.lit4j.model.Grads;
 import io.lit4j.model.ParamSpec;
+import io.lit4j.model.Params;
+import io.lit4j.model.Precision;
 import io.lit4j.model.TowerPass;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
@@ -22,10 +24,17 @@ import java.util.List;
  * nothing on the backend.
  */
 public final class TrainingSession implements AutoCloseable {
-    /** Knobs beyond the optimizer's. {@code clampLogT} caps log t (open_clip clamps at ln 100); NaN disables. */
-    public record Options(int batch, int lossBlockRows, float clampLogT) {
+    /**
+     * Knobs beyond the optimizer's. {@code clampLogT} caps log t (open_clip clamps at ln 100); NaN
+     * disables. {@code precision}: how the trainable towers multiply (see {@link Precision}).
+     */
+    public record Options(int batch, int lossBlockRows, float clampLogT, Precision precision) {
         public static Options of(int batch) {
-            return new Options(batch, 4096, Float.NaN);
+            return new Options(batch, 4096, Float.NaN, Precision.FP32);
+        }
+
+        public Options withPrecision(Precision p) {
+            return new Options(batch, lossBlockRows, clampLogT, p);
         }
     }
 
@@ -45,6 +54,7 @@ public final class TrainingSession implements AutoCloseable {
     private final Tensor images, zimgGiven, ztxtGiven, dzimg, dztxt;
     private final ContrastiveLoss loss;
     private final boolean sigmoid;
+    private final List<String> trainableNames;
 
     public TrainingSession(TwoTower model, LockSpec lock, AdamW.Config opt, Options opts) {
         TwoTowerConfig cfg = model.config();
@@ -63,12 +73,15 @@ public final class TrainingSession implements AutoCloseable {
                 throw new LitException("setup " + lock.setup() + " with the given --freeze/--unfreeze leaves nothing to train");
             }
             int maxWidth = Math.max(cfg.image().width(), cfg.text().width());
+            this.trainableNames = trainable.stream().map(ParamSpec::name).toList();
             this.grads = new Grads(arena, trainable, maxWidth);
             this.optimizer = new AdamW(be, arena, model.params(), grads, opt);
             int b = opts.batch(), e = cfg.embedDim();
             boolean imageTrains = !lock.imageLocked(all), textTrains = !lock.textLocked(all);
-            this.imagePass = imageTrains ? new TowerPass.Image(be, model.params(), arena, cfg.image(), b) : null;
-            this.textPass = textTrains ? new TowerPass.Text(be, model.params(), arena, cfg.text(), b) : null;
+            Precision pr = opts.precision();
+            this.imagePass = imageTrains ? TowerPass.image(be, forwardWeights(model, pr, true), arena, cfg.image(), b, pr, TowerPass.Mode.TRAINING) : null;
+            this.textPass = textTrains ? TowerPass.text(be, forwardWeights(model, pr, false), arena, cfg.text(), b, cfg.text().contextLength(),
+                    pr, TowerPass.Mode.TRAINING) : null;
             int s = cfg.image().imageSize();
             this.images = imageTrains ? arena.allocate(DType.F32, b, s, s, cfg.image().channels()) : null;
             this.zimgGiven = imageTrains ? null : arena.allocate(DType.F32, b, e);
@@ -81,6 +94,17 @@ public final class TrainingSession implements AutoCloseable {
             arena.close();
             throw ex;
         }
+    }
+
+    /**
+     * The weights a trainable tower's forward (and backward) multiplies by: the model's own in fp32;
+     * at bf16 the model's packed kernels, which it repacks from the fp32 masters after each update.
+     */
+    private static Params forwardWeights(TwoTower model, Precision p, boolean image) {
+        if (p == Precision.FP32) {
+            return model.params();
+        }
+        return image ? model.imageWeights(p) : model.textWeights(p);
     }
 
     /** True when the image tower does not train: its embeddings may be passed in (from a cache). */
@@ -109,6 +133,10 @@ public final class TrainingSession implements AutoCloseable {
         int b = opts.batch();
         if (tokens.batch() != b) {
             throw new LitException("session built for batch " + b + " got " + tokens.batch() + " texts");
+        }
+        if (opts.precision() != Precision.FP32) { // packed kernels up to date with the last update
+            forwardWeights(model, opts.precision(), true);
+            forwardWeights(model, opts.precision(), false);
         }
         Tensor zimg;
         if (imagePass != null) {
@@ -155,7 +183,7 @@ public final class TrainingSession implements AutoCloseable {
             throw new LitException("loss became " + r.loss() + " at step " + stepIndex + " (learning rate too high?)");
         }
         AdamW.StepInfo info = optimizer.step(stepIndex);
-        model.weightsChanged();
+        model.weightsChanged(trainableNames);
         if (!Float.isNaN(opts.clampLogT()) && scalar("t") > opts.clampLogT()) {
             be.upload(new float[] {opts.clampLogT()}, model.params().get("t"));
         }

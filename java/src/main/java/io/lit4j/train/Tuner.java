@@ -26,6 +26,7 @@ import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
 import io.lit4j.io.SafetensorsWriter;
 import io.lit4j.model.BertConfig;
+import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.report.LineChart;
@@ -75,7 +76,7 @@ public final class Tuner {
                           double temperature, double bias, boolean clampTemperature,
                           long seed, int workers, String out, int saveEvery, int logEvery,
                           String evalData, int evalEvery, int evalLimit, String templates,
-                          String tokenizer, int vocabSize, String cache) {
+                          String tokenizer, int vocabSize, String cache, String precision) {
         public Options {
             freeze = freeze == null ? List.of() : List.copyOf(freeze);
             unfreeze = unfreeze == null ? List.of() : List.copyOf(unfreeze);
@@ -203,8 +204,10 @@ public final class Tuner {
         Preprocess pp = Preprocess.bigVision(cfg.image().imageSize());
         AdamW.Config opt = new AdamW.Config(new Schedule(o.lr(), o.warmup(), o.steps(), o.minLr()), 0.9f, 0.999f, 1e-8f,
                 (float) o.weightDecay(), (float) o.clipNorm(), AdamW.Config.kernelsOnly());
+        Precision precision = o.precision() == null ? Precision.FP32 : Precision.parse(o.precision());
         TrainingSession.Options so = new TrainingSession.Options(o.batch(), 4096,
-                o.clampTemperature() ? (float) Math.log(100) : Float.NaN);
+                o.clampTemperature() ? (float) Math.log(100) : Float.NaN, precision);
+        model.setPrecision(precision); // evaluations during the run embed as the run trains
         Path ckpt = out.resolve(CHECKPOINT);
         Path metrics = out.resolve("metrics.jsonl");
         try (TrainingSession session = new TrainingSession(model, lock, opt, so)) {

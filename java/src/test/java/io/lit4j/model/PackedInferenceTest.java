@@ -101,7 +101,7 @@ class PackedInferenceTest {
                 ref = embed(m);
             }
             try (TwoTower m = model(onednn, cfg, w)) {
-                m.setPrecision(DType.BF16);
+                m.setPrecision(Precision.BF16);
                 Outputs bf = embed(m);
                 assertCosine("bf16 images", ref.images, bf.images, cfg.embedDim());
                 assertCosine("bf16 texts", ref.texts, bf.texts, cfg.embedDim());
@@ -122,7 +122,7 @@ class PackedInferenceTest {
     void reusedWorkspacesGiveTheSameEmbeddingsAsFreshOnes() {
         float[][] w = weights(BLOCKY, 13);
         for (Backend be : new Backend[] {scalar, onednn}) {
-            for (DType p : be == scalar ? new DType[] {DType.F32} : new DType[] {DType.F32, DType.BF16}) {
+            for (Precision p : be == scalar ? new Precision[] {Precision.FP32} : Precision.values()) {
                 try (TwoTower fresh = model(be, BLOCKY, w); TwoTower reused = model(be, BLOCKY, w)) {
                     fresh.setPrecision(p);
                     reused.setPrecision(p);
@@ -145,8 +145,8 @@ class PackedInferenceTest {
             m.freezeForInference(); // idempotent
             assertTrue(assertThrows(LitException.class, m::params).getMessage().contains("frozen for inference"));
             assertThrows(LitException.class, m::weightsChanged);
-            assertThrows(LitException.class, () -> m.setPrecision(DType.BF16));
-            m.setPrecision(DType.F32); // unchanged precision is fine
+            assertThrows(LitException.class, () -> m.setPrecision(Precision.BF16));
+            m.setPrecision(Precision.FP32); // unchanged precision is fine
             assertTrue(m.temperature() > 1f);
         }
     }

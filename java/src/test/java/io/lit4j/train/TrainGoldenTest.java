@@ -8,6 +8,7 @@ import io.lit4j.data.TokenBatch;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
 import io.lit4j.model.ParamSpec;
+import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
@@ -128,18 +129,18 @@ class TrainGoldenTest {
     }
 
     /**
-     * bf16 training (the oneDNN backend opened for bf16 math: every linear's products in bf16, fp32
-     * accumulation, fp32 master weights and optimizer): gradients within 5e-2 of PyTorch's float64
+     * bf16 training (Precision.BF16: the blocks' linears multiply bf16 operands with fp32
+     * accumulation; fp32 master weights and optimizer): gradients within 5e-2 of PyTorch's float64
      * reference and ten steps of losses within 3e-2 (absolute, for losses under 1) while the batch is fitted, yet measurably not the fp32 result.
      */
     @Test
     void bf16TrainingTracksTheReference() {
         for (String[] c : new String[][] {{"train_lit", "train_softmax_UU.safetensors"}, {"train_lit_bert", "train_bert.safetensors"}}) {
             Case k = Case.open(c[1]);
-            try (SafetensorsReader golden = k.r(); OneDnnBackend bf16 = new OneDnnBackend(2, io.lit4j.tensor.DType.BF16);
-                 TwoTower m = Checkpoints.load(bf16, GOLDEN.resolve(c[0]));
+            try (SafetensorsReader golden = k.r(); OneDnnBackend be = new OneDnnBackend(2);
+                 TwoTower m = Checkpoints.load(be, GOLDEN.resolve(c[0]));
                  TrainingSession s = new TrainingSession(m, LockSpec.parse("UU", List.of(), List.of()), k.opt(),
-                         TrainingSession.Options.of(k.batch()))) {
+                         TrainingSession.Options.of(k.batch()).withPrecision(Precision.BF16))) {
                 ContrastiveLoss.Result res = s.forwardBackward(k.pixels(), null, k.tokens());
                 double loss0 = golden.read("loss0").toFloatArray()[0];
                 assertEquals(loss0, res.loss(), 1e-2 * Math.max(1, Math.abs(loss0)), c[1] + " bf16: loss");
@@ -147,7 +148,7 @@ class TrainGoldenTest {
                 for (ParamSpec p : m.config().params()) {
                     String key = "grad/" + p.name();
                     if (p.name().endsWith(".kernel") && golden.contains(key)) {
-                        float[] expected = golden.read(key).toFloatArray(), actual = bf16.download(s.grads().get(p.name()));
+                        float[] expected = golden.read(key).toFloatArray(), actual = be.download(s.grads().get(p.name()));
                         assertClose(c[1] + " bf16: " + key, expected, actual, 5e-2);
                         worst = Math.max(worst, io.lit4j.Assertions2.relativeError(expected, actual));
                     }
@@ -156,10 +157,10 @@ class TrainGoldenTest {
             }
         }
         Case k = Case.open("train_softmax_UU.safetensors");
-        try (SafetensorsReader golden = k.r(); OneDnnBackend bf16 = new OneDnnBackend(2, io.lit4j.tensor.DType.BF16);
-             TwoTower m = Checkpoints.load(bf16, GOLDEN.resolve("train_lit"));
+        try (SafetensorsReader golden = k.r(); OneDnnBackend be = new OneDnnBackend(2);
+             TwoTower m = Checkpoints.load(be, GOLDEN.resolve("train_lit"));
              TrainingSession s = new TrainingSession(m, LockSpec.parse("UU", List.of(), List.of()), k.opt(),
-                     TrainingSession.Options.of(k.batch()))) {
+                     TrainingSession.Options.of(k.batch()).withPrecision(Precision.BF16))) {
             float[] losses = golden.read("losses").toFloatArray();
             float last = Float.NaN;
             for (int step = 0; step < losses.length; step++) {

@@ -50,7 +50,7 @@ class TuneIntegrationTest {
         Tuner.Options o = new Tuner.Options(null, GOLDEN.resolve(image).toString(), GOLDEN.resolve(text).toString(), 40, null,
                 data.resolve("train").toString(), setup, List.of(), List.of(), 30, 16, 3e-3, 3, 0, 1e-4, 1.0, 10, -10, false,
                 1, 1, out.toString(), 15, 1, data.resolve("test").toString(), 15, 64, "clip_best", null, 100,
-                dir.resolve("cache").toString());
+                dir.resolve("cache").toString(), null);
         // the golden text towers come without a tokenizer: 'u' builds one from the captions, U/L need one given
         Tuner.Options opts = setup.charAt(1) == 'u' ? o : withTokenizer(o, out);
         Tuner.Summary s = Tuner.run(be, opts, new PrintStream(System.err, true));
@@ -74,6 +74,6 @@ class TuneIntegrationTest {
         return new Tuner.Options(o.model(), o.imageTower(), o.textTower(), o.embedDim(), o.loss(), o.data(), o.setup(), o.freeze(),
                 o.unfreeze(), o.steps(), o.batch(), o.lr(), o.warmup(), o.minLr(), o.weightDecay(), o.clipNorm(), o.temperature(), o.bias(),
                 o.clampTemperature(), o.seed(), o.workers(), o.out(), o.saveEvery(), o.logEvery(), o.evalData(), o.evalEvery(),
-                o.evalLimit(), o.templates(), tok.toString(), o.vocabSize(), o.cache());
+                o.evalLimit(), o.templates(), tok.toString(), o.vocabSize(), o.cache(), o.precision());
     }
 }

@@ -9,7 +9,6 @@ import io.lit4j.tensor.DType;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
@@ -209,11 +208,10 @@ final class Dnnl {
 
     // ------------------------------------------------------------------ attributes
 
-    /** Primitive attributes: post-ops (eltwise, sum, broadcast binary) and scratchpad mode. */
+    /** Primitive attributes: post-ops (eltwise, sum) and the user-managed scratchpad. */
     static final class Attr implements AutoCloseable {
         final MemorySegment handle;
         private final MemorySegment postOps;
-        private final List<MemoryDesc> binaryDescs = new ArrayList<>();
 
         Attr() {
             try (Arena a = Arena.ofConfined()) {
@@ -238,19 +236,6 @@ final class Dnnl {
             return this;
         }
 
-        /** Appends a binary post-op; its operand is passed at execution as post-op argument {@code index}. */
-        Attr binary(int alg, MemoryDesc src1) {
-            check(dnnl_h.dnnl_post_ops_append_binary(postOps, alg, src1.handle), "dnnl_post_ops_append_binary", src1.text);
-            binaryDescs.add(src1);
-            return this;
-        }
-
-        /** Lets fp32 math run in a lower precision (e.g. bf16 with fp32 accumulation). */
-        Attr fpmath(int mode) {
-            check(dnnl_h.dnnl_primitive_attr_set_fpmath_mode(handle, mode), "dnnl_primitive_attr_set_fpmath_mode", "mode " + mode);
-            return this;
-        }
-
         /** Finishes the attribute: attaches the post-ops. */
         Attr build() {
             check(dnnl_h.dnnl_primitive_attr_set_post_ops(handle, postOps), "dnnl_primitive_attr_set_post_ops", "");
@@ -261,15 +246,7 @@ final class Dnnl {
         public void close() {
             check(dnnl_h.dnnl_post_ops_destroy(postOps), "dnnl_post_ops_destroy", "");
             check(dnnl_h.dnnl_primitive_attr_destroy(handle), "dnnl_primitive_attr_destroy", "");
-            for (MemoryDesc d : binaryDescs) {
-                d.close();
-            }
         }
-    }
-
-    /** Execution argument id of the {@code i}-th post-op's binary operand. */
-    static int postOpArg(int postOpIndex) {
-        return dnnl_h.DNNL_ARG_ATTR_MULTIPLE_POST_OP_BASE() * (postOpIndex + 1) | dnnl_h.DNNL_ARG_SRC_1();
     }
 
     // ------------------------------------------------------------------ primitives

@@ -5,6 +5,7 @@ import io.lit4j.backend.Epilogue;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.HostBackend;
 import io.lit4j.tensor.DType;
+import io.lit4j.tensor.Floats;
 import io.lit4j.tensor.Shapes;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
@@ -37,7 +38,8 @@ public final class ScalarBackend extends HostBackend {
     public void linear(Tensor x, Tensor w, Tensor bias, Tensor y, Epilogue epilogue) {
         int[] d = linearDims(x, w, bias, y);
         int n = d[0], k = d[1], m = d[2];
-        float[] xs = floats(x), ws = floats(w), bs = bias == null ? null : floats(bias);
+        boolean bf16 = bf16Product(x, w);
+        float[] xs = operand(x, bf16), ws = operand(w, bf16), bs = bias == null ? null : floats(bias);
         float[] ys = epilogue == Epilogue.ACCUMULATE ? floats(y) : new float[n * m];
         for (int r = 0; r < n; r++) {
             for (int c = 0; c < m; c++) {
@@ -54,6 +56,24 @@ public final class ScalarBackend extends HostBackend {
             }
         }
         store(y, ys);
+    }
+
+    /**
+     * A product with a bf16 operand is a bf16 product (what the fast backends compute): every operand
+     * rounded to bf16, then multiplied and summed in double.
+     */
+    private static boolean bf16Product(Tensor x, Tensor w) {
+        return x.dtype() == DType.BF16 || w.dtype() == DType.BF16;
+    }
+
+    private static float[] operand(Tensor t, boolean bf16) {
+        float[] v = floats(t);
+        if (bf16 && t.dtype() != DType.BF16) {
+            for (int i = 0; i < v.length; i++) {
+                v[i] = Floats.bf16ToF32(Floats.f32ToBf16(v[i]));
+            }
+        }
+        return v;
     }
 
     /** The oracle has no special layouts: a plain copy, rounded to bf16 when asked. */
@@ -108,7 +128,7 @@ public final class ScalarBackend extends HostBackend {
         int d = x.dim(-1), rows = x.rows();
         Shapes.require("layerNorm", "scale", scale, d);
         Shapes.require("layerNorm", "bias", bias, d);
-        Shapes.requireSame("layerNorm", "x", x, "y", y);
+        Shapes.requireSameShape("layerNorm", "x", x, "y", y);
         float[] xs = floats(x), g = floats(scale), bb = floats(bias), ys = new float[xs.length];
         float[] ms = new float[rows], vs = new float[rows];
         for (int r = 0; r < rows; r++) {
@@ -143,7 +163,7 @@ public final class ScalarBackend extends HostBackend {
 
     @Override
     public void gelu(Tensor x, Tensor y, Gelu kind) {
-        Shapes.requireSame("gelu", "x", x, "y", y);
+        Shapes.requireSameShape("gelu", "x", x, "y", y);
         float[] xs = floats(x);
         for (int i = 0; i < xs.length; i++) {
             xs[i] = (float) gelu(xs[i], kind);
@@ -256,9 +276,10 @@ public final class ScalarBackend extends HostBackend {
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db) {
         int[] d = linearDims(x, w, null, dy);
         int n = d[0], k = d[1], m = d[2];
-        float[] xs = floats(x), ws = floats(w), g = floats(dy);
+        boolean bf16 = bf16Product(x, w);
+        float[] xs = operand(x, bf16), ws = operand(w, bf16), g = operand(dy, bf16);
         if (dx != null) {
-            Shapes.requireSame("linearBackward", "x", x, "dx", dx);
+            Shapes.requireSameShape("linearBackward", "x", x, "dx", dx);
             float[] out = new float[n * k];
             for (int r = 0; r < n; r++) {
                 for (int i = 0; i < k; i++) {
@@ -272,7 +293,7 @@ public final class ScalarBackend extends HostBackend {
             store(dx, out);
         }
         if (dw != null) {
-            Shapes.requireSame("linearBackward", "w", w, "dw", dw);
+            Shapes.requireSameShape("linearBackward", "w", w, "dw", dw);
             float[] out = new float[k * m];
             for (int i = 0; i < k; i++) {
                 for (int c = 0; c < m; c++) {
