@@ -3,25 +3,23 @@ package io.lit4j;
 import io.lit4j.backend.Backends;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.checkpoint.LitFormat;
-import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
-import io.lit4j.data.TokenBatch;
+import io.lit4j.embed.ImageEmbedder;
+import io.lit4j.embed.ImageSource;
+import io.lit4j.embed.TextEmbedder;
 import io.lit4j.eval.Embeddings;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.Templates;
 import io.lit4j.eval.ZeroShotClassifier;
-import io.lit4j.model.BertConfig;
 import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 
 import java.awt.image.BufferedImage;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -72,17 +70,18 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
 
     private final Backends.Choice engine;
     private final TwoTower model;
-    private final TextTokenizer tokenizer;
-    private final Preprocess preprocess;
-    private final int batchSize;
+    private final TextTokenizer tokenizer;      // null without a text tower
+    private final ImageEmbedder images;         // null without an image tower
+    private final TextEmbedder texts;           // null without a text tower
     private final Map<List<Object>, ZeroShotClassifier> classifiers = new ConcurrentHashMap<>();
 
     private LitModel(Backends.Choice engine, TwoTower model, TextTokenizer tokenizer, int batchSize) {
         this.engine = engine;
         this.model = model;
         this.tokenizer = tokenizer;
-        this.batchSize = batchSize;
-        this.preprocess = model.config().hasImage() ? Preprocess.bigVision(model.config().image().imageSize()) : null;
+        this.texts = tokenizer != null ? TextEmbedder.of(model, tokenizer) : null; // checks the tokenizer fits the tower
+        // one decoding thread overlaps reading the next images with the tower's work on this batch
+        this.images = model.config().hasImage() ? ImageEmbedder.of(model, ImageEmbedder.Options.of(batchSize, 1)) : null;
     }
 
     public static LitModel load(Path path) {
@@ -117,10 +116,6 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
                     throw new LitException(path + ": no tokenizer.json beside the model; pass one (--tokenizer FILE)");
                 }
                 tok = TextTokenizer.load(tokPath);
-                if (tok.vocabSize() > model.config().text().vocabSize()) {
-                    throw new LitException(tokPath + ": the tokenizer has " + tok.vocabSize() + " tokens but the text tower only "
-                            + model.config().text().vocabSize());
-                }
             }
             return new LitModel(engine, model, tok, Math.max(1, options.batchSize()));
         } catch (RuntimeException e) {
@@ -154,9 +149,9 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         return tokenizer;
     }
 
-    @Override
+    /** How image files become model input for this model. */
     public Preprocess preprocess() {
-        return preprocess;
+        return images().preprocess();
     }
 
     public int embedDim() {
@@ -181,71 +176,47 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
 
     // ------------------------------------------------------------------ images
 
-    /** L2-normalised embeddings ([n, dim], row-major) of image files. */
-    public float[] embedImageFiles(List<Path> files) {
-        List<float[]> pixels = new ArrayList<>(files.size());
-        for (Path f : files) {
-            try {
-                pixels.add(Images.pixels(Files.readAllBytes(f), f.toString(), preprocess()));
-            } catch (IOException e) {
-                throw new LitException(f + ": cannot read: " + e.getMessage(), e);
-            }
+    /**
+     * The image tower's embedder: files and datasets in bounded batches, decoded on a worker
+     * thread, bad files an error or (when asked) skipped and reported.
+     */
+    @Override
+    public ImageEmbedder images() {
+        if (images == null) {
+            throw new LitException("this model has no image tower");
         }
-        return embedPixelList(pixels);
+        return images;
+    }
+
+    /** L2-normalised embeddings ([n, dim], row-major) of image files; a file that does not decode is an error naming it. */
+    public float[] embedImageFiles(List<Path> files) {
+        return images().embedAll(ImageSource.files(files));
     }
 
     /** Embeddings of decoded images. */
-    public float[] embedImages(List<BufferedImage> images) {
-        List<float[]> pixels = new ArrayList<>(images.size());
-        for (BufferedImage im : images) {
-            pixels.add(Images.toNhwc(im, preprocess()));
-        }
-        return embedPixelList(pixels);
+    public float[] embedImages(List<BufferedImage> decoded) {
+        return images().embedDecoded(decoded);
     }
 
     /** Embeddings of pixels already preprocessed ([n, S, S, 3] NHWC floats, as {@link #preprocess()} makes them). */
-    @Override
     public float[] embedPixels(float[] nhwc, int n) {
-        int per = preprocess().floatsPerImage();
-        if (nhwc.length != (long) n * per) {
-            throw new LitException("embedPixels: " + nhwc.length + " floats are not " + n + " images of " + per);
-        }
-        float[] out = new float[n * embedDim()];
-        for (int s = 0; s < n; s += batchSize) {
-            int b = Math.min(batchSize, n - s);
-            float[] chunk = Arrays.copyOfRange(nhwc, s * per, (s + b) * per);
-            System.arraycopy(model.embedImages(chunk, b), 0, out, s * embedDim(), b * embedDim());
-        }
-        return out;
-    }
-
-    private float[] embedPixelList(List<float[]> pixels) {
-        int per = preprocess().floatsPerImage();
-        float[] all = new float[pixels.size() * per];
-        for (int i = 0; i < pixels.size(); i++) {
-            System.arraycopy(pixels.get(i), 0, all, i * per, per);
-        }
-        return embedPixels(all, pixels.size());
+        return images().embedPixels(nhwc, n);
     }
 
     // ------------------------------------------------------------------ texts
 
-    /** L2-normalised embeddings ([n, dim]) of texts, tokenized as the text tower expects. */
+    /** The text tower's embedder: texts tokenized as the tower expects, in bounded chunks. */
     @Override
-    public float[] embedTexts(List<String> texts) {
-        if (tokenizer == null) {
+    public TextEmbedder texts() {
+        if (texts == null) {
             throw new LitException("this model has no text tower");
         }
-        int ctx = model.config().text().contextLength();
-        TextTokenizer.Policy policy = model.config().text() instanceof BertConfig ? TextTokenizer.Policy.BERT : TextTokenizer.Policy.STICKY_EOS;
-        int e = embedDim();
-        float[] out = new float[texts.size() * e];
-        for (int s = 0; s < texts.size(); s += 256) {
-            List<String> part = texts.subList(s, Math.min(texts.size(), s + 256));
-            TokenBatch tb = tokenizer.encode(part, ctx, policy);
-            System.arraycopy(model.embedTexts(tb), 0, out, s * e, part.size() * e);
-        }
-        return out;
+        return texts;
+    }
+
+    /** L2-normalised embeddings ([n, dim]) of texts, tokenized as the text tower expects. */
+    public float[] embedTexts(List<String> list) {
+        return texts().embed(list);
     }
 
     // ------------------------------------------------------------------ zero-shot and retrieval
@@ -261,7 +232,7 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     public ZeroShotClassifier classifier(List<String> labels, List<String> templates) {
         return classifiers.computeIfAbsent(List.of(List.copyOf(labels), List.copyOf(templates)), k -> {
             List<ZeroShotClassifier.Label> parsed = labels.stream().map(ZeroShotClassifier.Label::parse).toList();
-            return ZeroShotClassifier.build(parsed, templates, embedDim(), temperature(), this::embedTexts);
+            return ZeroShotClassifier.build(parsed, templates, embedDim(), temperature(), texts()::embed);
         });
     }
 
@@ -287,6 +258,9 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
 
     @Override
     public void close() {
+        if (images != null) {
+            images.close();
+        }
         if (tokenizer != null) {
             tokenizer.close();
         }

@@ -15,6 +15,7 @@
  * LitModel, DefaultModel              the public API: load a model, embed, classify, retrieve
  * train                               the LiT trainer, supervised pretraining, AdamW, losses, run folders
  * eval                                zero-shot classification, retrieval recall, linear probes, prompt templates
+ * embed                               image files and texts to embeddings in bounded batches
  * checkpoint                          lit4j, big_vision and HuggingFace files mapped onto model parameters
  * model                               the towers (one forward per tower), configs, presets, parameters
  * datasets                            the offline datasets lit4j makes: Fashion-MNIST captions, scenes

@@ -4,6 +4,7 @@ import io.lit4j.LitException;
 import io.lit4j.backend.Backends;
 import io.lit4j.report.BarChart;
 import io.lit4j.report.Table;
+import io.lit4j.train.TuneOptions;
 import io.lit4j.train.Tuner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -90,9 +91,10 @@ final class AblationCommand implements Callable<Integer> {
                     throw new LitException(run + " already exists: pick another --out");
                 }
                 long t0 = System.nanoTime();
-                Tuner.Options o = new Tuner.Options(null, imageTower, textTower, embedDim, null, data.toString(), setup, List.of(), List.of(),
-                        steps, batch, lr, warmup, 0, 1e-4, 1.0, 10, -10, false, seed, 2, run.toString(), steps, 10, evalData.toString(),
-                        steps, evalLimit, "clip_80", setup.charAt(1) == 'u' ? null : tokenizer, 0, null, null);
+                TuneOptions o = TuneOptions.builder().imageTower(imageTower).textTower(textTower).embedDim(embedDim).data(data.toString())
+                        .setup(setup).steps(steps).batch(batch).lr(lr).warmup(warmup).seed(seed).out(run.toString()).saveEvery(steps)
+                        .evalData(evalData.toString()).evalEvery(steps).evalLimit(evalLimit).templates("clip_80")
+                        .tokenizer(setup.charAt(1) == 'u' ? null : tokenizer).build();
                 Tuner.Summary s = Tuner.run(engine.backend(), o, System.err);
                 results.put(setup, s.lastEval());
                 losses.put(setup, s.lastLoss());

@@ -4,8 +4,12 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
+import io.lit4j.data.BadRows;
 import io.lit4j.data.CaptionDataset;
+import io.lit4j.embed.ImageEmbedder;
+import io.lit4j.embed.ImageSource;
 import io.lit4j.eval.ZeroShotClassifier;
+import io.lit4j.report.ProgressBar;
 import io.lit4j.report.Table;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -18,6 +22,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 
@@ -54,13 +59,14 @@ final class ClassifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", description = "image files or folders of images")
     List<Path> images;
 
-    /** Folders become the images inside them (sorted); files stay as given. */
-    static List<Path> expand(List<Path> args) {
+    /** Folders become the images inside them (sorted), what they hold that cannot be decoded noted in {@code listing}; files stay as given. */
+    static List<Path> expand(List<Path> args, BadRows listing) {
         List<Path> out = new ArrayList<>();
         for (Path p : args) {
             if (Files.isDirectory(p)) {
                 try (CaptionDataset ds = CaptionDataset.ofImagesOnly(p)) {
                     ds.rows().forEach(r -> out.add(p.resolve(r.image())));
+                    listing.addAll(ds.badRows());
                 }
             } else {
                 out.add(p);
@@ -75,15 +81,22 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<String> classes = Labels.parse(labels, label, labelsFile);
-        images = expand(images);
+        boolean fromFolders = images.stream().anyMatch(Files::isDirectory); // a folder's bad files are skipped, a named file's are an error
+        BadRows listing = new BadRows();
+        List<Path> files = expand(images, listing);
         PrintWriter out = spec.commandLine().getOut();
-        try (LitModel m = modelOptions.open(common)) {
-            List<List<ZeroShotClassifier.Scored>> res = m.classify(images, classes, templates, Math.max(1, top));
+        try (LitModel m = modelOptions.open(common);
+             ProgressBar bar = files.size() > 256 ? new ProgressBar("classify", files.size(), System.err) : ProgressBar.silent()) {
+            ImageEmbedder.Result embedded = m.images().embedAll(ImageSource.files(files), fromFolders, bar::step);
+            bar.close();
+            Skipped.report(spec.commandLine().getErr(), "classify", listing, embedded.skipped());
+            List<Path> kept = Arrays.stream(embedded.indices()).mapToObj(files::get).toList();
+            List<List<ZeroShotClassifier.Scored>> res = m.classifier(classes, templates).classify(embedded.embeddings(), Math.max(1, top));
             if (json) {
                 JsonArray arr = new JsonArray();
-                for (int i = 0; i < images.size(); i++) {
+                for (int i = 0; i < kept.size(); i++) {
                     JsonObject o = new JsonObject();
-                    o.addProperty("image", images.get(i).toString());
+                    o.addProperty("image", kept.get(i).toString());
                     JsonArray preds = new JsonArray();
                     for (ZeroShotClassifier.Scored s : res.get(i)) {
                         JsonObject p = new JsonObject();
@@ -99,13 +112,13 @@ final class ClassifyCommand implements Callable<Integer> {
                 return 0;
             }
             Table t = new Table("image", "prediction", "probability", "runners-up");
-            for (int i = 0; i < images.size(); i++) {
+            for (int i = 0; i < kept.size(); i++) {
                 List<ZeroShotClassifier.Scored> r = res.get(i);
                 StringBuilder rest = new StringBuilder();
                 for (int k = 1; k < r.size(); k++) {
                     rest.append(k > 1 ? ", " : "").append(r.get(k).label()).append(String.format(" %.2f", r.get(k).probability()));
                 }
-                t.row(images.get(i).getFileName().toString(), r.get(0).label(), String.format("%.3f", r.get(0).probability()), rest.toString());
+                t.row(kept.get(i).getFileName().toString(), r.get(0).label(), String.format("%.3f", r.get(0).probability()), rest.toString());
             }
             out.print(t.toText());
         }

@@ -3,6 +3,8 @@ package io.lit4j.cli;
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.data.CaptionDataset;
+import io.lit4j.embed.ImageEmbedder;
+import io.lit4j.embed.ImageSource;
 import io.lit4j.io.AtomicFile;
 import io.lit4j.io.Npy;
 import io.lit4j.report.ProgressBar;
@@ -63,17 +65,13 @@ final class EmbedCommand implements Callable<Integer> {
                     if (ds.size() == 0) {
                         throw new LitException(source.images + ": no images found");
                     }
-                    List<Path> files = new ArrayList<>();
-                    for (CaptionDataset.Row r : ds.rows()) {
-                        ids.add(r.image());
-                        files.add(source.images.resolve(r.image()));
+                    ImageEmbedder.Result r = m.images().embedAll(ImageSource.of(ds), true, bar::step);
+                    Skipped.report(spec.commandLine().getErr(), "embed", ds.badRows(), r.skipped());
+                    if (r.names().isEmpty()) {
+                        throw new LitException(source.images + ": none of its " + ds.size() + " images could be decoded");
                     }
-                    z = new float[files.size() * m.embedDim()];
-                    for (int s = 0; s < files.size(); s += 64) {
-                        List<Path> part = files.subList(s, Math.min(files.size(), s + 64));
-                        System.arraycopy(m.embedImageFiles(part), 0, z, s * m.embedDim(), part.size() * m.embedDim());
-                        bar.step(part.size());
-                    }
+                    ids.addAll(r.names());
+                    z = r.embeddings();
                 }
             } else {
                 List<String> lines = Files.readAllLines(source.texts).stream().filter(l -> !l.isBlank()).toList();

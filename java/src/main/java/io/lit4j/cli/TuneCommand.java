@@ -3,6 +3,7 @@ package io.lit4j.cli;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backends;
 import io.lit4j.model.Precision;
+import io.lit4j.train.TuneOptions;
 import io.lit4j.train.Tuner;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -122,30 +123,41 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--cache", description = "folder for locked image-tower embeddings (default ~/.cache/lit4j/embeddings; 'off' disables)")
     String cache;
 
-    @Option(names = "--precision", description = "fp32 (default) or bf16: bf16 runs every linear's products in bf16 with fp32 "
-            + "accumulation, weights and optimizer (oneDNN backend; ~1.5x faster on CPUs with avx512_bf16). Pass it again with --resume.",
-            defaultValue = "fp32")
+    @Option(names = "--precision", description = "fp32 (default) or bf16: bf16 multiplies the encoder blocks' linears in bf16 with "
+            + "fp32 accumulation; master weights, gradients and optimizer stay fp32 (~1.5x faster on CPUs with avx512_bf16). "
+            + "Recorded in run.json, as are the threads: --resume continues with both.")
     String precision;
 
     @Override
     public Integer call() {
-        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
-            if (resume != null) {
+        if (resume != null) {
+            TuneOptions recorded = Tuner.recorded(resume);
+            if (precision != null && Precision.parse(precision) != recorded.matmulPrecision()) {
+                throw new LitException(resume + " was trained at " + recorded.matmulPrecision().label() + "; --resume continues it so (drop --precision)");
+            }
+            // the recorded threads, unless asked otherwise: a resumed run is bit-identical only on the same number
+            int threads = common.threads > 0 ? common.threads : recorded.threads();
+            try (Backends.Choice engine = Backends.open(common.backend, threads)) {
                 Tuner.resume(engine.backend(), resume, System.err);
-                return 0;
             }
-            if (data == null || out == null) {
-                throw new LitException("tune needs --data DIR and --out RUN_DIR (or --resume RUN_DIR)");
-            }
-            if (model == null && (imageTower == null || textTower == null)) {
-                throw new LitException("tune needs --model (or both --image-tower and --text-tower)");
-            }
-            Tuner.Options o = new Tuner.Options(model, imageTower, textTower, embedDim, loss, data.toString(), setup, freeze, unfreeze,
-                    steps, batch, lr, warmup, minLr, weightDecay, clip, temperature, bias, clampTemperature, seed, workers, out.toString(),
-                    saveEvery, logEvery, evalData == null ? null : evalData.toString(), evalEvery, evalLimit, templates,
-                    tokenizer == null ? null : tokenizer.toString(), vocabSize, cache, Precision.parse(precision).label());
-            Tuner.run(engine.backend(), o, System.err);
             return 0;
         }
+        if (data == null || out == null) {
+            throw new LitException("tune needs --data DIR and --out RUN_DIR (or --resume RUN_DIR)");
+        }
+        if (model == null && (imageTower == null || textTower == null)) {
+            throw new LitException("tune needs --model (or both --image-tower and --text-tower)");
+        }
+        TuneOptions o = TuneOptions.builder().model(model).imageTower(imageTower).textTower(textTower).embedDim(embedDim).loss(loss)
+                .data(data.toString()).setup(setup).freeze(freeze).unfreeze(unfreeze).steps(steps).batch(batch).lr(lr).warmup(warmup)
+                .minLr(minLr).weightDecay(weightDecay).clipNorm(clip).temperature(temperature).bias(bias).clampTemperature(clampTemperature)
+                .seed(seed).workers(workers).out(out.toString()).saveEvery(saveEvery).logEvery(logEvery)
+                .evalData(evalData == null ? null : evalData.toString()).evalEvery(evalEvery).evalLimit(evalLimit).templates(templates)
+                .tokenizer(tokenizer == null ? null : tokenizer.toString()).vocabSize(vocabSize).cache(cache)
+                .precision(precision == null ? "fp32" : precision).build();
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
+            Tuner.run(engine.backend(), o, System.err);
+        }
+        return 0;
     }
 }

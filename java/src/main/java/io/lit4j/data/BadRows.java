@@ -30,6 +30,11 @@ public final class BadRows {
         public String label() {
             return label;
         }
+
+        /** Why an image failed, from the message of {@link Images#decode}'s error. */
+        public static Reason forImage(String message) {
+            return message != null && message.contains("unsupported format") ? UNSUPPORTED_FORMAT : BAD_IMAGE;
+        }
     }
 
     /**

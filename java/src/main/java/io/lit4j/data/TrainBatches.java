@@ -397,10 +397,7 @@ public final class TrainBatches implements AutoCloseable {
             byte[] bytes = ds.readImage(r.image());
             return new Ok(row, s.ids(), Images.pixels(bytes, r.image(), pp));
         } catch (LitException ex) {
-            String m = ex.getMessage();
-            BadRows.Reason reason = m != null && m.contains("unsupported format")
-                    ? BadRows.Reason.UNSUPPORTED_FORMAT : BadRows.Reason.BAD_IMAGE;
-            Bad bad = new Bad(row, reason, m);
+            Bad bad = new Bad(row, BadRows.Reason.forImage(ex.getMessage()), ex.getMessage());
             badImages.put(row, bad);
             return bad;
         }

@@ -2,8 +2,9 @@ package io.lit4j.eval;
 
 import io.lit4j.LitException;
 import io.lit4j.data.CaptionDataset;
-import io.lit4j.data.Images;
-import io.lit4j.data.Preprocess;
+import io.lit4j.embed.ImageEmbedder;
+import io.lit4j.embed.ImageSource;
+import io.lit4j.embed.TextEmbedder;
 import io.lit4j.report.ProgressBar;
 
 import java.util.ArrayList;
@@ -11,8 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.BiFunction;
-import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.function.ToIntFunction;
 
@@ -24,19 +23,37 @@ public final class Evaluator {
     private Evaluator() {
     }
 
-    /** What evaluation needs from a model. */
+    /** What evaluation needs from a model: its temperature and the two ways into its embedding space. */
     public interface Embedder {
-        int dim();
-
         float temperature();
 
-        Preprocess preprocess();
+        ImageEmbedder images();
 
-        /** Normalised embeddings of {@code n} preprocessed images. */
-        float[] embedPixels(float[] nhwc, int n);
+        TextEmbedder texts();
 
-        /** Normalised embeddings of texts. */
-        float[] embedTexts(List<String> texts);
+        default int dim() {
+            return images().dim();
+        }
+    }
+
+    /** An {@link Embedder} of parts (the trainer's, for its model in training). */
+    public static Embedder of(float temperature, ImageEmbedder images, TextEmbedder texts) {
+        return new Embedder() {
+            @Override
+            public float temperature() {
+                return temperature;
+            }
+
+            @Override
+            public ImageEmbedder images() {
+                return images;
+            }
+
+            @Override
+            public TextEmbedder texts() {
+                return texts;
+            }
+        };
     }
 
     /** Zero-shot accuracy on labelled images. */
@@ -96,8 +113,8 @@ public final class Evaluator {
             }
             rows.add(r);
         }
-        ZeroShotClassifier clf = ZeroShotClassifier.build(labels, templates, m.dim(), m.temperature(), m::embedTexts);
-        float[] z = embedRows(m, ds, rows, progress);
+        ZeroShotClassifier clf = ZeroShotClassifier.build(labels, templates, m.dim(), m.temperature(), m.texts()::embed);
+        float[] z = embed(m, ds, rows, progress);
         int[] truth = new int[rows.size()];
         for (int i = 0; i < rows.size(); i++) {
             String label = rows.get(i).label();
@@ -113,7 +130,7 @@ public final class Evaluator {
     /** Recall@1/5/10 both ways over the rows of {@code ds} (every caption of every image). */
     public static Retrieval retrieval(Embedder m, CaptionDataset ds, String name, int limit, ProgressBar progress) {
         List<CaptionDataset.Row> rows = limit > 0 && ds.rows().size() > limit ? ds.rows().subList(0, limit) : ds.rows();
-        float[] zi = embedRows(m, ds, rows, progress);
+        float[] zi = embed(m, ds, rows, progress);
         List<String> texts = new ArrayList<>();
         List<Integer> owner = new ArrayList<>();
         for (int i = 0; i < rows.size(); i++) {
@@ -122,62 +139,15 @@ public final class Evaluator {
                 owner.add(i);
             }
         }
-        float[] zt = m.embedTexts(texts);
+        float[] zt = m.texts().embed(texts);
         float[] sim = Embeddings.similarities(zi, zt, m.dim());
         int[] own = owner.stream().mapToInt(Integer::intValue).toArray();
         return new Retrieval(name, rows.size(), texts.size(), Metrics.recall(sim, rows.size(), texts.size(), own, 1, 5, 10));
     }
 
-    /** Embeds the images of {@code rows} in batches of 64, decoding on the calling thread. */
+    /** The embeddings of the images of {@code rows}, in order; an image that does not decode is an error naming it. */
     public static float[] embed(Embedder m, CaptionDataset ds, List<CaptionDataset.Row> rows, ProgressBar progress) {
-        return embedRows(m, ds, rows, progress);
-    }
-
-    static float[] embedRows(Embedder m, CaptionDataset ds, List<CaptionDataset.Row> rows, ProgressBar progress) {
-        Preprocess pp = m.preprocess();
-        int per = pp.floatsPerImage(), batch = 64;
-        float[] out = new float[rows.size() * m.dim()];
-        for (int s = 0; s < rows.size(); s += batch) {
-            int b = Math.min(batch, rows.size() - s);
-            float[] px = new float[b * per];
-            for (int i = 0; i < b; i++) {
-                String img = rows.get(s + i).image();
-                Images.toNhwc(Images.decode(ds.readImage(img), img), pp, px, i * per);
-            }
-            System.arraycopy(m.embedPixels(px, b), 0, out, s * m.dim(), b * m.dim());
-            progress.step(b);
-        }
-        return out;
-    }
-
-    /** An {@link Embedder} from functions (used by the trainer for its model in training). */
-    public static Embedder of(int dim, float temperature, Preprocess pp, BiFunction<float[], Integer, float[]> pixels,
-                              Function<List<String>, float[]> texts) {
-        return new Embedder() {
-            @Override
-            public int dim() {
-                return dim;
-            }
-
-            @Override
-            public float temperature() {
-                return temperature;
-            }
-
-            @Override
-            public Preprocess preprocess() {
-                return pp;
-            }
-
-            @Override
-            public float[] embedPixels(float[] nhwc, int n) {
-                return pixels.apply(nhwc, n);
-            }
-
-            @Override
-            public float[] embedTexts(List<String> t) {
-                return texts.apply(t);
-            }
-        };
+        return m.images().embedAll(ImageSource.of(ds, rows.stream().map(CaptionDataset.Row::image).toList()), false, progress::step)
+                .embeddings();
     }
 }

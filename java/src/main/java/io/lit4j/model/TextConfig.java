@@ -4,6 +4,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.backend.Gelu;
+import io.lit4j.data.TextTokenizer;
 
 import java.util.List;
 
@@ -36,6 +37,11 @@ public sealed interface TextConfig permits TextTransformerConfig, BertConfig {
     }
 
     List<ParamSpec> params();
+
+    /** How texts are tokenized for this tower: BERT's [CLS] first, or big_vision's sticky end-of-sequence token. */
+    default TextTokenizer.Policy tokenPolicy() {
+        return this instanceof BertConfig ? TextTokenizer.Policy.BERT : TextTokenizer.Policy.STICKY_EOS;
+    }
 
     TextConfig withHeadDim(int headDim);
 

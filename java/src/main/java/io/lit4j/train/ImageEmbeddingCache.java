@@ -2,10 +2,16 @@ package io.lit4j.train;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.data.BadRows;
+import io.lit4j.data.CaptionDataset;
+import io.lit4j.embed.ImageEmbedder;
+import io.lit4j.embed.ImageSource;
 import io.lit4j.model.Params;
+import io.lit4j.report.ProgressBar;
 
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,6 +24,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -156,6 +164,62 @@ public final class ImageEmbeddingCache implements AutoCloseable {
         } catch (IOException e) {
             throw new LitException("cannot flush the image-embedding cache in " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Embeds every image of {@code ds} not yet in the cache, batch by batch (each batch is durable
+     * once put), and returns the rows whose image would not decode, by row index with the reason:
+     * those found now and those an earlier fill recorded in {@code undecodable.tsv}.
+     */
+    public Map<Integer, String> fill(ImageEmbedder images, CaptionDataset ds, PrintStream log) {
+        Map<String, Integer> rowOf = new HashMap<>();
+        List<String> ids = new ArrayList<>();
+        for (CaptionDataset.Row r : ds.rows()) {
+            rowOf.put(r.image(), r.index());
+            ids.add(r.image());
+        }
+        Map<Integer, String> bad = new HashMap<>();
+        Path badList = dir.resolve("undecodable.tsv");
+        try {
+            if (Files.isRegularFile(badList)) {
+                for (String line : Files.readAllLines(badList)) {
+                    String[] kv = line.split("\t", 2);
+                    if (rowOf.containsKey(kv[0])) {
+                        bad.put(rowOf.get(kv[0]), kv.length > 1 ? kv[1] : "undecodable");
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new LitException("cannot read " + badList + ": " + e.getMessage(), e);
+        }
+        List<String> missing = missing(ids).stream().filter(id -> !bad.containsKey(rowOf.get(id))).toList();
+        if (missing.isEmpty()) {
+            log.println("lit4j tune: image tower locked; all " + ids.size() + " image embeddings are cached in " + dir);
+            return bad;
+        }
+        log.println("lit4j tune: image tower locked; embedding " + missing.size() + " images once into " + dir);
+        try (ProgressBar bar = new ProgressBar("embed images", missing.size(), log)) {
+            images.embed(ImageSource.of(ds, missing), true, new ImageEmbedder.Sink() {
+                @Override
+                public void embedded(int[] indices, float[] embeddings) {
+                    put(Arrays.stream(indices).mapToObj(missing::get).toList(), embeddings);
+                    flush();
+                }
+
+                @Override
+                public void skipped(int index, BadRows.Reason reason, String why) {
+                    String id = missing.get(index);
+                    bad.put(rowOf.get(id), why);
+                    try {
+                        Files.writeString(badList, id + "\t" + why.replace('\n', ' ') + "\n", StandardCharsets.UTF_8,
+                                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+                    } catch (IOException e) {
+                        throw new LitException("cannot write " + badList + ": " + e.getMessage(), e);
+                    }
+                }
+            }, bar::step);
+        }
+        return bad;
     }
 
     /** Copies the embeddings of {@code ids} into {@code out} ([ids.length × dim]), from the memory map. */

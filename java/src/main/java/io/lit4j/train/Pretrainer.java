@@ -1,5 +1,6 @@
 package io.lit4j.train;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
@@ -10,6 +11,8 @@ import io.lit4j.data.CaptionDataset;
 import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TrainBatches;
+import io.lit4j.embed.ImageEmbedder;
+import io.lit4j.embed.ImageSource;
 import io.lit4j.io.AtomicFile;
 import io.lit4j.model.ForwardObserver;
 import io.lit4j.model.Grads;
@@ -25,10 +28,8 @@ import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
-import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,8 +100,8 @@ public final class Pretrainer {
         Preprocess pp = Preprocess.bigVision(vc.imageSize());
         int per = pp.floatsPerImage();
         try (TwoTower model = TwoTower.allocate(be, cfg); TensorArena arena = be.newArena();
-             ProgressBar bar = new ProgressBar("pretrain", o.steps(), System.err)) {
-            Files.createDirectories(out);
+             RunFolder run = RunFolder.create(out, new GsonBuilder().setPrettyPrinting().create().toJson(o), true);
+             ProgressBar bar = new ProgressBar("pretrain", o.steps(), log)) {
             Init.tower(be, model.params(), "img.", false, o.seed());
             List<ParamSpec> all = cfg.params();
             Grads grads = new Grads(arena, all, vc.width());
@@ -116,7 +117,7 @@ public final class Pretrainer {
                 return t;
             });
             double first = Double.NaN, last = Double.NaN;
-            try (BufferedWriter mw = Files.newBufferedWriter(out.resolve("metrics.jsonl"), StandardCharsets.UTF_8)) {
+            try {
                 int epoch = 0, pos = 0;
                 int[] order = TrainBatches.permutation(o.seed(), epoch, items.size());
                 double lossSum = 0;
@@ -156,8 +157,7 @@ public final class Pretrainer {
                         m.addProperty("lr", info.lr());
                         m.addProperty("grad_norm", info.gradNorm());
                         m.addProperty("epoch", epoch);
-                        mw.write(m + "\n");
-                        mw.flush();
+                        run.log(m);
                         lossSum = 0;
                         lossCount = 0;
                     }
@@ -173,14 +173,13 @@ public final class Pretrainer {
             if (OpProfile.enabled()) {
                 log.println(OpProfile.report());
             }
+            run.plot("ViT pretraining", log);
             double acc = o.evalData() == null ? Double.NaN : accuracy(model, classes, Path.of(o.evalData()), pp, o.evalLimit());
             Path modelDir = out.resolve("model");
             LitFormat.save(model, modelDir, null, folder -> AtomicFile.writeString(folder.resolve("classes.txt"), String.join("\n", classes) + "\n"));
             log.println(String.format("lit4j pretrain: loss %.4f -> %.4f%s; model %s", first, last,
                     Double.isNaN(acc) ? "" : String.format(", held-out accuracy %.4f", acc), modelDir));
             return new Summary(first, last, acc, classes, modelDir);
-        } catch (IOException e) {
-            throw new LitException("pretraining I/O failed in " + out + ": " + e.getMessage(), e);
         }
     }
 
@@ -227,28 +226,23 @@ public final class Pretrainer {
 
     /** Top-1 accuracy of the classifier head on a labelled folder. */
     static double accuracy(TwoTower model, List<String> classes, Path data, Preprocess pp, int limit) {
-        try (CaptionDataset ds = CaptionDataset.open(data)) {
-            int n = limit > 0 ? Math.min(limit, ds.size()) : ds.size(), correct = 0, counted = 0, per = pp.floatsPerImage(), c = classes.size();
-            for (int s = 0; s < n; s += 64) {
-                int b = Math.min(64, n - s);
-                float[] px = new float[b * per];
-                for (int i = 0; i < b; i++) {
-                    String img = ds.row(s + i).image();
-                    Images.toNhwc(Images.decode(ds.readImage(img), img), pp, px, i * per);
+        int c = classes.size();
+        try (CaptionDataset ds = CaptionDataset.open(data);
+             ImageEmbedder head = new ImageEmbedder(c, pp, model::imageOutputs, ImageEmbedder.Options.of(64, 0))) {
+            List<CaptionDataset.Row> rows = ds.rows().subList(0, limit > 0 ? Math.min(limit, ds.size()) : ds.size());
+            float[] logits = head.embedAll(ImageSource.of(ds, rows.stream().map(CaptionDataset.Row::image).toList()));
+            int correct = 0, counted = 0;
+            for (int i = 0; i < rows.size(); i++) {
+                int best = 0;
+                for (int j = 1; j < c; j++) {
+                    if (logits[i * c + j] > logits[i * c + best]) {
+                        best = j;
+                    }
                 }
-                float[] l = model.imageOutputs(px, b);
-                for (int i = 0; i < b; i++) {
-                    int best = 0;
-                    for (int j = 1; j < c; j++) {
-                        if (l[i * c + j] > l[i * c + best]) {
-                            best = j;
-                        }
-                    }
-                    String truth = ds.row(s + i).label();
-                    if (truth != null) {
-                        counted++;
-                        correct += classes.get(best).equals(truth) ? 1 : 0;
-                    }
+                String truth = rows.get(i).label();
+                if (truth != null) {
+                    counted++;
+                    correct += classes.get(best).equals(truth) ? 1 : 0;
                 }
             }
             return counted == 0 ? Double.NaN : (double) correct / counted;

@@ -1,9 +1,15 @@
 package io.lit4j.cli;
 
+import com.google.gson.JsonParser;
+import io.lit4j.DefaultModel;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -48,9 +54,9 @@ class CliTest {
     }
 
     @Test
-    void badInputGetsOneLineAndANonZeroExit(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
-        java.nio.file.Path notImage = java.nio.file.Files.writeString(dir.resolve("notes.png"), "this is text, not a PNG");
-        java.nio.file.Path webp = java.nio.file.Files.write(dir.resolve("photo.webp"),
+    void badInputGetsOneLineAndANonZeroExit(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path notImage = Files.writeString(dir.resolve("notes.png"), "this is text, not a PNG");
+        Path webp = Files.write(dir.resolve("photo.webp"),
                 new byte[] {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'E', 'B', 'P', 'V', 'P', '8', ' '});
         String[][] cases = {
                 {"classify", "--labels", "cat,dog", notImage.toString()},
@@ -74,9 +80,27 @@ class CliTest {
         Result r = run("eval", "zeroshot", "--dataset", "scenes", "--held-out-only", "--templates", "clip_best", "--limit", "64", "--json",
                 "--confusion", System.getProperty("java.io.tmpdir") + "/lit4j-cli-test-confusion.png");
         assertEquals(0, r.code(), r.err());
-        var o = com.google.gson.JsonParser.parseString(r.out().strip()).getAsJsonObject();
+        var o = JsonParser.parseString(r.out().strip()).getAsJsonObject();
         for (String k : new String[] {"dataset", "n", "top1", "top5"}) {
             assertTrue(o.has(k), k + " in " + o);
         }
+    }
+
+    /** A folder's undecodable file is skipped and named on stderr; the rest are classified (a named bad file is an error, above). */
+    @Test
+    void aFolderIsClassifiedWithoutItsBadFiles(@TempDir Path dir) throws Exception {
+        Path samples = DefaultModel.samples();
+        Files.copy(samples.resolve("fashion-bag.png"), dir.resolve("bag.png"));
+        Files.copy(samples.resolve("fashion-sneaker.png"), dir.resolve("shoe.png"));
+        Files.writeString(dir.resolve("broken.png"), "this is text, not a PNG");
+        Result r = run("classify", "--labels", "bag,sneaker", dir.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("bag.png") && r.out().contains("shoe.png") && !r.out().contains("broken.png"), r.out());
+        assertTrue(r.err().contains("skipped 1 image") && r.err().contains("broken.png"), r.err());
+        Path npy = dir.resolveSibling(dir.getFileName() + "-index.npy");
+        Result e = run("embed", "--images", dir.toString(), "--out", npy.toString());
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.out().contains("wrote 2 embeddings"), e.out());
+        assertEquals(List.of("bag.png", "shoe.png"), Files.readAllLines(EmbedCommand.idsFile(npy)));
     }
 }

@@ -1,5 +1,6 @@
 package io.lit4j.train;
 
+import io.lit4j.Assertions2;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
@@ -150,7 +151,7 @@ class TrainGoldenTest {
                     if (p.name().endsWith(".kernel") && golden.contains(key)) {
                         float[] expected = golden.read(key).toFloatArray(), actual = be.download(s.grads().get(p.name()));
                         assertClose(c[1] + " bf16: " + key, expected, actual, 5e-2);
-                        worst = Math.max(worst, io.lit4j.Assertions2.relativeError(expected, actual));
+                        worst = Math.max(worst, Assertions2.relativeError(expected, actual));
                     }
                 }
                 assertTrue(worst > 1e-5, c[1] + ": bf16 gradients match to " + worst + ", so the bf16 path did not run");

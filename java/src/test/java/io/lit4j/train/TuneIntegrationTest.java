@@ -3,6 +3,8 @@ package io.lit4j.train;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.data.CaptionDataset;
+import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.datasets.Scenes;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTower;
@@ -12,9 +14,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,14 +51,15 @@ class TuneIntegrationTest {
     })
     void tunesWithTowersFromEveryFormat(String image, String text, String setup) throws Exception {
         Path out = dir.resolve("run-" + image.replace('.', '_') + "-" + text + "-" + setup);
-        Tuner.Options o = new Tuner.Options(null, GOLDEN.resolve(image).toString(), GOLDEN.resolve(text).toString(), 40, null,
-                data.resolve("train").toString(), setup, List.of(), List.of(), 30, 16, 3e-3, 3, 0, 1e-4, 1.0, 10, -10, false,
-                1, 1, out.toString(), 15, 1, data.resolve("test").toString(), 15, 64, "clip_best", null, 100,
-                dir.resolve("cache").toString(), null);
+        TuneOptions.Builder o = TuneOptions.builder().imageTower(GOLDEN.resolve(image).toString()).textTower(GOLDEN.resolve(text).toString())
+                .embedDim(40).data(data.resolve("train").toString()).setup(setup).steps(30).batch(16).lr(3e-3).warmup(3).seed(1).workers(1)
+                .out(out.toString()).saveEvery(15).logEvery(1).evalData(data.resolve("test").toString()).evalEvery(15).evalLimit(64)
+                .vocabSize(100).cache(dir.resolve("cache").toString());
         // the golden text towers come without a tokenizer: 'u' builds one from the captions, U/L need one given
-        Tuner.Options opts = setup.charAt(1) == 'u' ? o : withTokenizer(o, out);
-        Tuner.Summary s = Tuner.run(be, opts, new PrintStream(System.err, true));
-        assertEquals(30, s.stepsDone());
+        TuneOptions opts = (setup.charAt(1) == 'u' ? o : o.tokenizer(tokenizerFor(out).toString())).build();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Tuner.Summary s = Tuner.run(be, opts, new PrintStream(log, true));
+        assertEquals(30, s.stepsDone(), log::toString);
         assertTrue(s.lastLoss() < s.firstLoss(), "loss should fall: " + s.firstLoss() + " -> " + s.lastLoss());
         assertTrue(Files.size(out.resolve("metrics.jsonl")) > 0 && Files.size(out.resolve("curves.png")) > 1000);
         assertTrue(s.lastEval().containsKey("eval_top1"), "the scenes test split has labels: zero-shot eval ran");
@@ -64,16 +69,13 @@ class TuneIntegrationTest {
         }
     }
 
-    private static Tuner.Options withTokenizer(Tuner.Options o, Path out) throws Exception {
+    private static Path tokenizerFor(Path out) throws Exception {
         Path tok = out.resolveSibling(out.getFileName() + "-tokenizer.json");
-        List<String> corpus = new java.util.ArrayList<>();
-        try (var ds = io.lit4j.data.CaptionDataset.open(data.resolve("train"))) {
+        List<String> corpus = new ArrayList<>();
+        try (var ds = CaptionDataset.open(data.resolve("train"))) {
             ds.rows().forEach(r -> corpus.addAll(r.captions()));
         }
-        io.lit4j.data.TokenizerBuilder.build(corpus, 100, tok);
-        return new Tuner.Options(o.model(), o.imageTower(), o.textTower(), o.embedDim(), o.loss(), o.data(), o.setup(), o.freeze(),
-                o.unfreeze(), o.steps(), o.batch(), o.lr(), o.warmup(), o.minLr(), o.weightDecay(), o.clipNorm(), o.temperature(), o.bias(),
-                o.clampTemperature(), o.seed(), o.workers(), o.out(), o.saveEvery(), o.logEvery(), o.evalData(), o.evalEvery(),
-                o.evalLimit(), o.templates(), tok.toString(), o.vocabSize(), o.cache(), o.precision());
+        TokenizerBuilder.build(corpus, 100, tok);
+        return tok;
     }
 }

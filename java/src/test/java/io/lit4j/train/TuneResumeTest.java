@@ -1,5 +1,6 @@
 package io.lit4j.train;
 
+import com.google.gson.JsonParser;
 import io.lit4j.datasets.Scenes;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -17,8 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Crash safety of {@code lit4j tune}, with real processes: a run SIGKILLed mid-way and resumed
- * logs exactly the loss curve of an uninterrupted run (fixed seed, one thread), and SIGTERM
- * saves a checkpoint before the process exits.
+ * (with {@code --resume} alone: the run's one thread comes from its run.json) logs exactly the loss
+ * curve of an uninterrupted run (fixed seed), and SIGTERM saves a checkpoint before the process exits.
  */
 class TuneResumeTest {
     @TempDir
@@ -47,11 +48,11 @@ class TuneResumeTest {
     static ProcessBuilder tune(Path out, int steps, String... extra) {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-Dlit4j.cache=" + dir.resolve("cache"),
-                "-cp", System.getProperty("java.class.path"), "io.lit4j.cli.Main", "tune", "--threads", "1"));
+                "-cp", System.getProperty("java.class.path"), "io.lit4j.cli.Main", "tune"));
         if (extra.length > 0 && extra[0].equals("--resume")) {
-            cmd.addAll(List.of(extra));
+            cmd.addAll(List.of(extra)); // nothing repeated: run.json gives the threads (1) and the precision
         } else {
-            cmd.addAll(List.of("--model", config.toString(), "--setup", "uu", "--data", data.resolve("train").toString(), "--steps", Integer.toString(steps),
+            cmd.addAll(List.of("--threads", "1", "--model", config.toString(), "--setup", "uu", "--data", data.resolve("train").toString(), "--steps", Integer.toString(steps),
                     "--batch", "16", "--lr", "3e-3", "--warmup", "5", "--seed", "7", "--workers", "1", "--log-every", "1",
                     "--vocab-size", "160", "--out", out.toString()));
             cmd.addAll(List.of(extra));
@@ -68,7 +69,7 @@ class TuneResumeTest {
     static List<String> losses(Path run) throws IOException {
         List<String> out = new ArrayList<>();
         for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
-            var o = com.google.gson.JsonParser.parseString(line).getAsJsonObject();
+            var o = JsonParser.parseString(line).getAsJsonObject();
             out.add(o.get("step").getAsLong() + ":" + o.get("loss").getAsString());
         }
         return out;
@@ -79,7 +80,7 @@ class TuneResumeTest {
         if (!Files.isRegularFile(st)) {
             return -1;
         }
-        return com.google.gson.JsonParser.parseString(Files.readString(st)).getAsJsonObject().get("step").getAsLong();
+        return JsonParser.parseString(Files.readString(st)).getAsJsonObject().get("step").getAsLong();
     }
 
     @Test

@@ -1,0 +1,64 @@
+package io.lit4j.embed;
+
+import io.lit4j.LitException;
+import io.lit4j.data.TextTokenizer;
+import io.lit4j.data.TokenBatch;
+import io.lit4j.model.TextConfig;
+import io.lit4j.model.TwoTower;
+
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Texts to embeddings, the one way lit4j does it: tokenized as the text tower expects (its
+ * context length and {@link TextConfig#tokenPolicy() policy}), then embedded in chunks of
+ * {@link #CHUNK} texts so that memory is bounded by the chunk, not by the list. Thread-safe.
+ */
+public final class TextEmbedder {
+    /** Texts per forward pass. */
+    public static final int CHUNK = 256;
+
+    private final TextTokenizer tokenizer;
+    private final TextConfig tower;
+    private final int dim;
+    private final Function<TokenBatch, float[]> embed;
+
+    /** {@code embed} maps a batch of token ids to {@code [batch, dim]} embeddings. */
+    public TextEmbedder(TextTokenizer tokenizer, TextConfig tower, int dim, Function<TokenBatch, float[]> embed) {
+        if (tokenizer.vocabSize() > tower.vocabSize()) {
+            throw new LitException(tokenizer.path() + ": the tokenizer has " + tokenizer.vocabSize() + " tokens but the text tower only "
+                    + tower.vocabSize());
+        }
+        this.tokenizer = tokenizer;
+        this.tower = tower;
+        this.dim = dim;
+        this.embed = embed;
+    }
+
+    /** A model's text tower: L2-normalised embeddings. */
+    public static TextEmbedder of(TwoTower model, TextTokenizer tokenizer) {
+        if (!model.config().hasText()) {
+            throw new LitException("this model has no text tower");
+        }
+        return new TextEmbedder(tokenizer, model.config().text(), model.config().embedDim(), model::embedTexts);
+    }
+
+    public int dim() {
+        return dim;
+    }
+
+    public TextTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Embeddings {@code [texts.size(), dim]}, row-major. */
+    public float[] embed(List<String> texts) {
+        float[] out = new float[Math.multiplyExact(texts.size(), dim)];
+        for (int s = 0; s < texts.size(); s += CHUNK) {
+            List<String> part = texts.subList(s, Math.min(texts.size(), s + CHUNK));
+            TokenBatch tb = tokenizer.encode(part, tower.contextLength(), tower.tokenPolicy());
+            System.arraycopy(embed.apply(tb), 0, out, s * dim, part.size() * dim);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,198 @@
+package io.lit4j.train;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.lit4j.LitException;
+import io.lit4j.data.BadRows;
+import io.lit4j.io.AtomicFile;
+import io.lit4j.report.LineChart;
+
+import java.awt.AWTError;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A training run's folder, as the tuner and the pretrainer write it: {@code run.json} (the
+ * options, written once), {@code metrics.jsonl} (one JSON object per logged step, appended and
+ * flushed as it goes), {@code curves.png} (drawn from the metrics), {@code bad_rows.txt} when data
+ * was skipped, and {@code checkpoint/}. On resume the metrics logged after the last checkpoint are
+ * dropped, since the resumed run logs those steps again.
+ */
+final class RunFolder implements AutoCloseable {
+    static final String RUN = "run.json";
+    static final String METRICS = "metrics.jsonl";
+    static final String CURVES = "curves.png";
+    static final String CHECKPOINT = "checkpoint";
+
+    private final Path dir;
+    private BufferedWriter metrics;
+
+    private RunFolder(Path dir) {
+        this.dir = dir;
+    }
+
+    /**
+     * A new run in {@code dir} with {@code runJson} as its run.json. Unless {@code overwrite}, a
+     * folder that already holds a run is an error (continue it instead); with it, its metrics start over.
+     */
+    static RunFolder create(Path dir, String runJson, boolean overwrite) {
+        if (!overwrite && Files.exists(dir.resolve(RUN))) {
+            throw new LitException(dir + " already holds a run; continue it with --resume " + dir + " or pick another --out");
+        }
+        try {
+            Files.createDirectories(dir);
+            AtomicFile.writeString(dir.resolve(RUN), runJson + "\n");
+            Files.deleteIfExists(dir.resolve(METRICS));
+        } catch (IOException e) {
+            throw new LitException("cannot create the run folder " + dir + ": " + e.getMessage(), e);
+        }
+        return new RunFolder(dir);
+    }
+
+    /** An existing run, to continue: its run.json must be there. */
+    static RunFolder open(Path dir) {
+        if (!Files.isRegularFile(dir.resolve(RUN))) {
+            throw new LitException(dir + " is not a tuning run (no " + RUN + ")");
+        }
+        return new RunFolder(dir);
+    }
+
+    /** The run.json text. */
+    String runJson() {
+        try {
+            return Files.readString(dir.resolve(RUN));
+        } catch (IOException e) {
+            throw new LitException("cannot read " + dir.resolve(RUN) + ": " + e.getMessage(), e);
+        }
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    Path checkpoint() {
+        return dir.resolve(CHECKPOINT);
+    }
+
+    Path file(String name) {
+        return dir.resolve(name);
+    }
+
+    /** Appends one metrics line and flushes it (a crash loses nothing logged). */
+    void log(JsonObject row) {
+        try {
+            if (metrics == null) {
+                metrics = Files.newBufferedWriter(dir.resolve(METRICS), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
+            }
+            metrics.write(row + "\n");
+            metrics.flush();
+        } catch (IOException e) {
+            throw new LitException("cannot write " + dir.resolve(METRICS) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Drops the metrics logged after {@code step} (the last checkpoint's): a resumed run logs those steps again. */
+    void truncateMetrics(long step) {
+        Path file = dir.resolve(METRICS);
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        try {
+            StringBuilder keep = new StringBuilder();
+            for (String line : Files.readAllLines(file)) {
+                if (!line.isBlank() && JsonParser.parseString(line).getAsJsonObject().get("step").getAsLong() <= step) {
+                    keep.append(line).append('\n');
+                }
+            }
+            AtomicFile.writeString(file, keep.toString());
+        } catch (IOException | RuntimeException e) {
+            throw new LitException(file + ": cannot rewrite the metrics log: " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes what was skipped to bad_rows.txt and says so; nothing when nothing was. */
+    void reportBadRows(BadRows bad, String command, PrintStream log) {
+        if (bad.isEmpty()) {
+            return;
+        }
+        Path file = dir.resolve("bad_rows.txt");
+        try {
+            AtomicFile.writeString(file, bad + "\n");
+        } catch (IOException e) {
+            throw new LitException("cannot write " + file + ": " + e.getMessage(), e);
+        }
+        log.println("lit4j " + command + ": " + bad.total() + " bad rows skipped (" + file + "):\n" + bad.summary());
+    }
+
+    /**
+     * Draws curves.png from the metrics: the loss (and the temperature on a second axis, when
+     * logged) over steps, and the evaluation metric in a panel below when there is one. The chart
+     * is a convenience: if drawing fails (e.g. fonts during JVM shutdown), it says so and goes on.
+     */
+    void plot(String title, PrintStream log) {
+        try {
+            plot(dir.resolve(METRICS), dir.resolve(CURVES), title);
+        } catch (RuntimeException | LinkageError | AWTError e) {
+            log.println("lit4j: could not draw " + dir.resolve(CURVES) + ": " + e);
+        }
+    }
+
+    static void plot(Path metrics, Path png, String title) {
+        List<double[]> rows = new ArrayList<>();
+        List<double[]> evalRows = new ArrayList<>();
+        boolean temperature = false;
+        try {
+            for (String line : Files.readAllLines(metrics)) {
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonObject m = JsonParser.parseString(line).getAsJsonObject();
+                double s = m.get("step").getAsDouble();
+                temperature |= m.has("temperature");
+                rows.add(new double[] {s, m.get("loss").getAsDouble(), m.has("temperature") ? m.get("temperature").getAsDouble() : Double.NaN});
+                String key = m.has("eval_top1") ? "eval_top1" : m.has("eval_t2i_r1") ? "eval_t2i_r1" : null;
+                if (key != null) {
+                    evalRows.add(new double[] {s, m.get(key).getAsDouble()});
+                }
+            }
+        } catch (IOException e) {
+            throw new LitException("cannot read " + metrics + ": " + e.getMessage(), e);
+        }
+        if (rows.isEmpty()) {
+            return;
+        }
+        double[] x = rows.stream().mapToDouble(r -> r[0]).toArray();
+        LineChart chart = new LineChart(title, "step");
+        chart.addSeries("loss", x, rows.stream().mapToDouble(r -> r[1]).toArray(), "left");
+        chart.yLabel("loss");
+        if (temperature) {
+            chart.addSeries("temperature", x, rows.stream().mapToDouble(r -> r[2]).toArray(), "right");
+            chart.rightYLabel("temperature");
+        }
+        if (!evalRows.isEmpty()) {
+            chart.addPanel("eval accuracy").addSeries("zero-shot / recall@1", evalRows.stream().mapToDouble(r -> r[0]).toArray(),
+                    evalRows.stream().mapToDouble(r -> r[1]).toArray());
+        }
+        chart.save(png);
+    }
+
+    @Override
+    public void close() {
+        if (metrics != null) {
+            try {
+                metrics.close();
+            } catch (IOException ignored) {
+                // every line was flushed as it was written
+            }
+            metrics = null;
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package io.lit4j.train;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+import io.lit4j.LitException;
+import io.lit4j.model.Precision;
+
+import java.util.List;
+
+/**
+ * Everything a tuning run is made of, saved as the run folder's {@code run.json} so that
+ * {@code --resume} continues it with nothing repeated: the starting towers, the data, the setup,
+ * the optimizer and schedule, evaluation, and how it ran ({@code precision}, and {@code threads},
+ * which a bit-exact resume needs too). Built with {@link #builder()}; the defaults are the
+ * command line's.
+ *
+ * @param model      starting model: a checkpoint, a config.json (random weights) or a preset
+ * @param imageTower optional: the image tower from this checkpoint or image preset instead
+ * @param textTower  optional: the text tower from this checkpoint or text preset instead
+ * @param embedDim   the shared embedding width (0: keep the towers')
+ * @param loss       "softmax" or "sigmoid" (null: the model's)
+ * @param setup      two letters, image tower first: L locked, U pretrained and unlocked, u random init
+ * @param freeze     regexes over parameter names to lock; {@code unfreeze} to unlock again
+ * @param clipNorm   global gradient-norm clip (0: off)
+ * @param cache      folder for the locked image tower's embeddings ("off": none; null: the default)
+ * @param precision  "fp32" or "bf16" (see {@link Precision}); null reads as fp32
+ * @param threads    the engine's threads; 0 until the run starts, when the backend's count is recorded
+ */
+public record TuneOptions(String model, String imageTower, String textTower, int embedDim, String loss,
+                          String data, String setup, List<String> freeze, List<String> unfreeze,
+                          int steps, int batch, double lr, int warmup, double minLr, double weightDecay, double clipNorm,
+                          double temperature, double bias, boolean clampTemperature,
+                          long seed, int workers, String out, int saveEvery, int logEvery,
+                          String evalData, int evalEvery, int evalLimit, String templates,
+                          String tokenizer, int vocabSize, String cache, String precision, int threads) {
+    public TuneOptions {
+        freeze = freeze == null ? List.of() : List.copyOf(freeze);
+        unfreeze = unfreeze == null ? List.of() : List.copyOf(unfreeze);
+        if (steps < 1 || batch < 2) {
+            throw new LitException("--steps must be at least 1 and --batch at least 2 (a contrastive batch needs negatives)");
+        }
+        if (precision != null) {
+            precision = Precision.parse(precision).label();
+        }
+    }
+
+    /** The precision, fp32 when none was recorded. */
+    public Precision matmulPrecision() {
+        return precision == null ? Precision.FP32 : Precision.parse(precision);
+    }
+
+    /** The same run on {@code n} threads. */
+    public TuneOptions withThreads(int n) {
+        return new TuneOptions(model, imageTower, textTower, embedDim, loss, data, setup, freeze, unfreeze, steps, batch, lr, warmup, minLr,
+                weightDecay, clipNorm, temperature, bias, clampTemperature, seed, workers, out, saveEvery, logEvery, evalData, evalEvery,
+                evalLimit, templates, tokenizer, vocabSize, cache, precision, n);
+    }
+
+    public String toJson() {
+        return new GsonBuilder().setPrettyPrinting().create().toJson(this);
+    }
+
+    static TuneOptions fromJson(String json, String where) {
+        try {
+            TuneOptions o = new Gson().fromJson(json, TuneOptions.class);
+            if (o == null) {
+                throw new LitException(where + " is empty");
+            }
+            return o;
+        } catch (JsonParseException e) {
+            throw new LitException(where + ": not valid run options: " + e.getMessage(), e);
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Fluent setters, one per field, starting from the command line's defaults. */
+    public static final class Builder {
+        private String model, imageTower, textTower, loss, data, out, evalData, tokenizer, cache;
+        private String setup = "Lu", templates = "clip_best", precision = "fp32";
+        private int embedDim, steps = 1000, batch = 64, warmup = 100, workers = 2, saveEvery = 500, logEvery = 10;
+        private int evalEvery, evalLimit = 1000, vocabSize, threads;
+        private double lr = 1e-3, minLr, weightDecay = 1e-4, clipNorm = 1.0, temperature = 10, bias = -10;
+        private boolean clampTemperature;
+        private long seed;
+        private List<String> freeze = List.of(), unfreeze = List.of();
+
+        private Builder() {
+        }
+
+        public Builder model(String v) {
+            model = v;
+            return this;
+        }
+
+        public Builder imageTower(String v) {
+            imageTower = v;
+            return this;
+        }
+
+        public Builder textTower(String v) {
+            textTower = v;
+            return this;
+        }
+
+        public Builder embedDim(int v) {
+            embedDim = v;
+            return this;
+        }
+
+        public Builder loss(String v) {
+            loss = v;
+            return this;
+        }
+
+        public Builder data(String v) {
+            data = v;
+            return this;
+        }
+
+        public Builder setup(String v) {
+            setup = v;
+            return this;
+        }
+
+        public Builder freeze(List<String> v) {
+            freeze = v;
+            return this;
+        }
+
+        public Builder unfreeze(List<String> v) {
+            unfreeze = v;
+            return this;
+        }
+
+        public Builder steps(int v) {
+            steps = v;
+            return this;
+        }
+
+        public Builder batch(int v) {
+            batch = v;
+            return this;
+        }
+
+        public Builder lr(double v) {
+            lr = v;
+            return this;
+        }
+
+        public Builder warmup(int v) {
+            warmup = v;
+            return this;
+        }
+
+        public Builder minLr(double v) {
+            minLr = v;
+            return this;
+        }
+
+        public Builder weightDecay(double v) {
+            weightDecay = v;
+            return this;
+        }
+
+        public Builder clipNorm(double v) {
+            clipNorm = v;
+            return this;
+        }
+
+        public Builder temperature(double v) {
+            temperature = v;
+            return this;
+        }
+
+        public Builder bias(double v) {
+            bias = v;
+            return this;
+        }
+
+        public Builder clampTemperature(boolean v) {
+            clampTemperature = v;
+            return this;
+        }
+
+        public Builder seed(long v) {
+            seed = v;
+            return this;
+        }
+
+        public Builder workers(int v) {
+            workers = v;
+            return this;
+        }
+
+        public Builder out(String v) {
+            out = v;
+            return this;
+        }
+
+        public Builder saveEvery(int v) {
+            saveEvery = v;
+            return this;
+        }
+
+        public Builder logEvery(int v) {
+            logEvery = v;
+            return this;
+        }
+
+        public Builder evalData(String v) {
+            evalData = v;
+            return this;
+        }
+
+        public Builder evalEvery(int v) {
+            evalEvery = v;
+            return this;
+        }
+
+        public Builder evalLimit(int v) {
+            evalLimit = v;
+            return this;
+        }
+
+        public Builder templates(String v) {
+            templates = v;
+            return this;
+        }
+
+        public Builder tokenizer(String v) {
+            tokenizer = v;
+            return this;
+        }
+
+        public Builder vocabSize(int v) {
+            vocabSize = v;
+            return this;
+        }
+
+        public Builder cache(String v) {
+            cache = v;
+            return this;
+        }
+
+        public Builder precision(String v) {
+            precision = v;
+            return this;
+        }
+
+        public Builder threads(int v) {
+            threads = v;
+            return this;
+        }
+
+        public TuneOptions build() {
+            return new TuneOptions(model, imageTower, textTower, embedDim, loss, data, setup, freeze, unfreeze, steps, batch, lr, warmup,
+                    minLr, weightDecay, clipNorm, temperature, bias, clampTemperature, seed, workers, out, saveEvery, logEvery, evalData,
+                    evalEvery, evalLimit, templates, tokenizer, vocabSize, cache, precision, threads);
+        }
+    }
+}
