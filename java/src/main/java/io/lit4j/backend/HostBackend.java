@@ -377,6 +377,15 @@ public abstract class HostBackend implements Backend {
         return new int[] {bc, m, k, n, ba, bb};
     }
 
+    /** Validates a LayerNorm backward's inputs and returns {rows, D}. */
+    protected static int[] layerNormBackwardDims(Tensor x, Tensor mean, Tensor variance, Tensor dy) {
+        int d = x.dim(-1), rows = x.rows();
+        Shapes.requireSame("layerNormBackward", "x", x, "dy", dy);
+        Shapes.require("layerNormBackward", "mean", mean, rows);
+        Shapes.require("layerNormBackward", "variance", variance, rows);
+        return new int[] {rows, d};
+    }
+
     /** Validates an attention call and returns {B, T, D, H, dh}. */
     protected static int[] attentionDims(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
         if (qkv.rank() != 3 || qkv.dim(2) % 3 != 0) {

@@ -63,8 +63,8 @@ public final class Checkpoints {
             }
         }
         if (name.endsWith(".safetensors")) {
-            try (SafetensorsReader st = SafetensorsReader.open(path); ArraySource src = ArraySource.of(st)) {
-                String json = st.metadata().get(LitFormat.METADATA_KEY);
+            try (SafetensorsReader src = SafetensorsReader.open(path)) {
+                String json = src.metadata().get(LitFormat.METADATA_KEY);
                 if (json != null) {
                     return new Detected(Format.LIT4J, path, TwoTowerConfig.parse(json, path + " metadata"));
                 }

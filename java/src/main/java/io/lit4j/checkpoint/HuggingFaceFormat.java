@@ -131,6 +131,14 @@ final class HuggingFaceFormat {
         map.copy(lit + "attn.out.bias", out + "bias");
     }
 
+    /** The MLP of an HF encoder layer {@code s} ("intermediate" then "output") as lit4j block {@code lit}'s fc1 and fc2. */
+    private static void mlp(WeightMap map, String lit, String s) {
+        map.put(lit + "mlp.fc1.kernel", r -> kernel(r, s + "intermediate.dense.weight"));
+        map.copy(lit + "mlp.fc1.bias", s + "intermediate.dense.bias");
+        map.put(lit + "mlp.fc2.kernel", r -> kernel(r, s + "output.dense.weight"));
+        map.copy(lit + "mlp.fc2.bias", s + "output.dense.bias");
+    }
+
     private static void layerNorm(WeightMap map, String lit, String prefix) {
         map.put(lit + ".scale", r -> r.read(lnScale(r, prefix)));
         map.put(lit + ".bias", r -> r.read(lnBias(r, prefix)));
@@ -165,10 +173,7 @@ final class HuggingFaceFormat {
                 layerNorm(map, b + "ln1", s + "layernorm_before.");
                 attention(map, b, s + "attention.attention.", s + "attention.output.dense.");
                 layerNorm(map, b + "ln2", s + "layernorm_after.");
-                map.put(b + "mlp.fc1.kernel", r -> kernel(r, s + "intermediate.dense.weight"));
-                map.copy(b + "mlp.fc1.bias", s + "intermediate.dense.bias");
-                map.put(b + "mlp.fc2.kernel", r -> kernel(r, s + "output.dense.weight"));
-                map.copy(b + "mlp.fc2.bias", s + "output.dense.bias");
+                mlp(map, b, s);
             }
             layerNorm(map, "img.norm", vp + "layernorm.");
             map.ignore(k -> k.startsWith(vp + "pooler.") || k.startsWith("classifier."), "HF pooler / classifier (LiT uses its own head)");
@@ -190,10 +195,7 @@ final class HuggingFaceFormat {
             String b = "txt.blocks." + i + ".";
             attention(map, b, s + "attention.self.", s + "attention.output.dense.");
             layerNorm(map, b + "ln1", s + "attention.output.LayerNorm.");
-            map.put(b + "mlp.fc1.kernel", r -> kernel(r, s + "intermediate.dense.weight"));
-            map.copy(b + "mlp.fc1.bias", s + "intermediate.dense.bias");
-            map.put(b + "mlp.fc2.kernel", r -> kernel(r, s + "output.dense.weight"));
-            map.copy(b + "mlp.fc2.bias", s + "output.dense.bias");
+            mlp(map, b, s);
             layerNorm(map, b + "ln2", s + "output.LayerNorm.");
         }
         map.ignore(k -> k.startsWith(bp + "pooler.") || k.startsWith("cls.") || k.equals(bp + "embeddings.position_ids"),

@@ -15,31 +15,21 @@ import io.lit4j.io.AtomicFile;
 
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.StringReader;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
-import java.util.stream.Stream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * An image-caption dataset: a folder, an uncompressed {@code .tar} or a {@code .zip} whose root
@@ -82,13 +72,13 @@ public final class CaptionDataset implements AutoCloseable {
     private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
     private final Path source;
-    private final Storage storage;
+    private final DatasetStorage storage;
     private final String prefix;
     private final String captionsFile;
     private final List<Row> rows;
     private final BadRows bad;
 
-    private CaptionDataset(Path source, Storage storage, String prefix, String captionsFile, List<Row> rows, BadRows bad) {
+    private CaptionDataset(Path source, DatasetStorage storage, String prefix, String captionsFile, List<Row> rows, BadRows bad) {
         this.source = source;
         this.storage = storage;
         this.prefix = prefix;
@@ -99,11 +89,11 @@ public final class CaptionDataset implements AutoCloseable {
 
     /** Opens a folder, {@code .tar} or {@code .zip} holding {@code captions.jsonl} or {@code captions.tsv}. */
     public static CaptionDataset open(Path path) {
-        Storage st = Storage.open(path);
+        DatasetStorage st = DatasetStorage.open(path);
         try {
             String prefix = "";
             String found = captionsAt(st, "");
-            if (found == null && !(st instanceof FolderStorage)) {
+            if (found == null && !(st instanceof DatasetStorage.Folder)) {
                 String top = singleTopFolder(st.list());
                 if (top != null) {
                     found = captionsAt(st, top + "/");
@@ -147,7 +137,7 @@ public final class CaptionDataset implements AutoCloseable {
      * cannot decode (WebP, HEIC, ...) are counted as bad rows.
      */
     public static CaptionDataset ofImagesOnly(Path path) {
-        Storage st = Storage.open(path);
+        DatasetStorage st = DatasetStorage.open(path);
         try {
             BadRows bad = new BadRows();
             List<Row> rows = new ArrayList<>();
@@ -457,7 +447,7 @@ public final class CaptionDataset implements AutoCloseable {
         return dot > slash + 1 ? path.substring(dot + 1).toLowerCase(Locale.ROOT) : "";
     }
 
-    private static String captionsAt(Storage st, String prefix) throws IOException {
+    private static String captionsAt(DatasetStorage st, String prefix) throws IOException {
         boolean jsonl = st.isFile(prefix + JSONL);
         boolean tsv = st.isFile(prefix + TSV);
         if (jsonl && tsv) {
@@ -490,259 +480,6 @@ public final class CaptionDataset implements AutoCloseable {
             c.close();
         } catch (IOException ignored) {
             // closing a read-only source: nothing to lose
-        }
-    }
-
-    // ---------------------------------------------------------------- storage
-
-    /** Where the files are. Paths are normalised, relative, '/'-separated. */
-    private sealed interface Storage extends Closeable permits FolderStorage, TarStorage, ZipStorage {
-        boolean isFile(String path);
-
-        byte[] read(String path) throws IOException;
-
-        /** Every regular file, sorted. */
-        List<String> list() throws IOException;
-
-        String kind();
-
-        /** A path for messages. */
-        String display(String path);
-
-        static Storage open(Path path) {
-            if (Files.isDirectory(path)) {
-                return new FolderStorage(path);
-            }
-            if (!Files.exists(path)) {
-                throw new LitException(path + ": no such file or folder");
-            }
-            byte[] head = new byte[512];
-            int n;
-            try (InputStream in = Files.newInputStream(path)) {
-                n = in.readNBytes(head, 0, head.length);
-            } catch (IOException e) {
-                throw new LitException(path + ": cannot read: " + e, e);
-            }
-            String name = path.getFileName().toString().toLowerCase(Locale.ROOT);
-            if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) {
-                return new ZipStorage(path);
-            }
-            if ((n >= 2 && (head[0] & 0xFF) == 0x1F && (head[1] & 0xFF) == 0x8B)
-                    || (n >= 3 && head[0] == 'B' && head[1] == 'Z' && head[2] == 'h')
-                    || (n >= 6 && (head[0] & 0xFF) == 0xFD && head[1] == '7' && head[2] == 'z' && head[3] == 'X')
-                    || (n >= 4 && (head[0] & 0xFF) == 0x28 && (head[1] & 0xFF) == 0xB5 && (head[2] & 0xFF) == 0x2F
-                        && (head[3] & 0xFF) == 0xFD)) {
-                throw new LitException(path + ": compressed archive (gzip, bzip2, xz or zstd) - lit4j reads plain .tar "
-                        + "and .zip because it needs random access; decompress it first (e.g. gunzip)");
-            }
-            boolean ustar = n >= 262 && head[257] == 'u' && head[258] == 's' && head[259] == 't' && head[260] == 'a'
-                    && head[261] == 'r';
-            if (ustar || name.endsWith(".tar")) {
-                return new TarStorage(path);
-            }
-            throw new LitException(path + ": not a folder, .tar or .zip");
-        }
-    }
-
-    private static byte[] readLimited(InputStream in, long declared, String what) throws IOException {
-        if (declared > MAX_IMAGE_BYTES) {
-            throw new LitException(what + ": file too large (" + declared + " bytes; limit " + MAX_IMAGE_BYTES + ")");
-        }
-        byte[] b = in.readNBytes((int) MAX_IMAGE_BYTES + 1);
-        if (b.length > MAX_IMAGE_BYTES) {
-            throw new LitException(what + ": file too large (more than " + MAX_IMAGE_BYTES + " bytes)");
-        }
-        return b;
-    }
-
-    private static final class FolderStorage implements Storage {
-        private final Path root;
-
-        FolderStorage(Path root) {
-            this.root = root.toAbsolutePath().normalize();
-        }
-
-        private Path resolve(String path) {
-            try {
-                Path p = root.resolve(path).normalize();
-                return p.startsWith(root) ? p : null;
-            } catch (InvalidPathException e) {
-                return null;
-            }
-        }
-
-        @Override
-        public boolean isFile(String path) {
-            Path p = resolve(path);
-            return p != null && Files.isRegularFile(p);
-        }
-
-        @Override
-        public byte[] read(String path) throws IOException {
-            Path p = resolve(path);
-            if (p == null) {
-                throw new LitException(display(path) + ": not a path inside " + root);
-            }
-            long size = Files.size(p);
-            try (InputStream in = Files.newInputStream(p)) {
-                return readLimited(in, size, p.toString());
-            }
-        }
-
-        @Override
-        public List<String> list() throws IOException {
-            TreeSet<String> out = new TreeSet<>();
-            try (Stream<Path> s = Files.walk(root)) {
-                s.filter(Files::isRegularFile).forEach(p -> {
-                    StringBuilder sb = new StringBuilder();
-                    for (Path seg : root.relativize(p)) {
-                        if (!sb.isEmpty()) {
-                            sb.append('/');
-                        }
-                        sb.append(seg);
-                    }
-                    out.add(sb.toString());
-                });
-            }
-            return List.copyOf(out);
-        }
-
-        @Override
-        public String kind() {
-            return "folder";
-        }
-
-        @Override
-        public String display(String path) {
-            return path.isEmpty() ? root.toString() : root.resolve(path).toString();
-        }
-
-        @Override
-        public void close() {
-        }
-    }
-
-    private static final class TarStorage implements Storage {
-        private final Path file;
-        private final FileChannel ch;
-        private final Map<String, TarIndex.Member> members;
-
-        TarStorage(Path file) {
-            this.file = file;
-            try {
-                this.ch = FileChannel.open(file, StandardOpenOption.READ);
-            } catch (IOException e) {
-                throw new LitException(file + ": cannot open: " + e, e);
-            }
-            try {
-                this.members = TarIndex.scan(ch, file);
-            } catch (IOException | RuntimeException e) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-                if (e instanceof LitException le) {
-                    throw le;
-                }
-                throw new LitException(file + ": cannot index tar: " + e, e);
-            }
-        }
-
-        @Override
-        public boolean isFile(String path) {
-            return members.containsKey(path);
-        }
-
-        @Override
-        public byte[] read(String path) throws IOException {
-            TarIndex.Member m = members.get(path);
-            if (m == null) {
-                throw new LitException(display(path) + ": no such member");
-            }
-            if (m.size() > MAX_IMAGE_BYTES) {
-                throw new LitException(display(path) + ": file too large (" + m.size() + " bytes)");
-            }
-            return TarIndex.read(ch, m, file, path);
-        }
-
-        @Override
-        public List<String> list() {
-            return List.copyOf(new TreeMap<>(members).keySet());
-        }
-
-        @Override
-        public String kind() {
-            return "tar";
-        }
-
-        @Override
-        public String display(String path) {
-            return file + "!" + path;
-        }
-
-        @Override
-        public void close() throws IOException {
-            ch.close();
-        }
-    }
-
-    private static final class ZipStorage implements Storage {
-        private final Path file;
-        private final ZipFile zip;
-        private final Map<String, ZipEntry> entries = new LinkedHashMap<>();
-
-        ZipStorage(Path file) {
-            this.file = file;
-            try {
-                this.zip = new ZipFile(file.toFile(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                throw new LitException(file + ": not a readable zip: " + e, e);
-            }
-            Enumeration<? extends ZipEntry> en = zip.entries();
-            while (en.hasMoreElements()) {
-                ZipEntry e = en.nextElement();
-                String n = e.isDirectory() ? null : TarIndex.normalise(e.getName());
-                if (n != null) {
-                    entries.put(n, e);
-                }
-            }
-        }
-
-        @Override
-        public boolean isFile(String path) {
-            return entries.containsKey(path);
-        }
-
-        @Override
-        public byte[] read(String path) throws IOException {
-            ZipEntry e = entries.get(path);
-            if (e == null) {
-                throw new LitException(display(path) + ": no such entry");
-            }
-            try (InputStream in = zip.getInputStream(e)) {
-                return readLimited(in, e.getSize(), display(path));
-            }
-        }
-
-        @Override
-        public List<String> list() {
-            return List.copyOf(new TreeMap<>(entries).keySet());
-        }
-
-        @Override
-        public String kind() {
-            return "zip";
-        }
-
-        @Override
-        public String display(String path) {
-            return file + "!" + path;
-        }
-
-        @Override
-        public void close() throws IOException {
-            zip.close();
         }
     }
 }

@@ -113,17 +113,7 @@ public final class Images {
 
     /** Reads format and size from the header only (no size limits applied). */
     public static Header probe(byte[] bytes, String name) {
-        ImageReader reader = readerFor(bytes, name);
-        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(in, true, true);
-            return header(reader, bytes, name);
-        } catch (LitException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw classify(name, bytes, e);
-        } finally {
-            reader.dispose();
-        }
+        return withReader(bytes, name, reader -> header(reader, bytes, name));
     }
 
     /**
@@ -132,12 +122,10 @@ public final class Images {
      * saying what is wrong: not an image, unsupported format, truncated, too large, corrupt.
      */
     public static BufferedImage decode(byte[] bytes, String name) {
-        ImageReader reader = readerFor(bytes, name);
-        List<String> warnings = new ArrayList<>();
-        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
-            reader.setInput(in, true, true);
+        return withReader(bytes, name, reader -> {
             Header h = header(reader, bytes, name);
             checkLimits(h, name);
+            List<String> warnings = new ArrayList<>();
             reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
             BufferedImage img = reader.read(0, reader.getDefaultReadParam());
             for (String w : warnings) {
@@ -152,6 +140,20 @@ public final class Images {
                         + h.width() + "x" + h.height() + " header)");
             }
             return img;
+        });
+    }
+
+    /** What is done with an ImageIO reader set on the bytes. */
+    private interface ReaderUse<T> {
+        T apply(ImageReader reader) throws IOException;
+    }
+
+    /** Runs {@code use} on a reader for {@code bytes}; any ImageIO failure becomes a {@link LitException} naming {@code name}. */
+    private static <T> T withReader(byte[] bytes, String name, ReaderUse<T> use) {
+        ImageReader reader = readerFor(bytes, name);
+        try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+            reader.setInput(in, true, true);
+            return use.apply(reader);
         } catch (LitException e) {
             throw e;
         } catch (IOException | RuntimeException e) {

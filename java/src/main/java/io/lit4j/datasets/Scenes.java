@@ -394,14 +394,14 @@ public final class Scenes {
             Colour c = Colour.valueOf(cls.substring(0, cls.indexOf(' ')).toUpperCase(Locale.ROOT));
             Shape s = Shape.valueOf(cls.substring(cls.indexOf(' ') + 1).toUpperCase(Locale.ROOT));
             position = pick(rng, Position.values());
-            items = List.of(placeSingle(rng, c, s, pick(rng, Size.values()), position, size));
+            items = List.of(SceneLayout.placeSingle(rng, c, s, pick(rng, Size.values()), position, size));
         } else {
             List<int[]> allowed = allowedPairs(config);
-            int k = objectCount(rng, config.maxObjects());
+            int k = SceneLayout.objectCount(rng, config.maxObjects());
             if (k == 1) {
                 int[] p = allowed.get(rng.nextInt(allowed.size()));
                 position = pick(rng, Position.values());
-                items = List.of(placeSingle(rng, Colour.values()[p[0]], Shape.values()[p[1]],
+                items = List.of(SceneLayout.placeSingle(rng, Colour.values()[p[0]], Shape.values()[p[1]],
                         pick(rng, Size.values()), position, size));
             } else {
                 List<int[]> pairs = new ArrayList<>();
@@ -410,10 +410,10 @@ public final class Scenes {
                     // sometimes repeat the main object's colour and shape, so that captions count
                     pairs.add(rng.nextDouble() < 0.3 ? pairs.get(0) : allowed.get(rng.nextInt(allowed.size())));
                 }
-                items = placeSeveral(rng, pairs, size);
+                items = SceneLayout.placeSeveral(rng, pairs, size);
             }
         }
-        Background bg = background(rng, items, config.textured());
+        Background bg = SceneLayout.background(rng, items, config.textured());
         List<String> captions = SceneText.captions(items, position, bg.tone(), size,
                 config.captionsPerImage(), captionRng);
         return new Scene(split, index, size, bg, items, position, captions);
@@ -442,16 +442,6 @@ public final class Scenes {
         return out;
     }
 
-    private static int objectCount(SplittableRandom rng, int max) {
-        if (max == 1) {
-            return 1;
-        }
-        if (rng.nextDouble() < 0.4) {
-            return 1;
-        }
-        return 2 + rng.nextInt(max - 1);
-    }
-
     static <T> T pick(SplittableRandom rng, T[] values) {
         return values[rng.nextInt(values.length)];
     }
@@ -460,123 +450,8 @@ public final class Scenes {
         return values.get(rng.nextInt(values.size()));
     }
 
-    private static int jitterColour(SplittableRandom rng, Colour c) {
-        int r = clamp(((c.rgb() >> 16) & 0xFF) + rng.nextInt(-10, 11));
-        int g = clamp(((c.rgb() >> 8) & 0xFF) + rng.nextInt(-10, 11));
-        int b = clamp((c.rgb() & 0xFF) + rng.nextInt(-10, 11));
-        return (r << 16) | (g << 8) | b;
-    }
-
     static int clamp(int v) {
         return Math.max(0, Math.min(255, v));
-    }
-
-    /** Diameter as a fraction of the image side: lone objects are bigger than objects in a group. */
-    private static double diameter(Size s, boolean alone, int size) {
-        double f = alone ? (s == Size.LARGE ? 0.5 : 0.27) : (s == Size.LARGE ? 0.36 : 0.22);
-        return f * size;
-    }
-
-    private static Item placeSingle(SplittableRandom rng, Colour c, Shape s, Size sz, Position pos, int size) {
-        double d = diameter(sz, true, size);
-        double r = d / 2;
-        double m = Math.max(1.5, 0.03 * size);
-        double lo = r + m;
-        double hi = size - r - m;
-        double mid = size / 2.0;
-        double j = 0.05 * size;
-        double edge = 0.27 * size; // centre of an off-centre object, unless its size pushes it in
-        double cx = mid + rng.nextDouble(-j, j);
-        double cy = mid + rng.nextDouble(-j, j);
-        switch (pos) {
-            case TOP -> cy = Math.max(lo, edge + rng.nextDouble(-j, 0.5 * j));
-            case BOTTOM -> cy = Math.min(hi, size - edge + rng.nextDouble(-0.5 * j, j));
-            case LEFT -> cx = Math.max(lo, edge + rng.nextDouble(-j, 0.5 * j));
-            case RIGHT -> cx = Math.min(hi, size - edge + rng.nextDouble(-0.5 * j, j));
-            case CENTER -> {
-                // near the middle already
-            }
-        }
-        cx = Math.max(lo, Math.min(hi, cx));
-        cy = Math.max(lo, Math.min(hi, cy));
-        return new Item(s, c, sz, cx, cy, d, jitterColour(rng, c));
-    }
-
-    private static List<Item> placeSeveral(SplittableRandom rng, List<int[]> pairs, int size) {
-        int k = pairs.size();
-        Size[] sizes = new Size[k];
-        for (int i = 0; i < k; i++) {
-            sizes[i] = pick(rng, Size.values());
-        }
-        double m = Math.max(1.5, 0.03 * size);
-        double gap = 0.06 * size;
-        for (int round = 0; ; round++) {
-            if (round == 1) {
-                // did not fit: make every object small (three small ones always fit)
-                for (int i = 0; i < k; i++) {
-                    sizes[i] = Size.SMALL;
-                }
-            }
-            double[] cx = new double[k];
-            double[] cy = new double[k];
-            double[] d = new double[k];
-            for (int i = 0; i < k; i++) {
-                d[i] = diameter(sizes[i], false, size);
-            }
-            boolean placed = true;
-            for (int i = 0; i < k && placed; i++) {
-                placed = false;
-                for (int attempt = 0; attempt < 400 && !placed; attempt++) {
-                    double r = d[i] / 2;
-                    cx[i] = rng.nextDouble(r + m, size - r - m);
-                    cy[i] = rng.nextDouble(r + m, size - r - m);
-                    placed = true;
-                    for (int o = 0; o < i; o++) {
-                        double dist = Math.hypot(cx[i] - cx[o], cy[i] - cy[o]);
-                        if (dist < (d[i] + d[o]) / 2 + gap) {
-                            placed = false;
-                            break;
-                        }
-                    }
-                }
-            }
-            if (placed) {
-                List<Item> items = new ArrayList<>();
-                for (int i = 0; i < k; i++) {
-                    Colour c = Colour.values()[pairs.get(i)[0]];
-                    Shape s = Shape.values()[pairs.get(i)[1]];
-                    items.add(new Item(s, c, sizes[i], cx[i], cy[i], d[i], jitterColour(rng, c)));
-                }
-                return List.copyOf(items);
-            }
-            if (round >= 20) {
-                throw new LitException("cannot place " + k + " objects in a " + size + " px image");
-            }
-        }
-    }
-
-    private static Background background(SplittableRandom rng, List<Item> items, boolean textured) {
-        List<Tone> ok = new ArrayList<>();
-        for (Tone t : Tone.values()) {
-            boolean shows = true;
-            for (Item it : items) {
-                shows &= t.shows(it.colour());
-            }
-            if (shows) {
-                ok.add(t);
-            }
-        }
-        Tone tone = pick(rng, ok); // MID always shows everything, so ok is never empty
-        int level = switch (tone) {
-            case LIGHT -> rng.nextInt(188, 213);
-            case MID -> rng.nextInt(115, 141);
-            case DARK -> rng.nextInt(48, 73);
-        };
-        int r = clamp(level + rng.nextInt(-6, 7));
-        int g = clamp(level + rng.nextInt(-6, 7));
-        int b = clamp(level + rng.nextInt(-6, 7));
-        Texture tex = textured ? pick(rng, Texture.values()) : Texture.PLAIN;
-        return new Background(tone, tex, (r << 16) | (g << 8) | b, rng.nextLong());
     }
 
     // ---- drawing and writing ------------------------------------------------------------------

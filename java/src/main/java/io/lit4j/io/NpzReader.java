@@ -12,7 +12,6 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Collectors;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
@@ -24,20 +23,16 @@ import java.util.zip.ZipFile;
  * allocated, and arrays are streamed into their segment in chunks, so arrays of any size can be read
  * and a damaged archive gives a {@link CheckpointException}. Safe to use from several threads.
  */
-public final class NpzReader implements AutoCloseable {
+public final class NpzReader extends ArrayFile<ZipEntry> {
     /** Deflate expands at most about 1032:1; anything that claims more is damaged or hostile. */
     private static final long MAX_DEFLATE_RATIO = 1100;
-    private static final int KEYS_IN_MESSAGES = 8;
 
-    private final Path file;
     private final ZipFile zip;
-    private final Map<String, ZipEntry> entries;
     private volatile boolean closed;
 
     private NpzReader(Path file, ZipFile zip, Map<String, ZipEntry> entries) {
-        this.file = file;
+        super(file, entries);
         this.zip = zip;
-        this.entries = entries;
     }
 
     /** Opens {@code file} and reads its table of contents (not the arrays). */
@@ -96,27 +91,21 @@ public final class NpzReader implements AutoCloseable {
         return entries;
     }
 
-    /** The array keys, in the order of the archive's entries. */
-    public List<String> keys() {
-        return List.copyOf(entries.keySet());
-    }
-
-    public boolean contains(String key) {
-        return entries.containsKey(key);
-    }
-
-    /** The path this reader was opened on. */
-    public Path file() {
-        return file;
-    }
-
     /** The type and shape of {@code key}, from its header alone. */
+    @Override
     public ArrayInfo info(String key) {
         ZipEntry e = entry(key);
         try (InputStream in = zip.getInputStream(e)) {
             return header(e, in, key).info(key);
         } catch (IOException ex) {
             throw CheckpointException.io(file, key, "read", ex);
+        }
+    }
+
+    @Override
+    public float[] readFloats(String key) {
+        try (Arena a = Arena.ofConfined()) {
+            return read(key, a).toFloatArray();
         }
     }
 
@@ -160,21 +149,11 @@ public final class NpzReader implements AutoCloseable {
         return Npy.readHeader(in, size, cap, file, key);
     }
 
-    private ZipEntry entry(String key) {
+    @Override
+    protected void requireOpen() {
         if (closed) {
             throw new IllegalStateException("NpzReader for " + file + " is closed");
         }
-        ZipEntry e = entries.get(key);
-        if (e == null) {
-            throw new CheckpointException(file, key, "no such array; the file has " + entries.size()
-                    + " arrays: " + quoted(keys()));
-        }
-        return e;
-    }
-
-    private static String quoted(List<String> names) {
-        String s = names.stream().limit(KEYS_IN_MESSAGES).map(n -> "'" + n + "'").collect(Collectors.joining(", "));
-        return names.size() > KEYS_IN_MESSAGES ? s + ", ..." : s;
     }
 
     @Override

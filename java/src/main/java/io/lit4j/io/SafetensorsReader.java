@@ -43,7 +43,7 @@ import java.util.Map;
  * the data and overlaps no other, so a damaged file gives a {@link CheckpointException} up front.
  * Safe to read from several threads; close it once no one uses its arrays.
  */
-public final class SafetensorsReader implements AutoCloseable {
+public final class SafetensorsReader extends ArrayFile<SafetensorsReader.Entry> {
     /** Largest header lit4j reads (the reference implementation's limit). */
     public static final long MAX_HEADER_BYTES = 100L << 20;
 
@@ -51,21 +51,19 @@ public final class SafetensorsReader implements AutoCloseable {
 
     private static final TypeAdapter<JsonElement> JSON = new Gson().getAdapter(JsonElement.class);
 
-    private record Entry(ArrayInfo info, long begin, long end) {
+    /** One array: its type and shape and where its bytes are in the data section. */
+    record Entry(ArrayInfo info, long begin, long end) {
     }
 
-    private final Path file;
     private final Arena arena;
     private final MemorySegment data;
-    private final Map<String, Entry> entries;
     private final Map<String, String> metadata;
 
     private SafetensorsReader(Path file, Arena arena, MemorySegment data, Map<String, Entry> entries,
             Map<String, String> metadata) {
-        this.file = file;
+        super(file, entries);
         this.arena = arena;
         this.data = data;
-        this.entries = entries;
         this.metadata = metadata;
     }
 
@@ -279,20 +277,7 @@ public final class SafetensorsReader implements AutoCloseable {
         return metadata;
     }
 
-    /** The array names, in the order of the header. */
-    public List<String> keys() {
-        return List.copyOf(entries.keySet());
-    }
-
-    public boolean contains(String key) {
-        return entries.containsKey(key);
-    }
-
-    /** The path this reader was opened on. */
-    public Path file() {
-        return file;
-    }
-
+    @Override
     public ArrayInfo info(String key) {
         return entry(key).info();
     }
@@ -300,21 +285,27 @@ public final class SafetensorsReader implements AutoCloseable {
     /** A zero-copy, read-only view of {@code key}'s bytes; valid until this reader is closed. */
     public HostArray read(String key) {
         Entry e = entry(key);
-        if (!arena.scope().isAlive()) {
-            throw new IllegalStateException("SafetensorsReader for " + file + " is closed");
-        }
         return new HostArray(e.info(), data.asSlice(e.begin(), e.end() - e.begin()));
     }
 
-    private Entry entry(String key) {
-        Entry e = entries.get(key);
-        if (e == null) {
-            List<String> names = keys();
-            String some = String.join("', '", names.subList(0, Math.min(8, names.size())));
-            throw new CheckpointException(file, key, "no such array; the file has " + names.size() + " arrays"
-                    + (names.isEmpty() ? "" : ": '" + some + "'" + (names.size() > 8 ? ", ..." : "")));
+    @Override
+    public HostArray readInPlace(String key) {
+        return read(key);
+    }
+
+    @Override
+    public float[] readFloats(String key) {
+        HostArray a = read(key);
+        float[] values = a.toFloatArray();
+        a.releasePages(); // a loaded model is not held twice
+        return values;
+    }
+
+    @Override
+    protected void requireOpen() {
+        if (!arena.scope().isAlive()) {
+            throw new IllegalStateException("SafetensorsReader for " + file + " is closed");
         }
-        return e;
     }
 
     /** Unmaps the file; arrays read from it must not be used afterwards. */

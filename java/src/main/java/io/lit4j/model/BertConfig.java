@@ -73,13 +73,8 @@ public record BertConfig(int vocabSize, int maxPosition, int typeVocabSize, int 
         o.addProperty("max_position", maxPosition);
         o.addProperty("type_vocab_size", typeVocabSize);
         o.addProperty("context_length", contextLength);
-        o.addProperty("width", width);
-        o.addProperty("depth", depth);
-        o.addProperty("heads", heads);
-        o.addProperty("mlp_dim", mlpDim);
-        o.addProperty("ln_eps", lnEps);
-        o.addProperty("gelu", gelu.configName());
-        o.addProperty("head_dim", headDim);
+        Json.putEncoder(o, width, depth, heads, mlpDim);
+        Json.putNumerics(o, lnEps, gelu, headDim);
         return o;
     }
 

@@ -4,8 +4,10 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
 import io.lit4j.LitException;
+import io.lit4j.backend.Gelu;
 
 import java.util.Set;
+import java.util.function.Predicate;
 
 /** Strict reading of config objects: missing, mistyped or unknown fields are errors naming the field. */
 final class Json {
@@ -28,27 +30,21 @@ final class Json {
         return obj.has(key) && !obj.get(key).isJsonNull();
     }
 
-    private JsonPrimitive prim(String key) {
+    /** The field {@code key}, which must be a primitive {@code ok} accepts ({@code what} names the kind for the error). */
+    private JsonPrimitive field(String key, Predicate<JsonPrimitive> ok, String what) {
         JsonElement e = obj.get(key);
         if (e == null || e.isJsonNull()) {
             throw new LitException(where + ": missing field '" + key + "'");
         }
-        if (!e.isJsonPrimitive()) {
-            throw new LitException(where + ": field '" + key + "' should be a number or string, got " + e);
+        if (!e.isJsonPrimitive() || !ok.test(e.getAsJsonPrimitive())) {
+            throw new LitException(where + ": field '" + key + "' should be " + what + ", got " + e);
         }
         return e.getAsJsonPrimitive();
     }
 
     int integer(String key) {
-        JsonPrimitive p = prim(key);
-        if (!p.isNumber()) {
-            throw new LitException(where + ": field '" + key + "' should be an integer, got " + p);
-        }
-        double d = p.getAsDouble();
-        if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-            throw new LitException(where + ": field '" + key + "' should be an integer, got " + p);
-        }
-        return (int) d;
+        return field(key, p -> p.isNumber() && p.getAsDouble() == Math.rint(p.getAsDouble()) && Math.abs(p.getAsDouble()) <= Integer.MAX_VALUE,
+                "an integer").getAsInt();
     }
 
     int integer(String key, int dflt) {
@@ -56,11 +52,7 @@ final class Json {
     }
 
     double number(String key) {
-        JsonPrimitive p = prim(key);
-        if (!p.isNumber()) {
-            throw new LitException(where + ": field '" + key + "' should be a number, got " + p);
-        }
-        return p.getAsDouble();
+        return field(key, JsonPrimitive::isNumber, "a number").getAsDouble();
     }
 
     double number(String key, double dflt) {
@@ -68,15 +60,26 @@ final class Json {
     }
 
     String string(String key) {
-        JsonPrimitive p = prim(key);
-        if (!p.isString()) {
-            throw new LitException(where + ": field '" + key + "' should be a string, got " + p);
-        }
-        return p.getAsString();
+        return field(key, JsonPrimitive::isString, "a string").getAsString();
     }
 
     String string(String key, String dflt) {
         return has(key) ? string(key) : dflt;
+    }
+
+    /** The fields every transformer tower's config writes, in config.json's order: its size... */
+    static void putEncoder(JsonObject o, int width, int depth, int heads, int mlpDim) {
+        o.addProperty("width", width);
+        o.addProperty("depth", depth);
+        o.addProperty("heads", heads);
+        o.addProperty("mlp_dim", mlpDim);
+    }
+
+    /** ...and its numerics and head, after the tower's own fields. */
+    static void putNumerics(JsonObject o, float lnEps, Gelu gelu, int headDim) {
+        o.addProperty("ln_eps", lnEps);
+        o.addProperty("gelu", gelu.configName());
+        o.addProperty("head_dim", headDim);
     }
 
     /** Fails on any field not in {@code known} (a typo would otherwise be silently ignored). */

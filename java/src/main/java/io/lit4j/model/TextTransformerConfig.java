@@ -80,14 +80,9 @@ public record TextTransformerConfig(int vocabSize, int contextLength, int width,
         o.addProperty("kind", kind());
         o.addProperty("vocab_size", vocabSize);
         o.addProperty("context_length", contextLength);
-        o.addProperty("width", width);
-        o.addProperty("depth", depth);
-        o.addProperty("heads", heads);
-        o.addProperty("mlp_dim", mlpDim);
+        Json.putEncoder(o, width, depth, heads, mlpDim);
         o.addProperty("pool", pool.name().toLowerCase(Locale.ROOT));
-        o.addProperty("ln_eps", lnEps);
-        o.addProperty("gelu", gelu.configName());
-        o.addProperty("head_dim", headDim);
+        Json.putNumerics(o, lnEps, gelu, headDim);
         return o;
     }
 

@@ -103,14 +103,9 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
         o.addProperty("image_size", imageSize);
         o.addProperty("patch_size", patchSize);
         o.addProperty("channels", channels);
-        o.addProperty("width", width);
-        o.addProperty("depth", depth);
-        o.addProperty("heads", heads);
-        o.addProperty("mlp_dim", mlpDim);
+        Json.putEncoder(o, width, depth, heads, mlpDim);
         o.addProperty("pool", pool.name().toLowerCase(Locale.ROOT));
-        o.addProperty("ln_eps", lnEps);
-        o.addProperty("gelu", gelu.configName());
-        o.addProperty("head_dim", headDim);
+        Json.putNumerics(o, lnEps, gelu, headDim);
         return o;
     }
 

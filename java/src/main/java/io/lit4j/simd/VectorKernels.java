@@ -171,14 +171,19 @@ public final class VectorKernels {
 
     /** s[o+i] *= k. */
     public static void scale(MemorySegment s, long o, int n, float k) {
+        scale(s, o, n, k, s, o);
+    }
+
+    /** y[yo+i] = k · x[xo+i] (y may be x). */
+    private static void scale(MemorySegment x, long xo, int n, float k, MemorySegment y, long yo) {
         int i = 0;
         int bound = SPECIES.loopBound(n);
         FloatVector kv = FloatVector.broadcast(SPECIES, k);
         for (; i < bound; i += L) {
-            load(s, o + i).mul(kv).intoMemorySegment(s, (o + i) * 4, NATIVE);
+            load(x, xo + i).mul(kv).intoMemorySegment(y, (yo + i) * 4, NATIVE);
         }
         for (; i < n; i++) {
-            s.setAtIndex(F, o + i, s.getAtIndex(F, o + i) * k);
+            y.setAtIndex(F, yo + i, x.getAtIndex(F, xo + i) * k);
         }
     }
 
@@ -256,16 +261,7 @@ public final class VectorKernels {
     /** y = x / (|x| + 1e-8) for one row; returns |x|. */
     public static float l2Normalize(MemorySegment x, long xo, int n, MemorySegment y, long yo) {
         float norm = (float) Math.sqrt(dot(x, xo, x, xo, n));
-        float k = 1f / (norm + 1e-8f);
-        int i = 0;
-        int bound = SPECIES.loopBound(n);
-        FloatVector kv = FloatVector.broadcast(SPECIES, k);
-        for (; i < bound; i += L) {
-            load(x, xo + i).mul(kv).intoMemorySegment(y, (yo + i) * 4, NATIVE);
-        }
-        for (; i < n; i++) {
-            y.setAtIndex(F, yo + i, x.getAtIndex(F, xo + i) * k);
-        }
+        scale(x, xo, n, 1f / (norm + 1e-8f), y, yo);
         return norm;
     }
 

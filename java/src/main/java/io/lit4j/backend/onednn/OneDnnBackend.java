@@ -408,10 +408,8 @@ public final class OneDnnBackend extends HostBackend {
     @Override
     public void layerNormBackward(Tensor x, Tensor scale, Tensor mean, Tensor variance, float eps, Tensor dy, Tensor dx,
                                   Tensor dscale, Tensor dbias) {
-        int d = x.dim(-1), rows = x.rows();
-        Shapes.requireSame("layerNormBackward", "x", x, "dy", dy);
-        Shapes.require("layerNormBackward", "mean", mean, rows);
-        Shapes.require("layerNormBackward", "variance", variance, rows);
+        int[] dims = layerNormBackwardDims(x, mean, variance, dy);
+        int rows = dims[0], d = dims[1];
         if (dx == null) {
             throw new LitException("layerNormBackward: the oneDNN backend always computes dx; pass a tensor for it");
         }

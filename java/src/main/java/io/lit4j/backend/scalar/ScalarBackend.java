@@ -315,10 +315,8 @@ public final class ScalarBackend extends HostBackend {
     @Override
     public void layerNormBackward(Tensor x, Tensor scale, Tensor mean, Tensor variance, float eps, Tensor dy, Tensor dx,
                                   Tensor dscale, Tensor dbias) {
-        int d = x.dim(-1), rows = x.rows();
-        Shapes.requireSame("layerNormBackward", "x", x, "dy", dy);
-        Shapes.require("layerNormBackward", "mean", mean, rows);
-        Shapes.require("layerNormBackward", "variance", variance, rows);
+        int[] dims = layerNormBackwardDims(x, mean, variance, dy);
+        int rows = dims[0], d = dims[1];
         float[] xs = floats(x), g = floats(scale), ms = floats(mean), vs = floats(variance), gy = floats(dy);
         float[] gx = new float[xs.length];
         double[] gs = new double[d], gb = new double[d];
