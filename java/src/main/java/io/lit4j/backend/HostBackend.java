@@ -386,6 +386,14 @@ public abstract class HostBackend implements Backend {
         return new int[] {rows, d};
     }
 
+    /** Validates an L2-normalisation backward's inputs and returns {rows, width}. */
+    protected static int[] l2NormalizeBackwardDims(Tensor x, Tensor norms, Tensor dy, Tensor dx) {
+        Shapes.requireSame("l2NormalizeBackward", "x", x, "dy", dy);
+        Shapes.requireSame("l2NormalizeBackward", "x", x, "dx", dx);
+        Shapes.require("l2NormalizeBackward", "norms", norms, x.rows());
+        return new int[] {x.rows(), x.dim(-1)};
+    }
+
     /** Validates an attention call and returns {B, T, D, H, dh}. */
     protected static int[] attentionDims(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
         if (qkv.rank() != 3 || qkv.dim(2) % 3 != 0) {

@@ -132,8 +132,8 @@ final class TuneCommand implements Callable<Integer> {
     public Integer call() {
         if (resume != null) {
             TuneOptions recorded = Tuner.recorded(resume);
-            if (precision != null && Precision.parse(precision) != recorded.matmulPrecision()) {
-                throw new LitException(resume + " was trained at " + recorded.matmulPrecision().label() + "; --resume continues it so (drop --precision)");
+            if (precision != null && Precision.parse(precision) != recorded.precision()) {
+                throw new LitException(resume + " was trained at " + recorded.precision().label() + "; --resume continues it so (drop --precision)");
             }
             // the recorded threads, unless asked otherwise: a resumed run is bit-identical only on the same number
             int threads = common.threads > 0 ? common.threads : recorded.threads();
@@ -154,7 +154,7 @@ final class TuneCommand implements Callable<Integer> {
                 .seed(seed).workers(workers).out(out.toString()).saveEvery(saveEvery).logEvery(logEvery)
                 .evalData(evalData == null ? null : evalData.toString()).evalEvery(evalEvery).evalLimit(evalLimit).templates(templates)
                 .tokenizer(tokenizer == null ? null : tokenizer.toString()).vocabSize(vocabSize).cache(cache)
-                .precision(precision == null ? "fp32" : precision).build();
+                .precision(precision == null ? Precision.FP32 : Precision.parse(precision)).build();
         try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
             Tuner.run(engine.backend(), o, System.err);
         }

@@ -1,5 +1,6 @@
 package io.lit4j.model;
 
+import com.google.gson.annotations.SerializedName;
 import io.lit4j.LitException;
 import io.lit4j.tensor.DType;
 
@@ -13,7 +14,8 @@ import java.util.Locale;
  * heads. The backends choose their kernels from the operands' types, so this is the one switch.
  */
 public enum Precision {
-    FP32(DType.F32), BF16(DType.BF16);
+    @SerializedName("fp32") FP32(DType.F32),
+    @SerializedName("bf16") BF16(DType.BF16);
 
     private final DType operands;
 

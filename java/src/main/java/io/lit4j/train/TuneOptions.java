@@ -24,7 +24,7 @@ import java.util.List;
  * @param freeze     regexes over parameter names to lock; {@code unfreeze} to unlock again
  * @param clipNorm   global gradient-norm clip (0: off)
  * @param cache      folder for the locked image tower's embeddings ("off": none; null: the default)
- * @param precision  "fp32" or "bf16" (see {@link Precision}); null reads as fp32
+ * @param precision  how the towers multiply (see {@link Precision}); a run.json without one reads as fp32
  * @param threads    the engine's threads; 0 until the run starts, when the backend's count is recorded
  */
 public record TuneOptions(String model, String imageTower, String textTower, int embedDim, String loss,
@@ -33,21 +33,16 @@ public record TuneOptions(String model, String imageTower, String textTower, int
                           double temperature, double bias, boolean clampTemperature,
                           long seed, int workers, String out, int saveEvery, int logEvery,
                           String evalData, int evalEvery, int evalLimit, String templates,
-                          String tokenizer, int vocabSize, String cache, String precision, int threads) {
+                          String tokenizer, int vocabSize, String cache, Precision precision, int threads) {
     public TuneOptions {
         freeze = freeze == null ? List.of() : List.copyOf(freeze);
         unfreeze = unfreeze == null ? List.of() : List.copyOf(unfreeze);
         if (steps < 1 || batch < 2) {
             throw new LitException("--steps must be at least 1 and --batch at least 2 (a contrastive batch needs negatives)");
         }
-        if (precision != null) {
-            precision = Precision.parse(precision).label();
+        if (precision == null) {
+            precision = Precision.FP32;
         }
-    }
-
-    /** The precision, fp32 when none was recorded. */
-    public Precision matmulPrecision() {
-        return precision == null ? Precision.FP32 : Precision.parse(precision);
     }
 
     /** The same run on {@code n} threads. */
@@ -62,15 +57,19 @@ public record TuneOptions(String model, String imageTower, String textTower, int
     }
 
     static TuneOptions fromJson(String json, String where) {
+        TuneOptions o;
         try {
-            TuneOptions o = new Gson().fromJson(json, TuneOptions.class);
-            if (o == null) {
-                throw new LitException(where + " is empty");
-            }
-            return o;
+            o = new Gson().fromJson(json, TuneOptions.class);
         } catch (JsonParseException e) {
             throw new LitException(where + ": not valid run options: " + e.getMessage(), e);
+        } catch (RuntimeException e) { // Gson wraps what the record's constructor refuses
+            Throwable c = e.getCause() instanceof LitException le ? le : e;
+            throw new LitException(where + ": not valid run options: " + c.getMessage(), e);
         }
+        if (o == null) {
+            throw new LitException(where + " is empty");
+        }
+        return o;
     }
 
     public static Builder builder() {
@@ -80,7 +79,8 @@ public record TuneOptions(String model, String imageTower, String textTower, int
     /** Fluent setters, one per field, starting from the command line's defaults. */
     public static final class Builder {
         private String model, imageTower, textTower, loss, data, out, evalData, tokenizer, cache;
-        private String setup = "Lu", templates = "clip_best", precision = "fp32";
+        private String setup = "Lu", templates = "clip_best";
+        private Precision precision = Precision.FP32;
         private int embedDim, steps = 1000, batch = 64, warmup = 100, workers = 2, saveEvery = 500, logEvery = 10;
         private int evalEvery, evalLimit = 1000, vocabSize, threads;
         private double lr = 1e-3, minLr, weightDecay = 1e-4, clipNorm = 1.0, temperature = 10, bias = -10;
@@ -246,7 +246,7 @@ public record TuneOptions(String model, String imageTower, String textTower, int
             return this;
         }
 
-        public Builder precision(String v) {
+        public Builder precision(Precision v) {
             precision = v;
             return this;
         }

@@ -93,7 +93,7 @@ public final class Tuner {
             description = b.description();
         }
         try (model; CaptionDataset ds = CaptionDataset.open(Path.of(o.data()))) {
-            log.println("lit4j tune: " + description + "; setup " + lock.setup() + "; " + o.matmulPrecision().label() + " on " + be.threads()
+            log.println("lit4j tune: " + description + "; setup " + lock.setup() + "; " + o.precision().label() + " on " + be.threads()
                     + " threads; " + ds.size() + " image-caption rows in " + o.data()
                     + (ds.badRows().isEmpty() ? "" : " (" + ds.badRows().total() + " bad rows skipped)"));
             if (ds.size() < o.batch()) {
@@ -168,8 +168,8 @@ public final class Tuner {
             AdamW.Config opt = new AdamW.Config(new Schedule(o.lr(), o.warmup(), o.steps(), o.minLr()), 0.9f, 0.999f, 1e-8f,
                     (float) o.weightDecay(), (float) o.clipNorm(), AdamW.Config.kernelsOnly());
             TrainingSession.Options so = new TrainingSession.Options(o.batch(), 4096,
-                    o.clampTemperature() ? (float) Math.log(100) : Float.NaN, o.matmulPrecision());
-            model.setPrecision(o.matmulPrecision()); // evaluations during the run embed as the run trains
+                    o.clampTemperature() ? (float) Math.log(100) : Float.NaN, o.precision());
+            model.setPrecision(o.precision()); // evaluations during the run embed as the run trains
             Path ckpt = run.checkpoint();
             try (TrainingSession session = new TrainingSession(model, lock, opt, so);
                  ImageEmbedder images = ImageEmbedder.of(model, ImageEmbedder.Options.of(64, Math.max(1, o.workers())))) {

@@ -496,10 +496,8 @@ public final class OneDnnBackend extends HostBackend {
 
     @Override
     public void l2NormalizeBackward(Tensor x, Tensor norms, Tensor dy, Tensor dx) {
-        Shapes.requireSame("l2NormalizeBackward", "x", x, "dy", dy);
-        Shapes.requireSame("l2NormalizeBackward", "x", x, "dx", dx);
-        int c = x.dim(-1), rows = x.rows();
-        Shapes.require("l2NormalizeBackward", "norms", norms, rows);
+        int[] dims = l2NormalizeBackwardDims(x, norms, dy, dx);
+        int rows = dims[0], c = dims[1];
         MemorySegment xs = seg(x), ns = seg(norms), g = seg(dy), out = seg(dx);
         pool.parallelFor(rows, 256, (from, to) -> {
             for (int r = from; r < to; r++) {

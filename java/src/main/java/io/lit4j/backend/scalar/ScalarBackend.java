@@ -452,10 +452,8 @@ public final class ScalarBackend extends HostBackend {
 
     @Override
     public void l2NormalizeBackward(Tensor x, Tensor norms, Tensor dy, Tensor dx) {
-        Shapes.requireSame("l2NormalizeBackward", "x", x, "dy", dy);
-        Shapes.requireSame("l2NormalizeBackward", "x", x, "dx", dx);
-        int c = x.dim(-1), rows = x.rows();
-        Shapes.require("l2NormalizeBackward", "norms", norms, rows);
+        int[] dims = l2NormalizeBackwardDims(x, norms, dy, dx);
+        int rows = dims[0], c = dims[1];
         float[] xs = floats(x), ns = floats(norms), g = floats(dy), out = new float[xs.length];
         for (int r = 0; r < rows; r++) {
             double n = ns[r], ne = n + 1e-8;
