@@ -149,9 +149,9 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         return tokenizer;
     }
 
-    /** How image files become model input for this model. */
+    /** How image files become model input for this model; null for a model without an image tower. */
     public Preprocess preprocess() {
-        return images().preprocess();
+        return images == null ? null : images.preprocess();
     }
 
     public int embedDim() {

@@ -55,7 +55,9 @@ public interface Backend extends AutoCloseable {
 
     /**
      * {@code y[N,M] = epilogue(x[N,K] · w[K,M] + bias[M])}; {@code bias} may be null. Leading
-     * dimensions of x and y are flattened into N.
+     * dimensions of x and y are flattened into N. {@code w} may be plain or from {@link #packWeights}.
+     * The operands decide the precision: with a bf16 operand the product is a bf16 product (both
+     * operands rounded to bf16) accumulated in fp32; otherwise it is fp32.
      */
     void linear(Tensor x, Tensor w, Tensor bias, Tensor y, Epilogue epilogue);
 
@@ -131,7 +133,11 @@ public interface Backend extends AutoCloseable {
     // Each writes (overwrites) the gradients it is given; a null gradient is not computed. Where a
     // tensor feeds two consumers (a residual stream), the caller adds the two gradients itself.
 
-    /** For {@code y = x·w + b}: {@code dx = dy·wᵀ}, {@code dw = xᵀ·dy}, {@code db = Σ_rows dy}. */
+    /**
+     * For {@code y = x·w + b}: {@code dx = dy·wᵀ}, {@code dw = xᵀ·dy}, {@code db = Σ_rows dy}, all
+     * fp32. {@code w} is the weight the forward multiplied by (plain or packed); with a bf16
+     * {@code x} or {@code w} both products are bf16 products with fp32 accumulation, as in {@link #linear}.
+     */
     void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor db);
 
     /** LayerNorm's gradients from the forward's {@code mean} and {@code variance}. */

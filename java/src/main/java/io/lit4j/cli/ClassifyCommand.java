@@ -23,7 +23,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** {@code lit4j classify}: zero-shot classification of image files against any labels. */
@@ -59,13 +61,19 @@ final class ClassifyCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", description = "image files or folders of images")
     List<Path> images;
 
-    /** Folders become the images inside them (sorted), what they hold that cannot be decoded noted in {@code listing}; files stay as given. */
-    static List<Path> expand(List<Path> args, BadRows listing) {
+    /**
+     * Folders become the images inside them (sorted; what they hold that cannot be decoded is noted
+     * in {@code listing}, their indices in {@code fromFolders}); files stay as given.
+     */
+    static List<Path> expand(List<Path> args, BadRows listing, Set<Integer> fromFolders) {
         List<Path> out = new ArrayList<>();
         for (Path p : args) {
             if (Files.isDirectory(p)) {
                 try (CaptionDataset ds = CaptionDataset.ofImagesOnly(p)) {
-                    ds.rows().forEach(r -> out.add(p.resolve(r.image())));
+                    for (CaptionDataset.Row r : ds.rows()) {
+                        fromFolders.add(out.size());
+                        out.add(p.resolve(r.image()));
+                    }
                     listing.addAll(ds.badRows());
                 }
             } else {
@@ -81,15 +89,18 @@ final class ClassifyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         List<String> classes = Labels.parse(labels, label, labelsFile);
-        boolean fromFolders = images.stream().anyMatch(Files::isDirectory); // a folder's bad files are skipped, a named file's are an error
         BadRows listing = new BadRows();
-        List<Path> files = expand(images, listing);
+        Set<Integer> fromFolders = new HashSet<>(); // a folder's bad files are skipped, a named file's are an error
+        List<Path> files = expand(images, listing, fromFolders);
         PrintWriter out = spec.commandLine().getOut();
         try (LitModel m = modelOptions.open(common);
              ProgressBar bar = files.size() > 256 ? new ProgressBar("classify", files.size(), System.err) : ProgressBar.silent()) {
-            ImageEmbedder.Result embedded = m.images().embedAll(ImageSource.files(files), fromFolders, bar::step);
+            ImageEmbedder.Result embedded = m.images().embedAll(ImageSource.files(files), fromFolders::contains, bar::step);
             bar.close();
             Skipped.report(spec.commandLine().getErr(), "classify", listing, embedded.skipped());
+            if (embedded.indices().length == 0) {
+                throw new LitException("none of the " + files.size() + " images in " + images + " could be decoded");
+            }
             List<Path> kept = Arrays.stream(embedded.indices()).mapToObj(files::get).toList();
             List<List<ZeroShotClassifier.Scored>> res = m.classifier(classes, templates).classify(embedded.embeddings(), Math.max(1, top));
             if (json) {

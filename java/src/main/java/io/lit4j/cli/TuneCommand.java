@@ -132,13 +132,14 @@ final class TuneCommand implements Callable<Integer> {
     public Integer call() {
         if (resume != null) {
             TuneOptions recorded = Tuner.recorded(resume);
-            if (precision != null && Precision.parse(precision) != recorded.precision()) {
+            Precision given = precision == null ? null : Precision.parse(precision);
+            if (given != null && recorded.precision() != null && given != recorded.precision()) {
                 throw new LitException(resume + " was trained at " + recorded.precision().label() + "; --resume continues it so (drop --precision)");
             }
             // the recorded threads, unless asked otherwise: a resumed run is bit-identical only on the same number
             int threads = common.threads > 0 ? common.threads : recorded.threads();
             try (Backends.Choice engine = Backends.open(common.backend, threads)) {
-                Tuner.resume(engine.backend(), resume, System.err);
+                Tuner.resume(engine.backend(), resume, given, System.err); // given: for a run.json from before lit4j recorded it
             }
             return 0;
         }

@@ -18,6 +18,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntPredicate;
 import java.util.function.LongConsumer;
 
 /**
@@ -113,6 +114,11 @@ public final class ImageEmbedder implements AutoCloseable {
      * {@code progress} hears the number of images done (embedded or skipped) as they are.
      */
     public BadRows embed(ImageSource source, boolean skipBad, Sink sink, LongConsumer progress) {
+        return embed(source, i -> skipBad, sink, progress);
+    }
+
+    /** As above, with bad image {@code i} skipped only where {@code skipBad} accepts {@code i} (e.g. images listed from a folder). */
+    public BadRows embed(ImageSource source, IntPredicate skipBad, Sink sink, LongConsumer progress) {
         int n = source.size(), per = preprocess.floatsPerImage(), batch = options.batchSize();
         int window = Math.multiplyExact(options.lookahead(), batch);
         BadRows bad = new BadRows();
@@ -129,7 +135,7 @@ public final class ImageEmbedder implements AutoCloseable {
                 try {
                     image = await(inFlight.pollFirst());
                 } catch (LitException e) {
-                    if (!skipBad) {
+                    if (!skipBad.test(i)) {
                         throw e;
                     }
                     BadRows.Reason reason = BadRows.Reason.forImage(e.getMessage());
@@ -158,6 +164,11 @@ public final class ImageEmbedder implements AutoCloseable {
 
     /** Embeds every image of {@code source} and collects the result (see {@link #embed(ImageSource, boolean, Sink, LongConsumer)}). */
     public Result embedAll(ImageSource source, boolean skipBad, LongConsumer progress) {
+        return embedAll(source, i -> skipBad, progress);
+    }
+
+    /** As above, skipping bad image {@code i} only where {@code skipBad} accepts {@code i}. */
+    public Result embedAll(ImageSource source, IntPredicate skipBad, LongConsumer progress) {
         List<float[]> parts = new ArrayList<>();
         List<int[]> kept = new ArrayList<>();
         BadRows bad = embed(source, skipBad, (rows, z) -> {
@@ -215,7 +226,16 @@ public final class ImageEmbedder implements AutoCloseable {
     }
 
     private Future<float[]> decode(ImageSource source, int i) {
-        FutureTask<float[]> task = new FutureTask<>(() -> Images.pixels(source.read(i), source.name(i), preprocess));
+        FutureTask<float[]> task = new FutureTask<>(() -> {
+            try {
+                return Images.pixels(source.read(i), source.name(i), preprocess);
+            } catch (RuntimeException e) {
+                if (e instanceof LitException) {
+                    throw e;
+                }
+                throw new LitException(source.name(i) + ": cannot decode: " + e, e); // a decoder bug: still name the file
+            }
+        });
         if (decoders != null) {
             decoders.execute(task);
         }

@@ -228,7 +228,7 @@ public final class AtomicFolder implements AutoCloseable {
         try (Stream<Path> s = Files.walk(root)) {
             for (Path p : s.toList()) {
                 if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) { // a copied read-only file syncs too
                         ch.force(true);
                     }
                 }

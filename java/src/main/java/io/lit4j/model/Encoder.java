@@ -19,8 +19,9 @@ import java.util.List;
  * place and GELU is fused into the first MLP matmul. The forward code is the same for both: where
  * training keeps two tensors (a block's input and output, the MLP's pre-GELU and GELU values)
  * inference hands it one, and the copy between them is skipped. Tensors that only feed a matmul
- * (LayerNorm outputs, the attention output, the fused MLP hidden) are of the precision's operand
- * type; everything else is fp32.
+ * (LayerNorm outputs, the attention output, and in inference the fused MLP hidden) are of the
+ * precision's operand type; everything else is fp32 (in training the GELU output too: GELU runs on
+ * its own there, and the backend converts it as it enters the second MLP matmul).
  */
 final class Encoder {
     /** One encoder's shape and numerics; parameters are {@code prefix.blocks.i.*}. */

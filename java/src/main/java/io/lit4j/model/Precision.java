@@ -1,6 +1,5 @@
 package io.lit4j.model;
 
-import com.google.gson.annotations.SerializedName;
 import io.lit4j.LitException;
 import io.lit4j.tensor.DType;
 
@@ -8,14 +7,14 @@ import java.util.Locale;
 
 /**
  * How the towers multiply, in inference and in training alike. {@link #BF16}: the encoder blocks'
- * matmuls take bf16 operands (their weights packed to bf16, the activations that only feed a matmul
- * kept in bf16) and accumulate in fp32; the residual stream, LayerNorm statistics, softmax,
- * gradients, master weights and optimizer state stay fp32, and so do the patch embedding and the
- * heads. The backends choose their kernels from the operands' types, so this is the one switch.
+ * matmuls take bf16 operands (their weights packed to bf16; the LayerNorm outputs and the attention
+ * output kept in bf16, and in inference the fused MLP hidden too; other operands converted as they
+ * go in) and accumulate in fp32. The residual stream, LayerNorm statistics, softmax, gradients,
+ * master weights and optimizer state stay fp32, and so do the patch embedding and the heads. The
+ * backends choose their kernels from the operands' types, so this is the one switch.
  */
 public enum Precision {
-    @SerializedName("fp32") FP32(DType.F32),
-    @SerializedName("bf16") BF16(DType.BF16);
+    FP32(DType.F32), BF16(DType.BF16);
 
     private final DType operands;
 

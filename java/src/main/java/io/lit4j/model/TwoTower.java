@@ -21,10 +21,11 @@ import java.util.Set;
  *
  * <p>The forward multiplies by packed kernels: every matmul kernel reordered once into the
  * backend's fastest layout, the blocks' kernels at the {@link Precision}, the patch embedding and
- * the heads in fp32 ({@link #imageWeights}, {@link #textWeights}). They are made on first use per
- * precision and redone, tower by tower, after {@link #weightsChanged} (training). A model that will
- * only embed can be {@linkplain #freezeForInference frozen}: its kernels are then packed over their
- * own memory, and the model keeps one copy of its weights.
+ * the heads in fp32 ({@link #imageWeights}, {@link #textWeights}). They are made on first use, per
+ * tower and precision, kept until the model closes (a pass may hold them), and redone where the
+ * weights changed ({@link #weightsChanged}, after a training step). A model that will only embed
+ * can be {@linkplain #freezeForInference frozen}: its kernels are then packed over their own
+ * memory, and the model keeps one copy of its weights.
  */
 public final class TwoTower implements AutoCloseable {
     private final TwoTowerConfig config;
@@ -36,8 +37,20 @@ public final class TwoTower implements AutoCloseable {
     private final Map<Precision, Packed> packed = new EnumMap<>(Precision.class); // guarded by this
     private boolean frozen;                   // kernels packed in place: inference only
 
-    /** The kernels packed at one precision, the view of the parameters that uses them, and which are out of date. */
-    private record Packed(TensorArena arena, Map<String, Tensor> kernels, Params view, Set<String> stale) {
+    /**
+     * The kernels packed at one precision so far (tower by tower), the parameters with them in
+     * place of the plain kernels, and which kernels are out of date.
+     */
+    private static final class Packed {
+        final TensorArena arena;                               // packed copies (in-place ones need none)
+        final Map<String, Tensor> kernels = new LinkedHashMap<>();
+        final Set<String> towers = new HashSet<>();            // "img.", "txt."
+        final Set<String> stale = new HashSet<>();
+        Params view;
+
+        Packed(TensorArena arena) {
+            this.arena = arena;
+        }
     }
 
     private TwoTower(TwoTowerConfig config, Backend backend, TensorArena arena, Params params) {
@@ -93,20 +106,17 @@ public final class TwoTower implements AutoCloseable {
             return;
         }
         releasePacked();
-        Map<String, Tensor> kernels = new LinkedHashMap<>();
-        TensorArena extra = null;
+        Packed k = new Packed(backend.newArena()); // for kernels the backend cannot pack over their own memory
+        packed.put(precision, k);                 // registered first: closing the model frees its arena, whatever happens
         for (ParamSpec s : config.params()) {
             if (isPackable(s)) {
                 Tensor w = params.get(s.name());
-                Tensor k = backend.packWeightsInPlace(w, packType(s, precision));
-                if (k == null) { // the backend packs elsewhere (or not at all): keep its copy
-                    extra = extra != null ? extra : backend.newArena();
-                    k = backend.packWeights(w, packType(s, precision), extra);
-                }
-                kernels.put(s.name(), k);
+                Tensor p = backend.packWeightsInPlace(w, packType(s, precision));
+                k.kernels.put(s.name(), p != null ? p : backend.packWeights(w, packType(s, precision), k.arena));
             }
         }
-        packed.put(precision, new Packed(extra, kernels, params.withReplacements(kernels), new HashSet<>()));
+        k.towers.addAll(Set.of("img.", "txt."));
+        k.view = params.withReplacements(k.kernels);
         frozen = true;
     }
 
@@ -143,8 +153,8 @@ public final class TwoTower implements AutoCloseable {
         requireNotFrozen("its weights cannot change");
         for (Packed k : packed.values()) {
             for (String n : names) {
-                if (k.kernels().containsKey(n)) {
-                    k.stale().add(n);
+                if (k.kernels.containsKey(n)) {
+                    k.stale.add(n);
                 }
             }
         }
@@ -160,38 +170,38 @@ public final class TwoTower implements AutoCloseable {
         return weights(p, "txt.");
     }
 
-    /** A view with every kernel packed at {@code p}, the kernels under {@code tower} brought up to date. */
+    /** A view with the kernels under {@code tower} packed at {@code p} and up to date (packed on first use). */
     private synchronized Params weights(Precision p, String tower) {
         Packed k = packed.get(p);
+        if (frozen && (k == null || !k.towers.contains(tower))) {
+            throw new LitException("this model was frozen for inference at " + precision.label() + "; it cannot run at " + p.label());
+        }
         if (k == null) {
-            if (frozen) {
-                throw new LitException("this model was frozen for inference at " + precision.label() + "; it cannot run at " + p.label());
-            }
-            TensorArena a = backend.newArena();
-            Map<String, Tensor> kernels = new LinkedHashMap<>();
-            for (ParamSpec s : config.params()) {
-                if (isPackable(s)) {
-                    kernels.put(s.name(), backend.packWeights(params.get(s.name()), packType(s, p), a));
-                }
-            }
-            k = new Packed(a, kernels, params.withReplacements(kernels), new HashSet<>());
+            k = new Packed(backend.newArena());
             packed.put(p, k);
         }
-        for (var it = k.stale().iterator(); it.hasNext(); ) {
+        if (k.towers.add(tower)) {
+            for (ParamSpec s : config.params()) {
+                if (isPackable(s) && s.name().startsWith(tower)) {
+                    k.kernels.put(s.name(), backend.packWeights(params.get(s.name()), packType(s, p), k.arena));
+                }
+            }
+            k.stale.removeIf(n -> n.startsWith(tower));
+            k.view = params.withReplacements(k.kernels);
+        }
+        for (var it = k.stale.iterator(); it.hasNext(); ) {
             String name = it.next();
             if (name.startsWith(tower)) {
-                backend.repackWeights(params.get(name), k.kernels().get(name));
+                backend.repackWeights(params.get(name), k.kernels.get(name));
                 it.remove();
             }
         }
-        return k.view();
+        return k.view;
     }
 
     private void releasePacked() {
         for (Packed k : packed.values()) {
-            if (k.arena() != null) {
-                k.arena().close();
-            }
+            k.arena.close();
         }
         packed.clear();
     }

@@ -209,9 +209,10 @@ public final class ImageEmbeddingCache implements AutoCloseable {
                 @Override
                 public void skipped(int index, BadRows.Reason reason, String why) {
                     String id = missing.get(index);
-                    bad.put(rowOf.get(id), why);
+                    String message = String.valueOf(why).replace('\n', ' ');
+                    bad.put(rowOf.get(id), message);
                     try {
-                        Files.writeString(badList, id + "\t" + why.replace('\n', ' ') + "\n", StandardCharsets.UTF_8,
+                        Files.writeString(badList, id + "\t" + message + "\n", StandardCharsets.UTF_8,
                                 StandardOpenOption.CREATE, StandardOpenOption.APPEND);
                     } catch (IOException e) {
                         throw new LitException("cannot write " + badList + ": " + e.getMessage(), e);

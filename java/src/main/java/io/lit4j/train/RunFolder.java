@@ -64,6 +64,15 @@ final class RunFolder implements AutoCloseable {
         return new RunFolder(dir);
     }
 
+    /** Replaces run.json (atomically): for a run.json written before lit4j recorded something it now does. */
+    void rewriteRunJson(String runJson) {
+        try {
+            AtomicFile.writeString(dir.resolve(RUN), runJson + "\n");
+        } catch (IOException e) {
+            throw new LitException("cannot write " + dir.resolve(RUN) + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The run.json text. */
     String runJson() {
         try {
@@ -125,7 +134,7 @@ final class RunFolder implements AutoCloseable {
         }
         Path file = dir.resolve("bad_rows.txt");
         try {
-            AtomicFile.writeString(file, bad + "\n");
+            AtomicFile.writeString(file, bad.summary() + "\n");
         } catch (IOException e) {
             throw new LitException("cannot write " + file + ": " + e.getMessage(), e);
         }

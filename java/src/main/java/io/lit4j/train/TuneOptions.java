@@ -3,9 +3,14 @@ package io.lit4j.train;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonParseException;
+import com.google.gson.TypeAdapter;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import com.google.gson.stream.JsonWriter;
 import io.lit4j.LitException;
 import io.lit4j.model.Precision;
 
+import java.io.IOException;
 import java.util.List;
 
 /**
@@ -24,7 +29,8 @@ import java.util.List;
  * @param freeze     regexes over parameter names to lock; {@code unfreeze} to unlock again
  * @param clipNorm   global gradient-norm clip (0: off)
  * @param cache      folder for the locked image tower's embeddings ("off": none; null: the default)
- * @param precision  how the towers multiply (see {@link Precision}); a run.json without one reads as fp32
+ * @param precision  how the trainable towers multiply (see {@link Precision}); null only in a run.json
+ *                   written before lit4j recorded it (a resume then takes it from the command line)
  * @param threads    the engine's threads; 0 until the run starts, when the backend's count is recorded
  */
 public record TuneOptions(String model, String imageTower, String textTower, int embedDim, String loss,
@@ -40,9 +46,13 @@ public record TuneOptions(String model, String imageTower, String textTower, int
         if (steps < 1 || batch < 2) {
             throw new LitException("--steps must be at least 1 and --batch at least 2 (a contrastive batch needs negatives)");
         }
-        if (precision == null) {
-            precision = Precision.FP32;
-        }
+    }
+
+    /** The same run at precision {@code p} (for a run.json that did not record one). */
+    public TuneOptions withPrecision(Precision p) {
+        return new TuneOptions(model, imageTower, textTower, embedDim, loss, data, setup, freeze, unfreeze, steps, batch, lr, warmup, minLr,
+                weightDecay, clipNorm, temperature, bias, clampTemperature, seed, workers, out, saveEvery, logEvery, evalData, evalEvery,
+                evalLimit, templates, tokenizer, vocabSize, cache, p, threads);
     }
 
     /** The same run on {@code n} threads. */
@@ -52,18 +62,43 @@ public record TuneOptions(String model, String imageTower, String textTower, int
                 evalLimit, templates, tokenizer, vocabSize, cache, precision, n);
     }
 
+    /** Precision as run.json spells it ("fp32", "bf16"); anything else is an error, not a silent fp32. */
+    private static final TypeAdapter<Precision> PRECISION = new TypeAdapter<>() {
+        @Override
+        public void write(JsonWriter out, Precision p) throws IOException {
+            if (p == null) {
+                out.nullValue();
+            } else {
+                out.value(p.label());
+            }
+        }
+
+        @Override
+        public Precision read(JsonReader in) throws IOException {
+            if (in.peek() == JsonToken.NULL) {
+                in.nextNull();
+                return null;
+            }
+            return Precision.parse(in.nextString());
+        }
+    };
+
+    private static Gson gson() {
+        return new GsonBuilder().setPrettyPrinting().registerTypeAdapter(Precision.class, PRECISION).create();
+    }
+
     public String toJson() {
-        return new GsonBuilder().setPrettyPrinting().create().toJson(this);
+        return gson().toJson(this);
     }
 
     static TuneOptions fromJson(String json, String where) {
         TuneOptions o;
         try {
-            o = new Gson().fromJson(json, TuneOptions.class);
+            o = gson().fromJson(json, TuneOptions.class);
         } catch (JsonParseException e) {
             throw new LitException(where + ": not valid run options: " + e.getMessage(), e);
-        } catch (RuntimeException e) { // Gson wraps what the record's constructor refuses
-            Throwable c = e.getCause() instanceof LitException le ? le : e;
+        } catch (RuntimeException e) { // Gson wraps what the record's constructor or the precision refuses
+            Throwable c = e instanceof LitException ? e : e.getCause() instanceof LitException le ? le : e;
             throw new LitException(where + ": not valid run options: " + c.getMessage(), e);
         }
         if (o == null) {

@@ -17,6 +17,7 @@ import io.lit4j.embed.TextEmbedder;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.Templates;
 import io.lit4j.io.AtomicFolder;
+import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.report.ProgressBar;
@@ -52,7 +53,7 @@ public final class Tuner {
      * The run records {@code be}'s thread count, so that a resume can use the same.
      */
     public static Summary run(Backend be, TuneOptions o, PrintStream log) {
-        TuneOptions recorded = o.withThreads(be.threads());
+        TuneOptions recorded = o.withThreads(be.threads()).withPrecision(o.precision() == null ? Precision.FP32 : o.precision());
         try (RunFolder run = RunFolder.create(Path.of(o.out()), recorded.toJson(), false)) {
             return execute(be, recorded, run, false, log);
         }
@@ -66,7 +67,19 @@ public final class Tuner {
 
     /** Continues the run in {@code runDir} from its last checkpoint, with the options it was started with. */
     public static Summary resume(Backend be, Path runDir, PrintStream log) {
+        return resume(be, runDir, null, log);
+    }
+
+    /**
+     * As {@link #resume(Backend, Path, PrintStream)}; a run.json written before lit4j recorded the
+     * precision resumes at {@code ifUnrecorded} (null: fp32), which is then recorded.
+     */
+    public static Summary resume(Backend be, Path runDir, Precision ifUnrecorded, PrintStream log) {
         TuneOptions o = recorded(runDir);
+        if (o.precision() == null) {
+            o = o.withPrecision(ifUnrecorded == null ? Precision.FP32 : ifUnrecorded);
+            RunFolder.open(runDir).rewriteRunJson(o.toJson());
+        }
         if (o.threads() > 0 && o.threads() != be.threads()) {
             log.println("lit4j tune: the run trained on " + o.threads() + " threads and resumes on " + be.threads()
                     + ": its losses will not be bit-identical to an uninterrupted run");
@@ -169,7 +182,8 @@ public final class Tuner {
                     (float) o.weightDecay(), (float) o.clipNorm(), AdamW.Config.kernelsOnly());
             TrainingSession.Options so = new TrainingSession.Options(o.batch(), 4096,
                     o.clampTemperature() ? (float) Math.log(100) : Float.NaN, o.precision());
-            model.setPrecision(o.precision()); // evaluations during the run embed as the run trains
+            // the trainable towers multiply at the run's precision (the session's); the model's own
+            // embedding calls (the locked tower's cache, evaluations) stay fp32, as the cache key assumes
             Path ckpt = run.checkpoint();
             try (TrainingSession session = new TrainingSession(model, lock, opt, so);
                  ImageEmbedder images = ImageEmbedder.of(model, ImageEmbedder.Options.of(64, Math.max(1, o.workers())))) {

@@ -97,6 +97,9 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("bag.png") && r.out().contains("shoe.png") && !r.out().contains("broken.png"), r.out());
         assertTrue(r.err().contains("skipped 1 image") && r.err().contains("broken.png"), r.err());
+        Result named = run("classify", "--labels", "bag,sneaker", dir.resolve("broken.png").toString(), dir.toString());
+        assertEquals(1, named.code(), "a bad file named beside a folder is still an error: " + named.out());
+        assertTrue(named.err().contains("broken.png"), named.err());
         Path npy = dir.resolveSibling(dir.getFileName() + "-index.npy");
         Result e = run("embed", "--images", dir.toString(), "--out", npy.toString());
         assertEquals(0, e.code(), e.err());

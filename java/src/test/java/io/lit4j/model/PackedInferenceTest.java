@@ -175,6 +175,39 @@ class PackedInferenceTest {
         }
     }
 
+    /**
+     * A bf16 operand makes a bf16 product whatever the other operand is (plain or packed, fp32 or
+     * bf16), forward and backward: the same numbers the oracle gets rounding both operands to bf16.
+     */
+    @Test
+    void aBf16OperandMakesABf16ProductHoweverTheWeightIsStored() {
+        Random r = new Random(11);
+        float[] wv = random(r, 48 * 80, 0.2f), xv = random(r, 7 * 48, 1f), dyv = random(r, 7 * 80, 1f);
+        try (TensorArena sa = scalar.newArena(); TensorArena a = onednn.newArena()) {
+            Tensor sw = sa.allocate(DType.F32, 48, 80), sx = sa.allocate(DType.BF16, 7, 48), sy = sa.allocate(DType.F32, 7, 80);
+            scalar.upload(wv, sw);
+            scalar.upload(xv, sx);
+            scalar.linear(sx, sw, null, sy, Epilogue.NONE);
+            float[] expected = scalar.download(sy);
+            Tensor w = a.allocate(DType.F32, 48, 80), x = a.allocate(DType.BF16, 7, 48), dy = a.allocate(DType.F32, 7, 80);
+            onednn.upload(wv, w);
+            onednn.upload(xv, x);
+            onednn.upload(dyv, dy);
+            for (Tensor weight : new Tensor[] {w, onednn.packWeights(w, DType.F32, a), onednn.packWeights(w, DType.BF16, a)}) {
+                Tensor y = a.allocate(DType.F32, 7, 80);
+                onednn.linear(x, weight, null, y, Epilogue.NONE);
+                assertArrayEquals(expected, onednn.download(y), 1e-4f, "bf16 x with a " + weight + " weight");
+                Tensor dx = a.allocate(DType.F32, 7, 48), dw = a.allocate(DType.F32, 48, 80);
+                onednn.linearBackward(x, weight, dy, dx, dw, null);
+                Tensor sdy = sa.allocate(DType.F32, 7, 80), sdx = sa.allocate(DType.F32, 7, 48), sdw = sa.allocate(DType.F32, 48, 80);
+                scalar.upload(dyv, sdy);
+                scalar.linearBackward(sx, sw, sdy, sdx, sdw, null);
+                assertArrayEquals(scalar.download(sdx), onednn.download(dx), 1e-4f, "dx with a " + weight + " weight");
+                assertArrayEquals(scalar.download(sdw), onednn.download(dw), 1e-4f, "dw with a " + weight + " weight");
+            }
+        }
+    }
+
     static void assertCosine(String what, float[] ref, float[] got, int dim) {
         for (int row = 0; row < ref.length / dim; row++) {
             double dot = 0, a = 0, b = 0;

@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,11 +23,11 @@ class TuneOptionsTest {
     }
 
     @Test
-    void anOlderRunJsonReadsAsFp32WithThreadsUnknown() {
+    void anOlderRunJsonRecordsNeitherPrecisionNorThreads() {
         TuneOptions o = TuneOptions.fromJson("""
                 {"model": "m", "data": "d", "setup": "Lu", "steps": 10, "batch": 8, "lr": 0.001, "out": "o", "workers": 2}
                 """, "run.json");
-        assertEquals(Precision.FP32, o.precision());
+        assertNull(o.precision(), "unrecorded: a resume takes it from --precision, else fp32");
         assertEquals(0, o.threads());
         assertEquals(List.of(), o.freeze());
     }
@@ -36,5 +37,8 @@ class TuneOptionsTest {
         assertThrows(LitException.class, () -> TuneOptions.builder().batch(1).build());
         assertThrows(LitException.class, () -> TuneOptions.fromJson("{\"steps\": 0, \"batch\": 8}", "run.json"));
         assertThrows(LitException.class, () -> TuneOptions.fromJson("[1, 2]", "run.json"));
+        LitException bad = assertThrows(LitException.class,
+                () -> TuneOptions.fromJson("{\"steps\": 5, \"batch\": 8, \"precision\": \"bf-16\"}", "run.json"));
+        assertTrue(bad.getMessage().contains("run.json") && bad.getMessage().contains("bf-16"), bad.getMessage());
     }
 }

@@ -28,7 +28,8 @@ import java.util.List;
  *
  * <p>Precision follows the operands: a matmul with a bf16 operand runs oneDNN's bf16 kernel
  * (fp32 accumulation and output), converting its other operands to bf16 in per-thread buffers
- * first; oneDNN has no fast kernel for mixed fp32 x bf16 operands on CPUs without AMX.
+ * first (oneDNN has no fast kernel for mixed fp32 x bf16 operands on CPUs without AMX); an fp32
+ * weight packed into a blocked layout is unpacked for that, which the towers never need.
  */
 public final class OneDnnBackend extends HostBackend {
     /** Rows of the activation the weight layout is chosen for; oneDNN keeps that layout for other batch sizes. */
@@ -140,12 +141,11 @@ public final class OneDnnBackend extends HostBackend {
         if (bias != null) {
             Shapes.requireType("linear", "bias", bias, DType.F32);
         }
-        String layout = w.storage() instanceof PackedWeights pw ? pw.layout() : null;
-        if (x.dtype() != w.dtype()) { // one precision per product: the weight's if it is packed, else bf16
-            DType type = packed(w) || w.dtype() == DType.BF16 ? w.dtype() : DType.BF16;
-            x = operand(x, type, SLOT_X);
-            w = operand(w, type, SLOT_W);
+        if (x.dtype() != w.dtype()) { // a bf16 operand makes a bf16 product: convert the other one
+            x = operand(x, DType.BF16, SLOT_X);
+            w = packed(w) ? (w.dtype() == DType.BF16 ? w : unpack(w, DType.BF16)) : operand(w, DType.BF16, SLOT_W);
         }
+        String layout = w.storage() instanceof PackedWeights pw ? pw.layout() : null;
         Primitive p = linearPrimitive(d[0], d[1], d[2], x.dtype(), w.dtype(), y.dtype(), bias != null, epilogue, layout);
         if (bias != null) {
             rt.run(p, seg(x), seg(w), seg(bias), seg(y));
@@ -173,6 +173,7 @@ public final class OneDnnBackend extends HostBackend {
             if (dx.rows() != n || dx.dim(-1) != k) {
                 throw new LitException("linearBackward: dx " + dx + " should match x " + x);
             }
+            Shapes.requireType("linearBackward", "dx", dx, DType.F32);
             Tensor wIn = packed(w) ? unpack(w, type) : operand(w, type, SLOT_W);
             rt.run(plainMatmul("linear dx = dy·wᵀ", n, m, k, dyIn.dtype(), false, wIn.dtype(), true), seg(dyIn), seg(wIn), seg(dx));
         }

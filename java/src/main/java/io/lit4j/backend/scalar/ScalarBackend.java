@@ -280,6 +280,7 @@ public final class ScalarBackend extends HostBackend {
         float[] xs = operand(x, bf16), ws = operand(w, bf16), g = operand(dy, bf16);
         if (dx != null) {
             Shapes.requireSameShape("linearBackward", "x", x, "dx", dx);
+            Shapes.requireType("linearBackward", "dx", dx, DType.F32);
             float[] out = new float[n * k];
             for (int r = 0; r < n; r++) {
                 for (int i = 0; i < k; i++) {
