@@ -7,9 +7,9 @@ import java.util.Locale;
 
 /**
  * How the towers multiply, in inference and in training alike. {@link #BF16}: the encoder blocks'
- * matmuls take bf16 operands (their weights packed to bf16; the LayerNorm outputs and the attention
- * output kept in bf16, and in inference the fused MLP hidden too; other operands converted as they
- * go in) and accumulate in fp32. The residual stream, LayerNorm statistics, softmax, gradients,
+ * matmuls take bf16 operands (bf16 copies of their kernels, refreshed after each update; the
+ * LayerNorm outputs and the attention output kept in bf16, and in inference the fused MLP hidden
+ * too; other operands converted as they go in) and accumulate in fp32. The residual stream, LayerNorm statistics, softmax, gradients,
  * master weights and optimizer state stay fp32, and so do the patch embedding and the heads. The
  * backends choose their kernels from the operands' types, so this is the one switch.
  */

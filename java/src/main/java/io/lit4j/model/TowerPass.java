@@ -17,9 +17,10 @@ import io.lit4j.tensor.TensorArena;
  * stops at the lowest of them. All buffers come from the arena given at construction; a forward
  * allocates nothing.
  *
- * <p>{@code weights} are the parameters as the forward multiplies them: the model's own (fp32
- * training), or views with the matmul kernels packed for the backend ({@link TwoTower#imageWeights},
- * {@link TwoTower#textWeights}). The backward multiplies by the same kernels.
+ * <p>{@code weights} are the parameters as the forward multiplies them: views with the matmul
+ * kernels packed for the backend ({@link TwoTower#imageWeights}, {@link TwoTower#textWeights}) for
+ * embedding calls; the model's own, or bf16 copies of the blocks' kernels, in training
+ * ({@link TwoTower#trainingWeights}). The backward multiplies by the same kernels.
  */
 public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     /** Whether a pass keeps activations for a backward. */

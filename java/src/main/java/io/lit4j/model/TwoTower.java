@@ -8,7 +8,7 @@ import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
 import java.util.Collection;
-import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,13 +19,15 @@ import java.util.Set;
  * thread-safe: parameters are only read, and each call's activations live in a workspace of its
  * own, kept for the next call. Closing frees the parameters (the backend belongs to the caller).
  *
- * <p>The forward multiplies by packed kernels: every matmul kernel reordered once into the
+ * <p>An embedding call multiplies by packed kernels: every matmul kernel reordered once into the
  * backend's fastest layout, the blocks' kernels at the {@link Precision}, the patch embedding and
- * the heads in fp32 ({@link #imageWeights}, {@link #textWeights}). They are made on first use, per
- * tower and precision, kept until the model closes (a pass may hold them), and redone where the
- * weights changed ({@link #weightsChanged}, after a training step). A model that will only embed
- * can be {@linkplain #freezeForInference frozen}: its kernels are then packed over their own
- * memory, and the model keeps one copy of its weights.
+ * the heads in fp32 ({@link #imageWeights}, {@link #textWeights}). A trainable tower at bf16
+ * multiplies by bf16 copies of its blocks' kernels in the plain layout, which its backward reads too
+ * ({@link #trainingWeights}); at fp32 by the weights themselves. Copies are made on first use, per
+ * tower, kept until the model closes (a pass may hold them), and redone where the weights changed
+ * ({@link #weightsChanged}, after a training step). A model that will only embed can be
+ * {@linkplain #freezeForInference frozen}: its kernels are then packed over their own memory, and
+ * the model keeps one copy of its weights.
  */
 public final class TwoTower implements AutoCloseable {
     private final TwoTowerConfig config;
@@ -34,12 +36,16 @@ public final class TwoTower implements AutoCloseable {
     private final Params params;
     private final Workspaces workspaces;      // activation memory kept between inference calls
     private volatile Precision precision = Precision.FP32;
-    private final Map<Precision, Packed> packed = new EnumMap<>(Precision.class); // guarded by this
+    private final Map<Use, Packed> packed = new HashMap<>(); // guarded by this
     private boolean frozen;                   // kernels packed in place: inference only
 
+    /** What a set of kernel copies is for: embedding calls (packed) or training (plain) at a precision. */
+    private record Use(Precision precision, boolean training) {
+    }
+
     /**
-     * The kernels packed at one precision so far (tower by tower), the parameters with them in
-     * place of the plain kernels, and which kernels are out of date.
+     * The kernel copies made for one {@link Use} so far (tower by tower), the parameters with them in
+     * place of the model's own, and which copies are out of date.
      */
     private static final class Packed {
         final TensorArena arena;                               // packed copies (in-place ones need none)
@@ -107,7 +113,7 @@ public final class TwoTower implements AutoCloseable {
         }
         releasePacked();
         Packed k = new Packed(backend.newArena()); // for kernels the backend cannot pack over their own memory
-        packed.put(precision, k);                 // registered first: closing the model frees its arena, whatever happens
+        packed.put(new Use(precision, false), k);  // registered first: closing the model frees its arena, whatever happens
         for (ParamSpec s : config.params()) {
             if (isPackable(s)) {
                 Tensor w = params.get(s.name());
@@ -160,31 +166,48 @@ public final class TwoTower implements AutoCloseable {
         }
     }
 
-    /** The image tower's parameters as its forward multiplies them at {@code p} (see the class comment). */
+    /** The image tower's parameters as an embedding call multiplies them at {@code p} (see the class comment). */
     public Params imageWeights(Precision p) {
-        return weights(p, "img.");
+        return weights(new Use(p, false), "img.");
     }
 
-    /** The text tower's parameters as its forward multiplies them at {@code p} (see the class comment). */
+    /** The text tower's parameters as an embedding call multiplies them at {@code p} (see the class comment). */
     public Params textWeights(Precision p) {
-        return weights(p, "txt.");
+        return weights(new Use(p, false), "txt.");
     }
 
-    /** A view with the kernels under {@code tower} packed at {@code p} and up to date (packed on first use). */
-    private synchronized Params weights(Precision p, String tower) {
-        Packed k = packed.get(p);
+    /**
+     * The parameters a trainable tower ({@code "img."} or {@code "txt."}) multiplies by at {@code p},
+     * forward and backward: the model's own at fp32; at bf16 with its blocks' kernels replaced by
+     * bf16 copies in the plain layout, brought up to date with the weights first.
+     */
+    public Params trainingWeights(Precision p, String tower) {
+        return p == Precision.FP32 ? params() : weights(new Use(p, true), tower);
+    }
+
+    /** A view with the kernels under {@code tower} copied for {@code use} and up to date (copied on first use). */
+    private synchronized Params weights(Use use, String tower) {
+        Packed k = packed.get(use);
         if (frozen && (k == null || !k.towers.contains(tower))) {
-            throw new LitException("this model was frozen for inference at " + precision.label() + "; it cannot run at " + p.label());
+            throw new LitException("this model was frozen for inference at " + precision.label() + "; it cannot run at "
+                    + use.precision().label() + (use.training() ? " for training" : ""));
         }
         if (k == null) {
             k = new Packed(backend.newArena());
-            packed.put(p, k);
+            packed.put(use, k);
         }
         if (k.towers.add(tower)) {
             for (ParamSpec s : config.params()) {
-                if (isPackable(s) && s.name().startsWith(tower)) {
-                    k.kernels.put(s.name(), backend.packWeights(params.get(s.name()), packType(s, p), k.arena));
+                DType type = packType(s, use.precision());
+                if (!isPackable(s) || !s.name().startsWith(tower) || (use.training() && type == DType.F32)) {
+                    continue; // training multiplies by its own fp32 kernels
                 }
+                Tensor w = params.get(s.name());
+                Tensor copy = use.training() ? k.arena.allocate(type, w.shape()) : backend.packWeights(w, type, k.arena);
+                if (use.training()) {
+                    backend.copy(w, copy);
+                }
+                k.kernels.put(s.name(), copy);
             }
             k.stale.removeIf(n -> n.startsWith(tower));
             k.view = params.withReplacements(k.kernels);
@@ -192,7 +215,11 @@ public final class TwoTower implements AutoCloseable {
         for (var it = k.stale.iterator(); it.hasNext(); ) {
             String name = it.next();
             if (name.startsWith(tower)) {
-                backend.repackWeights(params.get(name), k.kernels.get(name));
+                if (use.training()) {
+                    backend.copy(params.get(name), k.kernels.get(name));
+                } else {
+                    backend.repackWeights(params.get(name), k.kernels.get(name));
+                }
                 it.remove();
             }
         }

@@ -96,15 +96,9 @@ public final class TrainingSession implements AutoCloseable {
         }
     }
 
-    /**
-     * The weights a trainable tower's forward (and backward) multiplies by: the model's own in fp32;
-     * at bf16 the model's packed kernels, which it repacks from the fp32 masters after each update.
-     */
+    /** The weights a trainable tower multiplies by, forward and backward (see {@link TwoTower#trainingWeights}). */
     private static Params forwardWeights(TwoTower model, Precision p, boolean image) {
-        if (p == Precision.FP32) {
-            return model.params();
-        }
-        return image ? model.imageWeights(p) : model.textWeights(p);
+        return model.trainingWeights(p, image ? "img." : "txt.");
     }
 
     /** True when the image tower does not train: its embeddings may be passed in (from a cache). */
@@ -134,7 +128,7 @@ public final class TrainingSession implements AutoCloseable {
         if (tokens.batch() != b) {
             throw new LitException("session built for batch " + b + " got " + tokens.batch() + " texts");
         }
-        if (opts.precision() != Precision.FP32) { // packed kernels up to date with the last update
+        if (opts.precision() != Precision.FP32) { // the bf16 copies up to date with the last update
             forwardWeights(model, opts.precision(), true);
             forwardWeights(model, opts.precision(), false);
         }

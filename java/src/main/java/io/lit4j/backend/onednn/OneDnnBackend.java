@@ -102,6 +102,17 @@ public final class OneDnnBackend extends HostBackend {
         rt.run(p, seg(src), seg(dst));
     }
 
+    /** Same dtype: a memory copy; fp32 to or from bf16/f16: a oneDNN reorder (vectorised, on all threads), not a Java loop. */
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        if (src.dtype() != dst.dtype() && src.dtype().isFloating() && dst.dtype().isFloating() && src.numel() == dst.numel()
+                && !packed(src) && !packed(dst)) {
+            convert(src, dst);
+        } else {
+            super.copy(src, dst);
+        }
+    }
+
     private static boolean packed(Tensor w) {
         return w.storage() instanceof PackedWeights;
     }
