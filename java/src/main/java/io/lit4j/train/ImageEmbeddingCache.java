@@ -167,8 +167,7 @@ public final class ImageEmbeddingCache implements AutoCloseable {
     }
 
     /**
-     * Embeds every image of {@code ds} not yet in the cache, batch by batch (each batch is durable
-     * once put), and returns the rows whose image would not decode, by row index with the reason:
+     * Embeds every image of {@code ds} not yet in the cache, batch by batch, and returns the rows whose image would not decode, by row index with the reason:
      * those found now and those an earlier fill recorded in {@code undecodable.tsv}.
      */
     public Map<Integer, String> fill(ImageEmbedder images, CaptionDataset ds, PrintStream log) {
@@ -203,7 +202,6 @@ public final class ImageEmbeddingCache implements AutoCloseable {
                 @Override
                 public void embedded(int[] indices, float[] embeddings) {
                     put(Arrays.stream(indices).mapToObj(missing::get).toList(), embeddings);
-                    flush();
                 }
 
                 @Override
@@ -220,6 +218,7 @@ public final class ImageEmbeddingCache implements AutoCloseable {
                 }
             }, bar::step);
         }
+        flush();
         return bad;
     }
 

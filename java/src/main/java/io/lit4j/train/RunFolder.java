@@ -90,10 +90,6 @@ final class RunFolder implements AutoCloseable {
         return dir.resolve(CHECKPOINT);
     }
 
-    Path file(String name) {
-        return dir.resolve(name);
-    }
-
     /** Appends one metrics line and flushes it (a crash loses nothing logged). */
     void log(JsonObject row) {
         try {

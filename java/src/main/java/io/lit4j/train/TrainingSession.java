@@ -6,7 +6,6 @@ import io.lit4j.data.TokenBatch;
 import io.lit4j.model.ForwardObserver;
 import io.lit4j.model.Grads;
 import io.lit4j.model.ParamSpec;
-import io.lit4j.model.Params;
 import io.lit4j.model.Precision;
 import io.lit4j.model.TowerPass;
 import io.lit4j.model.TwoTower;
@@ -79,8 +78,8 @@ public final class TrainingSession implements AutoCloseable {
             int b = opts.batch(), e = cfg.embedDim();
             boolean imageTrains = !lock.imageLocked(all), textTrains = !lock.textLocked(all);
             Precision pr = opts.precision();
-            this.imagePass = imageTrains ? TowerPass.image(be, forwardWeights(model, pr, true), arena, cfg.image(), b, pr, TowerPass.Mode.TRAINING) : null;
-            this.textPass = textTrains ? TowerPass.text(be, forwardWeights(model, pr, false), arena, cfg.text(), b, cfg.text().contextLength(),
+            this.imagePass = imageTrains ? TowerPass.image(be, model.trainingWeights(pr, "img."), arena, cfg.image(), b, pr, TowerPass.Mode.TRAINING) : null;
+            this.textPass = textTrains ? TowerPass.text(be, model.trainingWeights(pr, "txt."), arena, cfg.text(), b, cfg.text().contextLength(),
                     pr, TowerPass.Mode.TRAINING) : null;
             int s = cfg.image().imageSize();
             this.images = imageTrains ? arena.allocate(DType.F32, b, s, s, cfg.image().channels()) : null;
@@ -94,11 +93,6 @@ public final class TrainingSession implements AutoCloseable {
             arena.close();
             throw ex;
         }
-    }
-
-    /** The weights a trainable tower multiplies by, forward and backward (see {@link TwoTower#trainingWeights}). */
-    private static Params forwardWeights(TwoTower model, Precision p, boolean image) {
-        return model.trainingWeights(p, image ? "img." : "txt.");
     }
 
     /** True when the image tower does not train: its embeddings may be passed in (from a cache). */
@@ -128,9 +122,11 @@ public final class TrainingSession implements AutoCloseable {
         if (tokens.batch() != b) {
             throw new LitException("session built for batch " + b + " got " + tokens.batch() + " texts");
         }
-        if (opts.precision() != Precision.FP32) { // the bf16 copies up to date with the last update
-            forwardWeights(model, opts.precision(), true);
-            forwardWeights(model, opts.precision(), false);
+        if (imagePass != null) { // a trainable tower's bf16 kernel copies up to date with the last update (fp32: nothing to do)
+            model.trainingWeights(opts.precision(), "img.");
+        }
+        if (textPass != null) {
+            model.trainingWeights(opts.precision(), "txt.");
         }
         Tensor zimg;
         if (imagePass != null) {

@@ -191,10 +191,6 @@ final class Dnnl {
             return dnnl_h.dnnl_memory_desc_get_size(handle);
         }
 
-        boolean sameAs(MemoryDesc other) {
-            return dnnl_h.dnnl_memory_desc_equal(handle, other.handle) != 0;
-        }
-
         @Override
         public void close() {
             check(dnnl_h.dnnl_memory_desc_destroy(handle), "dnnl_memory_desc_destroy", text);
@@ -338,15 +334,6 @@ final class Dnnl {
                 check(dnnl_h.dnnl_primitive_desc_query(pd, dnnl_h.dnnl_query_impl_info_str(), 0, out), "dnnl_primitive_desc_query", context);
                 return out.get(ValueLayout.ADDRESS, 0).reinterpret(256).getString(0);
             }
-        }
-
-        /** A copy of the memory descriptor the primitive chose for {@code what} (e.g. its weights). */
-        MemoryDesc queryMd(int what, String text) {
-            MemorySegment md = dnnl_h.dnnl_primitive_desc_query_md(pd, what, 0);
-            if (md == null || md.equals(MemorySegment.NULL)) {
-                throw new DnnlException(DnnlStatus.INVALID_ARGUMENTS, "dnnl_primitive_desc_query_md", context + ": no descriptor " + what);
-            }
-            return MemoryDesc.copyOf(md, text);
         }
 
         /** Bytes of scratchpad an execution needs (0: none). */
