@@ -1,5 +1,6 @@
 package io.lit4j.cli;
 
+import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.model.Precision;
 import picocli.CommandLine.Option;
@@ -8,19 +9,26 @@ import java.nio.file.Path;
 
 /** The options every command that runs a model takes. */
 final class ModelOptions {
-    @Option(names = "--model", description = "a lit4j model folder, big_vision .npz or HF safetensors; default: the shipped model", defaultValue = "default")
+    @Option(names = "--model", description = "default (the shipped model), a lit4j model folder, big_vision .npz or HF safetensors", defaultValue = LitModel.DEFAULT_MODEL)
     String model;
 
-    @Option(names = "--tokenizer", description = "tokenizer.json (default: the one beside the model)")
+    @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: the one beside the model)")
     Path tokenizer;
 
-    @Option(names = "--precision", description = "fp32 (default) or bf16 matmuls", defaultValue = "fp32")
+    @Option(names = "--precision", description = "fp32 or bf16 matmuls (bf16: faster on CPUs with avx512_bf16)", defaultValue = "fp32")
     String precision;
 
     @Option(names = "--batch-size", description = "images per forward pass", defaultValue = "32")
     int batchSize;
 
+    LitModel.Options options(Main.Common common) {
+        if (batchSize < 1) {
+            throw new LitException("--batch-size " + batchSize + ": give 1 or more images per forward pass");
+        }
+        return new LitModel.Options(common.backend, common.threads(), Precision.parse(precision), tokenizer, batchSize);
+    }
+
     LitModel open(Main.Common common) {
-        return LitModel.open(model, new LitModel.Options(common.backend, common.threads, Precision.parse(precision), tokenizer, batchSize));
+        return LitModel.open(model, options(common));
     }
 }

@@ -23,37 +23,37 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, description = "labelled image folder (repeatable: classes are the union)")
     List<Path> data;
 
-    @Option(names = "--steps", defaultValue = "2000")
+    @Option(names = "--steps", description = "optimizer steps", defaultValue = "2000")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "128")
+    @Option(names = "--batch", description = "images per step", defaultValue = "128")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "1e-3")
+    @Option(names = "--lr", description = "peak learning rate", defaultValue = "1e-3")
     double lr;
 
-    @Option(names = "--warmup", defaultValue = "200")
+    @Option(names = "--warmup", description = "linear warmup steps, then cosine decay", defaultValue = "200")
     int warmup;
 
-    @Option(names = "--weight-decay", defaultValue = "0.05")
+    @Option(names = "--weight-decay", description = "AdamW decoupled weight decay", defaultValue = "0.05")
     double weightDecay;
 
-    @Option(names = "--clip", defaultValue = "1.0")
+    @Option(names = "--clip", description = "global gradient-norm clip (0: off)", defaultValue = "1.0")
     double clip;
 
-    @Option(names = "--seed", defaultValue = "0")
+    @Option(names = "--seed", description = "seed for initialisation and shuffling", defaultValue = "0")
     long seed;
 
-    @Option(names = "--workers", defaultValue = "2")
+    @Option(names = "--workers", description = "image decoding threads", defaultValue = "2")
     int workers;
 
-    @Option(names = "--log-every", defaultValue = "20")
+    @Option(names = "--log-every", description = "write metrics.jsonl every K steps", defaultValue = "20")
     int logEvery;
 
     @Option(names = "--eval-data", description = "labelled folder for the held-out accuracy at the end")
     Path evalData;
 
-    @Option(names = "--eval-limit", defaultValue = "0")
+    @Option(names = "--eval-limit", description = "evaluate on at most N images (0: all)", defaultValue = "0")
     int evalLimit;
 
     @Option(names = "--out", required = true, description = "run folder: metrics.jsonl and model/")
@@ -61,10 +61,10 @@ final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads())) {
             Pretrainer.run(engine.backend(), new Pretrainer.Options(model, data.stream().map(Path::toString).toList(), steps, batch, lr,
                     warmup, weightDecay, clip, seed, workers, out.toString(), logEvery, evalData == null ? null : evalData.toString(),
-                    evalLimit), System.err);
+                    evalLimit), common.log());
             return 0;
         }
     }

@@ -1,5 +1,7 @@
 package io.lit4j.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.io.HostArray;
@@ -31,17 +33,30 @@ final class RetrieveCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--index", required = true, description = "FILE.npy from 'lit4j embed' (ids in FILE.ids.txt)")
+    @Option(names = "--index", required = true, paramLabel = "FILE.npy", description = "an index from 'lit4j embed' (ids in FILE.ids.txt)")
     Path index;
 
-    @Option(names = "--query", required = true)
+    @Option(names = "--query", required = true, paramLabel = "TEXT", description = "what to look for, e.g. \"a red car\"")
     String query;
 
-    @Option(names = "--top", defaultValue = "5")
+    @Option(names = "--top", paramLabel = "K", description = "rows to show", defaultValue = "5")
     int top;
+
+    @Option(names = "--json", description = "machine-readable output on stdout")
+    boolean json;
 
     @Override
     public Integer call() throws IOException {
+        if (top < 1) {
+            throw new LitException("--top " + top + ": give 1 or more rows to show");
+        }
+        if (query.isBlank()) {
+            throw new LitException("--query is empty: give the text to look for, e.g. --query \"a red car\"");
+        }
+        if (!Files.isRegularFile(index)) {
+            throw new LitException(index + (Files.isDirectory(index) ? ": is a folder" : ": no such file")
+                    + "; --index wants the FILE.npy that 'lit4j embed --out FILE.npy' wrote");
+        }
         Path idsFile = EmbedCommand.idsFile(index);
         if (!Files.isRegularFile(idsFile)) {
             throw new LitException(index + ": no ids file " + idsFile + " beside it (make the index with 'lit4j embed')");
@@ -53,9 +68,29 @@ final class RetrieveCommand implements Callable<Integer> {
                 throw new LitException(index + ": shape " + Arrays.toString(arr.shape()) + " does not match the model's embedding dim "
                         + m.embedDim() + " (was it made with another model?)");
             }
+            if (ids.size() != arr.shape()[0]) {
+                throw new LitException(idsFile + ": " + ids.size() + " ids for the " + arr.shape()[0] + " rows of " + index
+                        + " (rewrite both with 'lit4j embed')");
+            }
+            List<LitModel.Hit> hits = m.retrieve(arr.toFloatArray(), ids, query, top);
+            if (json) {
+                JsonArray rows = new JsonArray();
+                for (LitModel.Hit h : hits) {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("row", h.row());
+                    o.addProperty("id", h.id());
+                    o.addProperty("score", h.score());
+                    rows.add(o);
+                }
+                JsonObject o = new JsonObject();
+                o.addProperty("query", query);
+                o.add("hits", rows);
+                spec.commandLine().getOut().println(o);
+                return 0;
+            }
             Table t = new Table("rank", "score", "id");
             int rank = 1;
-            for (LitModel.Hit h : m.retrieve(arr.toFloatArray(), ids, query, top)) {
+            for (LitModel.Hit h : hits) {
                 t.row(rank++, String.format("%.4f", h.score()), h.id());
             }
             spec.commandLine().getOut().println("query: \"" + query + "\"");
