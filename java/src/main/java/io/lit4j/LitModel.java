@@ -39,7 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     /** The 7 prompt templates big_vision found best for zero-shot ImageNet ("clip_best"). */
-    public static final String DEFAULT_TEMPLATES = "clip_best";
+    public static final String DEFAULT_TEMPLATES = Templates.DEFAULT;
 
     /** How to open a model. {@code backend}: "auto", "onednn" or "scalar"; {@code threads} ≤ 0: all processors. */
     public record Options(String backend, int threads, Precision precision, Path tokenizer, int batchSize) {

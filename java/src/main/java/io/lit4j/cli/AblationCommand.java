@@ -1,9 +1,14 @@
 package io.lit4j.cli;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backends;
 import io.lit4j.report.BarChart;
+import io.lit4j.eval.Templates;
 import io.lit4j.report.Table;
+import io.lit4j.train.LockSpec;
+import io.lit4j.train.ModelBuilder;
 import io.lit4j.train.TuneOptions;
 import io.lit4j.train.Tuner;
 import picocli.CommandLine.Command;
@@ -45,60 +50,58 @@ final class AblationCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", description = "tokenizer for the text tower (default: beside it)")
     String tokenizer;
 
-    @Option(names = "--embed-dim", defaultValue = "0")
+    @Option(names = "--embed-dim", description = "shared embedding width (0: keep the towers' widths)", defaultValue = "0")
     int embedDim;
 
-    @Option(names = "--data", required = true)
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "training image-caption folder, .tar or .zip")
     Path data;
 
     @Option(names = "--eval-data", required = true, description = "held-out folder: zero-shot if labelled, else retrieval")
     Path evalData;
 
-    @Option(names = "--setups", defaultValue = "Lu,Uu,uu,LU,LL", split = ",")
+    @Option(names = "--setups", description = "setups to compare, image letter first (L locked, U pretrained+tuned, u random)",
+            defaultValue = "Lu,Uu,uu,LU,LL", split = ",")
     List<String> setups;
 
-    @Option(names = "--steps", defaultValue = "300")
+    @Option(names = "--steps", description = "optimizer steps per setup", defaultValue = "300")
     int steps;
 
-    @Option(names = "--batch", defaultValue = "64")
+    @Option(names = "--batch", description = "image-text pairs per step", defaultValue = "64")
     int batch;
 
-    @Option(names = "--lr", defaultValue = "1e-3")
+    @Option(names = "--lr", description = "peak learning rate", defaultValue = "1e-3")
     double lr;
 
-    @Option(names = "--warmup", defaultValue = "30")
+    @Option(names = "--warmup", description = "linear warmup steps, then cosine decay", defaultValue = "30")
     int warmup;
 
-    @Option(names = "--eval-limit", defaultValue = "1000")
+    @Option(names = "--eval-limit", description = "evaluate on at most N images (0: all)", defaultValue = "1000")
     int evalLimit;
 
-    @Option(names = "--seed", defaultValue = "0")
+    @Option(names = "--seed", description = "the same seed for every setup", defaultValue = "0")
     long seed;
 
-    @Option(names = "--out", required = true)
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "one run folder per setup, ablation.md and ablation.png")
     Path out;
+
+    @Option(names = "--json", description = "machine-readable results on stdout")
+    boolean json;
 
     @Override
     public Integer call() throws IOException {
         PrintWriter pw = spec.commandLine().getOut();
+        Map<String, TuneOptions> plan = plan();
         Map<String, Map<String, Double>> results = new LinkedHashMap<>();
         Map<String, Double> losses = new LinkedHashMap<>();
         Map<String, Double> seconds = new LinkedHashMap<>();
-        try (Backends.Choice engine = Backends.open(common.backend, common.threads)) {
-            for (String setup : setups) {
-                Path run = out.resolve(setup);
-                if (Files.exists(run.resolve("run.json"))) {
-                    throw new LitException(run + " already exists: pick another --out");
-                }
+        try (Backends.Choice engine = Backends.open(common.backend, common.threads())) {
+            for (Map.Entry<String, TuneOptions> e : plan.entrySet()) {
+                common.note("setup " + e.getKey() + " (" + (results.size() + 1) + " of " + plan.size() + ")");
                 long t0 = System.nanoTime();
-                TuneOptions o = TuneOptions.builder().imageTower(imageTower).textTower(textTower).embedDim(embedDim).data(data.toString())
-                        .setup(setup).steps(steps).batch(batch).lr(lr).warmup(warmup).seed(seed).out(run.toString()).saveEvery(steps)
-                        .evalData(evalData.toString()).evalEvery(steps).evalLimit(evalLimit).templates("clip_80")
-                        .tokenizer(setup.charAt(1) == 'u' ? null : tokenizer).build();
-                Tuner.Summary s = Tuner.run(engine.backend(), o, System.err);
-                results.put(setup, s.lastEval());
-                losses.put(setup, s.lastLoss());
-                seconds.put(setup, (System.nanoTime() - t0) / 1e9);
+                Tuner.Summary s = Tuner.run(engine.backend(), e.getValue(), common.log());
+                results.put(e.getKey(), s.lastEval());
+                losses.put(e.getKey(), s.lastLoss());
+                seconds.put(e.getKey(), (System.nanoTime() - t0) / 1e9);
             }
         }
         String metric = results.values().iterator().next().containsKey("eval_top1") ? "eval_top1" : "eval_t2i_r1";
@@ -106,9 +109,9 @@ final class AblationCommand implements Callable<Integer> {
                 "final loss", "seconds");
         BarChart chart = new BarChart("LiT setups on " + data.getFileName() + " (" + steps + " steps)",
                 metric.equals("eval_top1") ? "zero-shot top-1 accuracy" : "text-to-image recall@1");
-        chart.categories(setups.toArray(String[]::new));
+        chart.categories(plan.keySet().toArray(String[]::new));
         List<Double> values = new ArrayList<>();
-        for (String s : setups) {
+        for (String s : plan.keySet()) {
             double v = results.get(s).getOrDefault(metric, Double.NaN);
             values.add(v);
             t.row(s, describe(s.charAt(0)), describe(s.charAt(1)), String.format("%.4f", v), String.format("%.4f", losses.get(s)),
@@ -118,9 +121,62 @@ final class AblationCommand implements Callable<Integer> {
         Files.createDirectories(out);
         chart.save(out.resolve("ablation.png"));
         Files.writeString(out.resolve("ablation.md"), t.toMarkdown());
+        if (json) {
+            JsonArray rows = new JsonArray();
+            for (String s : plan.keySet()) {
+                JsonObject o = new JsonObject();
+                o.addProperty("setup", s);
+                o.addProperty("metric", metric);
+                o.addProperty("value", results.get(s).getOrDefault(metric, Double.NaN));
+                o.addProperty("final_loss", losses.get(s));
+                o.addProperty("seconds", seconds.get(s));
+                rows.add(o);
+            }
+            JsonObject o = new JsonObject();
+            o.add("setups", rows);
+            o.addProperty("table", out.resolve("ablation.md").toString());
+            o.addProperty("chart", out.resolve("ablation.png").toString());
+            pw.println(o);
+            return 0;
+        }
         pw.print(t.toText());
         pw.println("table: " + out.resolve("ablation.md") + ", chart: " + out.resolve("ablation.png"));
         return 0;
+    }
+
+    /** Every setup's options, checked before the first one trains (a bad last setup must not waste the others' hours). */
+    private Map<String, TuneOptions> plan() {
+        if (setups.isEmpty()) {
+            throw new LitException("--setups is empty: give e.g. Lu,Uu,uu");
+        }
+        Map<String, TuneOptions> plan = new LinkedHashMap<>();
+        for (String setup : setups) {
+            LockSpec lock = LockSpec.parse(setup, List.of(), List.of());
+            if (plan.containsKey(lock.setup())) {
+                throw new LitException("--setups names " + setup + " twice");
+            }
+            if (lock.image() != 'u' && !ModelBuilder.hasWeights(imageTower)) {
+                throw new LitException("setup " + setup + " starts from a pretrained image tower, but --image-tower " + imageTower
+                        + " is not a checkpoint");
+            }
+            if (lock.text() != 'u' && !ModelBuilder.hasWeights(textTower)) {
+                throw new LitException("setup " + setup + " starts from a pretrained text tower, but --text-tower " + textTower
+                        + " is not a checkpoint (drop " + setup + " from --setups, or give a trained text tower)");
+            }
+            Path run = out.resolve(setup);
+            if (Files.exists(run.resolve("run.json"))) {
+                throw new LitException(run + " already exists: pick another --out");
+            }
+            TuneOptions o = TuneOptions.builder().imageTower(imageTower).textTower(textTower).embedDim(embedDim).data(data.toString())
+                    .setup(setup).steps(steps).batch(batch).lr(lr).warmup(warmup).seed(seed).out(run.toString()).saveEvery(steps)
+                    .evalData(evalData.toString()).evalEvery(steps).evalLimit(evalLimit).templates(Templates.DEFAULT)
+                    .tokenizer(setup.charAt(1) == 'u' ? null : tokenizer).build();
+            if (plan.isEmpty()) {
+                o.doubts().forEach(d -> common.note("warning: " + d));
+            }
+            plan.put(lock.setup(), o);
+        }
+        return plan;
     }
 
     private static String describe(char c) {

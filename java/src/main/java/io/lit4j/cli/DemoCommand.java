@@ -8,6 +8,7 @@ import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.datasets.FashionMnist;
 import io.lit4j.datasets.Scenes;
+import io.lit4j.eval.Templates;
 import io.lit4j.eval.ZeroShotClassifier;
 import io.lit4j.model.Precision;
 import io.lit4j.report.Table;
@@ -47,7 +48,7 @@ final class DemoCommand implements Callable<Integer> {
         Path samples = DefaultModel.samples();
         JsonObject meta = JsonParser.parseString(Files.readString(samples.resolve("samples.json"))).getAsJsonObject();
         long t0 = System.nanoTime();
-        try (LitModel m = LitModel.loadDefault(new LitModel.Options(common.backend, common.threads, Precision.FP32, null, 32))) {
+        try (LitModel m = LitModel.loadDefault(new LitModel.Options(common.backend, common.threads(), Precision.FP32, null, 32))) {
             out.printf("lit4j demo: the default model (%s), on %s%n", describe(m), m.backendDescription());
             out.printf("loaded in %.1f s; prompts: CLIP's 80 ImageNet templates; labels never seen as classes in training%n%n",
                     (System.nanoTime() - t0) / 1e9);
@@ -86,7 +87,7 @@ final class DemoCommand implements Callable<Integer> {
             truth.add(o.get("label").getAsString());
             ids.add(o.get("image").getAsString());
         }
-        List<List<ZeroShotClassifier.Scored>> res = m.classify(files, labels, "clip_80", 3);
+        List<List<ZeroShotClassifier.Scored>> res = m.classify(files, labels, Templates.DEFAULT, 3);
         out.println(title + ":");
         Table t = new Table("image", "true label", "prediction", "p", "runner-up");
         for (int i = 0; i < files.size(); i++) {

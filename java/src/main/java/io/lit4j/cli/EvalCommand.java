@@ -1,5 +1,6 @@
 package io.lit4j.cli;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
@@ -29,9 +30,11 @@ import java.util.concurrent.Callable;
 import java.util.function.ToIntFunction;
 
 /** {@code lit4j eval}: zero-shot accuracy, retrieval recall or a linear probe on a dataset. */
-@Command(name = "eval", description = {"Evaluate a model: zeroshot (accuracy, confusion-matrix PNG), retrieval (recall@1/5/10 both ways)",
-        "or probe (a linear classifier on the locked image embeddings: the upper bound for zero-shot).",
-        "--dataset: fashion-mnist, scenes (the default recipe's held-out pairs) or a labelled/captioned folder."})
+@Command(name = "eval", description = {"Evaluate a model: zeroshot accuracy, retrieval recall or a linear probe.",
+        "zeroshot: top-1/top-5 accuracy (--confusion FILE.png draws the confusion matrix); retrieval: recall@1/5/10 both ways;",
+        "probe: a linear classifier on the locked image embeddings (the upper bound for zero-shot).",
+        "--dataset: fashion-mnist, scenes (the default recipe's held-out pairs), a folder (or .tar/.zip) with captions.jsonl,",
+        "or a folder of class subfolders (DIR/<class>/*.png, as torchvision's ImageFolder)."})
 final class EvalCommand implements Callable<Integer> {
     @Mixin
     Main.Common common;
@@ -42,13 +45,13 @@ final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Parameters(index = "0", description = "zeroshot, retrieval or probe")
+    @Parameters(index = "0", paramLabel = "KIND", description = "zeroshot, retrieval or probe")
     String kind;
 
-    @Option(names = "--dataset", required = true, description = "fashion-mnist, scenes or a folder")
+    @Option(names = "--dataset", required = true, paramLabel = "NAME|DIR", description = "fashion-mnist, scenes or a folder")
     String dataset;
 
-    @Option(names = "--templates", defaultValue = "clip_80", description = "prompt templates: clip_80 (default), clip_best or a file")
+    @Option(names = "--templates", defaultValue = Templates.DEFAULT, description = "prompt templates: clip_80, clip_best or a file")
     String templates;
 
     @Option(names = "--labels-file", description = "class list (one per line, aliases comma-separated); default: the dataset's labels")
@@ -63,14 +66,20 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--among-held-out", description = "scenes: choose only among the held-out pair names (as the held-out probe does)")
     boolean amongHeldOut;
 
-    @Option(names = "--confusion", description = "confusion-matrix PNG (default: confusion-<dataset>.png)")
+    @Option(names = "--confusion", paramLabel = "FILE.png", description = "zeroshot: also draw the confusion matrix into this PNG")
     Path confusion;
 
     @Option(names = "--json", description = "machine-readable output")
     boolean json;
 
+    /** Full-batch optimiser iterations of the linear probe. */
+    private static final int PROBE_ITERATIONS = 300;
+
     @Override
     public Integer call() {
+        if (limit < 0) {
+            throw new LitException("--limit " + limit + ": give 0 (all images) or a positive count");
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (LitModel m = modelOptions.open(common)) {
             JsonObject result = switch (kind.toLowerCase(Locale.ROOT)) {
@@ -83,11 +92,25 @@ final class EvalCommand implements Callable<Integer> {
                 out.println(result);
             } else {
                 Table t = new Table("metric", "value");
-                result.entrySet().forEach(e -> t.row(e.getKey(), e.getValue().isJsonPrimitive() ? e.getValue().getAsString() : e.getValue().toString()));
+                result.entrySet().forEach(e -> t.row(e.getKey(), cell(e.getValue())));
                 out.print(t.toText());
             }
         }
         return 0;
+    }
+
+    /** A table cell for a result: numbers as numbers (the table rounds them), the rest as text. */
+    private static Object cell(JsonElement v) {
+        if (v.isJsonPrimitive() && v.getAsJsonPrimitive().isNumber()) {
+            double d = v.getAsDouble();
+            return d == Math.rint(d) && Math.abs(d) < 1e15 ? (Object) (long) d : (Object) d;
+        }
+        return v.isJsonPrimitive() ? v.getAsString() : v.toString();
+    }
+
+    /** Opens an evaluation folder: captions.jsonl/tsv if it has one, else the class-subfolder layout. */
+    private static CaptionDataset open(Path folder) {
+        return CaptionDataset.hasCaptions(folder) ? CaptionDataset.open(folder) : CaptionDataset.ofClassFolders(folder);
     }
 
     private record Data(String name, Path folder, List<String> classes, ToIntFunction<String> labelToClass, List<String> heldOut) {
@@ -105,7 +128,7 @@ final class EvalCommand implements Callable<Integer> {
 
     private JsonObject zeroShot(LitModel m) {
         Data d = data(false);
-        try (CaptionDataset all = CaptionDataset.open(d.folder())) {
+        try (CaptionDataset all = open(d.folder())) {
             CaptionDataset ds = all;
             List<String> classes = amongHeldOut && !d.heldOut().isEmpty() ? d.heldOut() : d.classes() != null ? d.classes()
                     : all.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().sorted().toList();
@@ -113,7 +136,7 @@ final class EvalCommand implements Callable<Integer> {
                 throw new LitException(d.folder() + ": no \"label\" in captions.jsonl; zero-shot evaluation needs labelled images");
             }
             Evaluator.ZeroShot z;
-            try (ProgressBar bar = new ProgressBar("eval", limit > 0 ? Math.min(limit, ds.size()) : ds.size(), System.err)) {
+            try (ProgressBar bar = common.progress("eval", limit > 0 ? Math.min(limit, ds.size()) : ds.size())) {
                 Evaluator.Embedder e = m;
                 if (heldOutOnly || amongHeldOut) {
                     z = Evaluator.zeroShot(e, ds, d.name(), classes, Templates.load(templates), d.labelToClass(), limit, bar,
@@ -122,9 +145,10 @@ final class EvalCommand implements Callable<Integer> {
                     z = Evaluator.zeroShot(e, ds, d.name(), classes, Templates.load(templates), d.labelToClass(), limit, bar, row -> true);
                 }
             }
-            Path png = confusion != null ? confusion : Path.of("confusion-" + d.name() + (heldOutOnly ? "-held-out" : "") + ".png");
             List<String> names = z.classes();
-            new ConfusionMatrixChart("zero-shot " + d.name() + " (" + templates + ")", names, z.confusion()).save(png);
+            if (confusion != null) {
+                new ConfusionMatrixChart("zero-shot " + d.name() + " (" + templates + ")", names, z.confusion()).save(confusion);
+            }
             JsonObject o = new JsonObject();
             o.addProperty("dataset", d.name() + (heldOutOnly || amongHeldOut ? " (held-out pairs)" : ""));
             o.addProperty("n", z.n());
@@ -133,15 +157,17 @@ final class EvalCommand implements Callable<Integer> {
             o.addProperty("classes", names.size());
             o.addProperty("chance", 1.0 / names.size());
             o.addProperty("templates", templates);
-            o.addProperty("confusion_png", png.toString());
+            if (confusion != null) {
+                o.addProperty("confusion_png", confusion.toString());
+            }
             return o;
         }
     }
 
     private JsonObject retrieval(LitModel m) {
         Data d = data(false);
-        try (CaptionDataset ds = CaptionDataset.open(d.folder());
-             ProgressBar bar = new ProgressBar("eval", limit > 0 ? Math.min(limit, ds.size()) : ds.size(), System.err)) {
+        try (CaptionDataset ds = open(d.folder());
+             ProgressBar bar = common.progress("eval", Evaluator.retrievalWork(ds, limit))) {
             Evaluator.Retrieval r = Evaluator.retrieval(m, ds, d.name(), limit, bar);
             JsonObject o = new JsonObject();
             o.addProperty("dataset", d.name());
@@ -162,8 +188,8 @@ final class EvalCommand implements Callable<Integer> {
     private JsonObject probe(LitModel m) {
         Data test = data(false);
         Path trainFolder = Builtin.isBuiltin(dataset) ? data(true).folder() : null;
-        try (CaptionDataset te = CaptionDataset.open(test.folder());
-             CaptionDataset tr = trainFolder == null ? null : CaptionDataset.open(trainFolder)) {
+        try (CaptionDataset te = open(test.folder());
+             CaptionDataset tr = trainFolder == null ? null : open(trainFolder)) {
             List<CaptionDataset.Row> testRows = new ArrayList<>(te.rows());
             List<CaptionDataset.Row> trainRows;
             CaptionDataset trainDs = tr != null ? tr : te;
@@ -184,11 +210,17 @@ final class EvalCommand implements Callable<Integer> {
                 testRows = testRows.subList(0, Math.min(limit, testRows.size()));
             }
             List<String> classes = new ArrayList<>(new TreeSet<>(trainRows.stream().map(CaptionDataset.Row::label).toList()));
-            float[] xtr = Evaluator.embed(m, trainDs, trainRows, ProgressBar.silent());
-            float[] xte = Evaluator.embed(m, te, testRows, ProgressBar.silent());
+            float[] xtr, xte;
+            try (ProgressBar bar = common.progress("embed", trainRows.size() + testRows.size())) {
+                xtr = Evaluator.embed(m, trainDs, trainRows, bar);
+                xte = Evaluator.embed(m, te, testRows, bar);
+            }
             int[] ytr = trainRows.stream().mapToInt(r -> classes.indexOf(r.label())).toArray();
             int[] yte = testRows.stream().mapToInt(r -> classes.indexOf(r.label())).toArray();
-            LinearProbe p = LinearProbe.fit(xtr, ytr, m.embedDim(), classes.size(), 300, 1e-4);
+            LinearProbe p;
+            try (ProgressBar bar = common.progress("probe", PROBE_ITERATIONS)) {
+                p = LinearProbe.fit(xtr, ytr, m.embedDim(), classes.size(), PROBE_ITERATIONS, 1e-4, bar::step);
+            }
             JsonObject o = new JsonObject();
             o.addProperty("dataset", test.name() + (heldOutOnly ? " (held-out pairs)" : ""));
             o.addProperty("train", trainRows.size());

@@ -1,6 +1,11 @@
 package io.lit4j.cli;
 
 import io.lit4j.LitException;
+import io.lit4j.LitModel;
+import io.lit4j.eval.LabelCheck;
+import io.lit4j.eval.Templates;
+import io.lit4j.eval.ZeroShotClassifier;
+import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,7 +15,26 @@ import java.util.List;
 
 /** Class lists from the command line: "a,b,c", repeated --label "name,alias", or a file of one class per line. */
 final class Labels {
+    /** Warnings shown before "and N more". */
+    private static final int MAX_WARNINGS = 8;
+
     private Labels() {
+    }
+
+    /** The options that name classes. */
+    static final class Options {
+        @Option(names = "--labels", paramLabel = "A,B,C", description = "classes, comma-separated: \"cat,dog,car\"")
+        String labels;
+
+        @Option(names = "--label", paramLabel = "NAME[,ALIAS...]", description = "one class with aliases, \"sneaker,trainer,running shoe\" (repeatable)")
+        List<String> label;
+
+        @Option(names = "--labels-file", paramLabel = "FILE", description = "one class per line, aliases comma-separated; # starts a comment")
+        Path labelsFile;
+
+        List<String> parse() {
+            return Labels.parse(labels, label, labelsFile);
+        }
     }
 
     static List<String> parse(String labels, List<String> each, Path file) {
@@ -26,6 +50,9 @@ final class Labels {
             each.stream().filter(l -> !l.isBlank()).forEach(out::add);
         }
         if (file != null) {
+            if (Files.isDirectory(file)) {
+                throw new LitException(file + ": is a folder; --labels-file wants a text file of one class per line");
+            }
             try {
                 Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).forEach(out::add);
             } catch (IOException e) {
@@ -36,5 +63,18 @@ final class Labels {
             throw new LitException("no labels: give --labels \"cat,dog\", --label \"sneaker,trainer\" (one class with aliases, repeatable) or --labels-file FILE");
         }
         return out;
+    }
+
+    /** Says on stderr which classes the model cannot read well (unknown tokens, prompts cut at the context). */
+    static void warn(Main.Common common, LitModel m, List<String> classes, String templates) {
+        if (common.quiet || m.tokenizer() == null) {
+            return;
+        }
+        List<String> w = LabelCheck.warnings(m.tokenizer(), m.config().text().contextLength(), m.config().text().tokenPolicy(),
+                classes.stream().map(ZeroShotClassifier.Label::parse).toList(), Templates.load(templates));
+        w.stream().limit(MAX_WARNINGS).forEach(line -> common.note("warning: " + line));
+        if (w.size() > MAX_WARNINGS) {
+            common.note("warning: and " + (w.size() - MAX_WARNINGS) + " more like these");
+        }
     }
 }

@@ -163,6 +163,39 @@ public final class CaptionDataset implements AutoCloseable {
     }
 
     /**
+     * The class-subfolder layout torchvision's {@code ImageFolder} reads: every image under
+     * {@code DIR/<class>/} (recursively) is labelled with its class folder's name, which is also its
+     * one caption. Images directly under {@code DIR} have no class and are counted as bad rows.
+     */
+    public static CaptionDataset ofClassFolders(Path path) {
+        CaptionDataset images = ofImagesOnly(path);
+        BadRows bad = images.bad;
+        List<Row> rows = new ArrayList<>();
+        for (Row r : images.rows) {
+            int slash = r.image().indexOf('/');
+            if (slash <= 0) {
+                bad.add(BadRows.Reason.NO_CAPTION, images.storage.display(r.image()), -1, "not in a class folder (DIR/<class>/image)");
+                continue;
+            }
+            String label = r.image().substring(0, slash);
+            rows.add(new Row(rows.size(), r.image(), List.of(label), label));
+        }
+        if (rows.isEmpty()) {
+            images.close();
+            throw new LitException(path + ": no captions.jsonl or captions.tsv, and no images in class folders (DIR/<class>/image.png)");
+        }
+        return new CaptionDataset(path, images.storage, "", null, rows, bad);
+    }
+
+    /** Whether a folder, .tar or .zip has a captions file at its root (else {@link #ofClassFolders} may read it). */
+    public static boolean hasCaptions(Path path) {
+        if (Files.isDirectory(path)) {
+            return Files.isRegularFile(path.resolve(JSONL)) || Files.isRegularFile(path.resolve(TSV));
+        }
+        return true; // archives: open() looks inside and says what it found
+    }
+
+    /**
      * Writes {@code folder/captions.jsonl} atomically (the folder is created if missing), one
      * {@link #captionLine} per row. Rows need a safe relative image path and at least one non-blank
      * caption. Returns the file written.

@@ -8,6 +8,7 @@ import io.lit4j.model.TwoTower;
 
 import java.util.List;
 import java.util.function.Function;
+import java.util.function.LongConsumer;
 
 /**
  * Texts to embeddings, the one way lit4j does it: tokenized as the text tower expects (its
@@ -53,11 +54,17 @@ public final class TextEmbedder {
 
     /** Embeddings {@code [texts.size(), dim]}, row-major. */
     public float[] embed(List<String> texts) {
+        return embed(texts, done -> { });
+    }
+
+    /** As {@link #embed(List)}, telling {@code progress} how many texts each chunk embedded. */
+    public float[] embed(List<String> texts, LongConsumer progress) {
         float[] out = new float[Math.multiplyExact(texts.size(), dim)];
         for (int s = 0; s < texts.size(); s += CHUNK) {
             List<String> part = texts.subList(s, Math.min(texts.size(), s + CHUNK));
             TokenBatch tb = tokenizer.encode(part, tower.contextLength(), tower.tokenPolicy());
             System.arraycopy(embed.apply(tb), 0, out, s * dim, part.size() * dim);
+            progress.accept(part.size());
         }
         return out;
     }

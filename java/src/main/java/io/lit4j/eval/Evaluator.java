@@ -128,6 +128,12 @@ public final class Evaluator {
     }
 
     /** Recall@1/5/10 both ways over the rows of {@code ds} (every caption of every image). */
+    /** The number of steps {@link #retrieval} reports to its progress bar: the images, then their captions. */
+    public static long retrievalWork(CaptionDataset ds, int limit) {
+        List<CaptionDataset.Row> rows = limit > 0 && ds.rows().size() > limit ? ds.rows().subList(0, limit) : ds.rows();
+        return rows.size() + rows.stream().mapToLong(r -> r.captions().size()).sum();
+    }
+
     public static Retrieval retrieval(Embedder m, CaptionDataset ds, String name, int limit, ProgressBar progress) {
         List<CaptionDataset.Row> rows = limit > 0 && ds.rows().size() > limit ? ds.rows().subList(0, limit) : ds.rows();
         float[] zi = embed(m, ds, rows, progress);
@@ -139,7 +145,7 @@ public final class Evaluator {
                 owner.add(i);
             }
         }
-        float[] zt = m.texts().embed(texts);
+        float[] zt = m.texts().embed(texts, progress::step);
         float[] sim = Embeddings.similarities(zi, zt, m.dim());
         int[] own = owner.stream().mapToInt(Integer::intValue).toArray();
         return new Retrieval(name, rows.size(), texts.size(), Metrics.recall(sim, rows.size(), texts.size(), own, 1, 5, 10));

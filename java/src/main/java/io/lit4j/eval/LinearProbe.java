@@ -2,6 +2,8 @@ package io.lit4j.eval;
 
 import io.lit4j.LitException;
 
+import java.util.function.LongConsumer;
+
 /**
  * A linear probe: multinomial logistic regression on frozen features, the usual upper bound for
  * what a locked tower's embeddings can separate. Trained with full-batch gradient descent and
@@ -21,6 +23,11 @@ public final class LinearProbe {
 
     /** Fits on {@code x [n, dim]} with labels in [0, classes). */
     public static LinearProbe fit(float[] x, int[] labels, int dim, int classes, int epochs, double l2) {
+        return fit(x, labels, dim, classes, epochs, l2, done -> { });
+    }
+
+    /** As {@link #fit(float[], int[], int, int, int, double)}, telling {@code progress} of each epoch done. */
+    public static LinearProbe fit(float[] x, int[] labels, int dim, int classes, int epochs, double l2, LongConsumer progress) {
         int n = labels.length;
         if (x.length != (long) n * dim || n == 0) {
             throw new LitException("linear probe: " + x.length + " feature values for " + n + " labels of dim " + dim);
@@ -65,6 +72,7 @@ public final class LinearProbe {
                 vb[c] = b2 * vb[c] + (1 - b2) * gb[c] * gb[c];
                 bd[c] -= lr * (mb[c] / (1 - Math.pow(b1, t))) / (Math.sqrt(vb[c] / (1 - Math.pow(b2, t))) + 1e-8);
             }
+            progress.accept(1);
         }
         float[] w = new float[wd.length], b = new float[classes];
         for (int j = 0; j < w.length; j++) {

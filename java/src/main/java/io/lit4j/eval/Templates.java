@@ -20,6 +20,11 @@ public final class Templates {
     public static final String CLIP_80 = "clip_80";
     /** big_vision's 7 best of CLIP's templates. */
     public static final String CLIP_BEST = "clip_best";
+    /**
+     * The set every command and {@code LitModel} uses unless told otherwise: CLIP's 80, with which
+     * the default model's card was measured.
+     */
+    public static final String DEFAULT = CLIP_80;
     /** The built-in set names. */
     public static final List<String> BUILT_IN = List.of(CLIP_80, CLIP_BEST);
 

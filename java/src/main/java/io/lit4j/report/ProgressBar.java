@@ -149,6 +149,30 @@ public final class ProgressBar implements AutoCloseable {
         }
     }
 
+    /**
+     * Prints a line of its own above the bar (an evaluation result during training, say): on a
+     * terminal the bar is wiped, the line printed and the bar redrawn under it.
+     */
+    public void println(String text) {
+        if (out == null) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (terminal && !closed) {
+                out.print("\r" + " ".repeat(lastLength) + "\r");
+                out.println(text);
+                lastLength = 0;
+                draw(false);
+            } else {
+                out.println(text);
+                out.flush();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Work done so far. */
     public long done() {
         return done.get();

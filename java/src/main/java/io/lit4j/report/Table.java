@@ -219,11 +219,24 @@ public final class Table {
 
     // ------------------------------------------------------------------ output
 
-    /** Columns separated by two spaces, the header underlined with dashes; ends with a newline. */
+    /** Widest cell {@link #toText()} prints; longer ones (a long class name, a deep path) end in "…". */
+    public static final int MAX_TEXT_CELL = 48;
+
+    /**
+     * Columns separated by two spaces, the header underlined with dashes; ends with a newline.
+     * Cells wider than {@link #MAX_TEXT_CELL} are elided (Markdown keeps them whole).
+     */
     public String toText() {
         String[][] raw = cells();
         Align[] al = alignments(raw);
         String[][] cells = flatten(raw);
+        for (String[] row : cells) {
+            for (int c = 0; c < row.length; c++) {
+                if (row[c].codePointCount(0, row[c].length()) > MAX_TEXT_CELL) {
+                    row[c] = row[c].substring(0, row[c].offsetByCodePoints(0, MAX_TEXT_CELL - 1)) + "…";
+                }
+            }
+        }
         int[] w = widths(cells);
         StringBuilder sb = new StringBuilder();
         line(sb, headers.stream().map(Table::flat).toList(), w, al, "", "  ", "");

@@ -63,6 +63,11 @@ public final class ModelBuilder {
         return new Source(Checkpoints.inspect(p).config(), Checkpoints.load(be, p), spec);
     }
 
+    /** Whether {@code spec} names trained weights (a checkpoint file or folder), not a preset or a config.json. */
+    public static boolean hasWeights(String spec) {
+        return spec != null && !spec.endsWith(".json") && !Presets.isPair(spec) && Files.exists(Path.of(spec));
+    }
+
     /** What was built, and which towers came with trained weights. */
     public record Built(TwoTower model, boolean imagePretrained, boolean textPretrained, String description) {
     }

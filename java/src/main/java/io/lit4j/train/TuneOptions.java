@@ -11,6 +11,7 @@ import io.lit4j.LitException;
 import io.lit4j.model.Precision;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -46,6 +47,49 @@ public record TuneOptions(String model, String imageTower, String textTower, int
         if (steps < 1 || batch < 2) {
             throw new LitException("--steps must be at least 1 and --batch at least 2 (a contrastive batch needs negatives)");
         }
+        positive("--lr", lr);
+        positive("--temperature", temperature);
+        atLeastZero("--min-lr", minLr);
+        atLeastZero("--weight-decay", weightDecay);
+        atLeastZero("--clip", clipNorm);
+        for (Object[] c : new Object[][] {{"--warmup", warmup}, {"--embed-dim", embedDim}, {"--workers", workers}, {"--save-every", saveEvery},
+                {"--log-every", logEvery}, {"--eval-every", evalEvery}, {"--eval-limit", evalLimit}, {"--vocab-size", vocabSize},
+                {"--threads", threads}}) {
+            if ((int) c[1] < 0) {
+                throw new LitException(c[0] + " " + c[1] + ": must be 0 or more");
+            }
+        }
+        if (minLr > lr) {
+            throw new LitException("--min-lr " + minLr + " is above --lr " + lr + ": the cosine decays from --lr down to --min-lr");
+        }
+    }
+
+    private static void positive(String option, double v) {
+        if (!(v > 0) || Double.isInfinite(v)) {
+            throw new LitException(option + " " + v + ": must be a positive number");
+        }
+    }
+
+    private static void atLeastZero(String option, double v) {
+        if (!(v >= 0) || Double.isInfinite(v)) {
+            throw new LitException(option + " " + v + ": must be 0 or a positive number");
+        }
+    }
+
+    /** Things that are allowed but probably not meant, one line each (the CLI prints them as warnings). */
+    public List<String> doubts() {
+        List<String> out = new ArrayList<>();
+        if (warmup >= steps) {
+            out.add("--warmup " + warmup + " is not shorter than --steps " + steps + ": the learning rate never reaches --lr " + lr
+                    + " and the cosine decay never starts");
+        }
+        if (evalData != null && evalEvery > steps) {
+            out.add("--eval-every " + evalEvery + " is longer than the run (" + steps + " steps): the only evaluation is at the end");
+        }
+        if (evalData == null && evalEvery > 0) {
+            out.add("--eval-every " + evalEvery + " without --eval-data: nothing is evaluated");
+        }
+        return out;
     }
 
     /** The same run at precision {@code p} (for a run.json that did not record one). */

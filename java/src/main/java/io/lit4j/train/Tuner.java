@@ -258,6 +258,7 @@ public final class Tuner {
                     ev = evaluate(Evaluator.of(model.temperature(), images, texts));
                     lastEval = new LinkedHashMap<>(ev);
                     logNow = true;
+                    bar.println(evalLine(step, ev));
                 }
                 if (logNow) {
                     JsonObject m = new JsonObject();
@@ -290,6 +291,19 @@ public final class Tuner {
             run.reportBadRows(bad, "tune", log);
             run.plot("LiT tuning", log);
             return new Summary(step, first, last, stoppedEarly, ckpt, bad, lastEval);
+        }
+
+        /** "lit4j tune: step 500: eval top-1 0.8120, top-5 0.9870 (2000 images)": one line per evaluation. */
+        private String evalLine(long step, Map<String, Double> ev) {
+            StringBuilder sb = new StringBuilder("lit4j tune: step " + step + ": eval");
+            String sep = " ";
+            for (Map.Entry<String, Double> e : ev.entrySet()) {
+                String name = e.getKey().replaceFirst("^eval_", "");
+                sb.append(sep).append(name).append(' ').append(name.equals("n") ? String.format("%.0f", e.getValue())
+                        : String.format(Locale.ROOT, "%.4f", e.getValue()));
+                sep = ", ";
+            }
+            return sb.append(" on ").append(o.evalData()).toString();
         }
 
         /** Zero-shot (when the eval data has labels) or retrieval metrics for the model as it is now. */
