@@ -155,11 +155,11 @@ final class AblationCommand implements Callable<Integer> {
             if (plan.containsKey(lock.setup())) {
                 throw new LitException("--setups names " + setup + " twice");
             }
-            if (lock.image() != 'u' && !ModelBuilder.hasWeights(imageTower)) {
+            if (lock.image() != 'u' && !ModelBuilder.hasWeights(ModelOptions.named(imageTower))) {
                 throw new LitException("setup " + setup + " starts from a pretrained image tower, but --image-tower " + imageTower
                         + " is not a checkpoint");
             }
-            if (lock.text() != 'u' && !ModelBuilder.hasWeights(textTower)) {
+            if (lock.text() != 'u' && !ModelBuilder.hasWeights(ModelOptions.named(textTower))) {
                 throw new LitException("setup " + setup + " starts from a pretrained text tower, but --text-tower " + textTower
                         + " is not a checkpoint (drop " + setup + " from --setups, or give a trained text tower)");
             }
@@ -167,7 +167,7 @@ final class AblationCommand implements Callable<Integer> {
             if (Files.exists(run.resolve("run.json"))) {
                 throw new LitException(run + " already exists: pick another --out");
             }
-            TuneOptions o = TuneOptions.builder().imageTower(imageTower).textTower(textTower).embedDim(embedDim).data(data.toString())
+            TuneOptions o = TuneOptions.builder().imageTower(ModelOptions.named(imageTower)).textTower(ModelOptions.named(textTower)).embedDim(embedDim).data(data.toString())
                     .setup(setup).steps(steps).batch(batch).lr(lr).warmup(warmup).seed(seed).out(run.toString()).saveEvery(steps)
                     .evalData(evalData.toString()).evalEvery(steps).evalLimit(evalLimit).templates(Templates.DEFAULT)
                     .tokenizer(setup.charAt(1) == 'u' ? null : tokenizer).build();

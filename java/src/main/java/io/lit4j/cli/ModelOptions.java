@@ -1,5 +1,6 @@
 package io.lit4j.cli;
 
+import io.lit4j.DefaultModel;
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.model.Precision;
@@ -26,6 +27,11 @@ final class ModelOptions {
             throw new LitException("--batch-size " + batchSize + ": give 1 or more images per forward pass");
         }
         return new LitModel.Options(common.backend, common.threads(), Precision.parse(precision), tokenizer, batchSize);
+    }
+
+    /** "default" names the shipped model wherever a checkpoint is asked for (tune, pretrain, ablation too). */
+    static String named(String spec) {
+        return LitModel.DEFAULT_MODEL.equals(spec) ? DefaultModel.path().toString() : spec;
     }
 
     LitModel open(Main.Common common) {

@@ -17,7 +17,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Mixin
     Main.Common common;
 
-    @Option(names = "--model", required = true, description = "a config.json with an image tower, an image preset, or a checkpoint (its config)")
+    @Option(names = "--model", required = true, description = "a config.json with an image tower, an image preset, or a checkpoint such as default (its config)")
     String model;
 
     @Option(names = "--data", required = true, description = "labelled image folder (repeatable: classes are the union)")
@@ -62,7 +62,7 @@ final class PretrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (Backends.Choice engine = Backends.open(common.backend, common.threads())) {
-            Pretrainer.run(engine.backend(), new Pretrainer.Options(model, data.stream().map(Path::toString).toList(), steps, batch, lr,
+            Pretrainer.run(engine.backend(), new Pretrainer.Options(ModelOptions.named(model), data.stream().map(Path::toString).toList(), steps, batch, lr,
                     warmup, weightDecay, clip, seed, workers, out.toString(), logEvery, evalData == null ? null : evalData.toString(),
                     evalLimit), common.log());
             return 0;

@@ -1,9 +1,7 @@
 package io.lit4j.cli;
 
 import com.google.gson.JsonObject;
-import io.lit4j.DefaultModel;
 import io.lit4j.LitException;
-import io.lit4j.LitModel;
 import io.lit4j.backend.Backends;
 import io.lit4j.eval.Templates;
 import io.lit4j.model.Precision;
@@ -172,7 +170,7 @@ final class TuneCommand implements Callable<Integer> {
             if (model == null && (imageTower == null || textTower == null)) {
                 throw new LitException("tune needs --model (or both --image-tower and --text-tower)");
             }
-            TuneOptions o = TuneOptions.builder().model(named(model)).imageTower(named(imageTower)).textTower(named(textTower))
+            TuneOptions o = TuneOptions.builder().model(ModelOptions.named(model)).imageTower(ModelOptions.named(imageTower)).textTower(ModelOptions.named(textTower))
                     .embedDim(embedDim).loss(loss)
                     .data(data.toString()).setup(setup).freeze(freeze).unfreeze(unfreeze).steps(steps).batch(batch).lr(lr).warmup(warmup)
                     .minLr(minLr).weightDecay(weightDecay).clipNorm(clip).temperature(temperature).bias(bias).clampTemperature(clampTemperature)
@@ -199,10 +197,5 @@ final class TuneCommand implements Callable<Integer> {
             spec.commandLine().getOut().println(j);
         }
         return 0;
-    }
-
-    /** "default" names the shipped model wherever a checkpoint is asked for. */
-    private static String named(String spec) {
-        return LitModel.DEFAULT_MODEL.equals(spec) ? DefaultModel.path().toString() : spec;
     }
 }

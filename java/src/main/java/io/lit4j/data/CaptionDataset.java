@@ -102,7 +102,8 @@ public final class CaptionDataset implements AutoCloseable {
             }
             if (found == null) {
                 throw new LitException(path + ": no " + JSONL + " or " + TSV + " at the root of this "
-                        + st.kind() + " - for a folder of images without captions use CaptionDataset.ofImagesOnly");
+                        + st.kind() + " (one {\"image\": \"a.png\", \"caption\": \"...\"} per line); images without captions can still be"
+                        + " classified or embedded: lit4j classify DIR, lit4j embed --images DIR");
             }
             byte[] text = st.read(prefix + found);
             BadRows bad = new BadRows();

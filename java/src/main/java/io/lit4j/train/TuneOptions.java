@@ -48,7 +48,6 @@ public record TuneOptions(String model, String imageTower, String textTower, int
             throw new LitException("--steps must be at least 1 and --batch at least 2 (a contrastive batch needs negatives)");
         }
         positive("--lr", lr);
-        positive("--temperature", temperature);
         atLeastZero("--min-lr", minLr);
         atLeastZero("--weight-decay", weightDecay);
         atLeastZero("--clip", clipNorm);
@@ -336,6 +335,7 @@ public record TuneOptions(String model, String imageTower, String textTower, int
         }
 
         public TuneOptions build() {
+            positive("--temperature", temperature); // the initial value: a run.json's is only history (the checkpoint holds t)
             return new TuneOptions(model, imageTower, textTower, embedDim, loss, data, setup, freeze, unfreeze, steps, batch, lr, warmup,
                     minLr, weightDecay, clipNorm, temperature, bias, clampTemperature, seed, workers, out, saveEvery, logEvery, evalData,
                     evalEvery, evalLimit, templates, tokenizer, vocabSize, cache, precision, threads);

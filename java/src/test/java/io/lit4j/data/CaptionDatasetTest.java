@@ -287,7 +287,7 @@ class CaptionDatasetTest {
     void clearErrorsForWhatIsNotADataset() throws IOException {
         Path empty = Files.createDirectories(tmp.resolve("empty"));
         String m = assertThrows(LitException.class, () -> CaptionDataset.open(empty)).getMessage();
-        assertTrue(m.contains("captions.jsonl") && m.contains("ofImagesOnly"), m);
+        assertTrue(m.contains("captions.jsonl") && m.contains("lit4j embed --images"), m);
 
         assertThrows(LitException.class, () -> CaptionDataset.open(tmp.resolve("missing")));
 
