@@ -6,6 +6,7 @@ import io.lit4j.LitException;
 import io.lit4j.datasets.FashionMnist;
 import io.lit4j.datasets.Scenes;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -19,6 +20,9 @@ import java.util.concurrent.Callable;
 @Command(name = "dataset", description = {"Write an offline dataset as image-caption folders (captions.jsonl + PNGs, with labels).",
         "scenes: procedural shapes with held-out colour-shape pairs; fashion-mnist: Debian's dataset-fashion-mnist with generated captions."})
 final class DatasetCommand implements Callable<Integer> {
+    @Mixin
+    Main.Output output;
+
     @Spec
     CommandSpec spec;
 

@@ -33,38 +33,16 @@ public final class Main {
         this.err = err;
     }
 
-    /** Options every subcommand shares. */
-    public static final class Common {
+    /** Options every command shares: how much it says. */
+    public static class Output {
         @Spec(Spec.Target.MIXEE)
         CommandSpec command;
-
-        @Option(names = "--backend", description = "engine: auto (oneDNN when it loads, else scalar), onednn or scalar", defaultValue = "auto")
-        public String backend;
-
-        @Option(names = "--threads", paramLabel = "N", description = "engine threads (default: all available processors)")
-        Integer threads;
 
         @Option(names = {"-q", "--quiet"}, description = "no progress bars or notes on stderr (errors still print)")
         public boolean quiet;
 
         @Option(names = "--verbose", description = "print stack traces on errors")
         public boolean verbose;
-
-        /** The engine threads asked for, checked: 0 means all processors. */
-        public int threads() {
-            if (threads == null) {
-                return 0;
-            }
-            if (threads < 1) {
-                throw new LitException("--threads " + threads + ": give a count of 1 or more (leave it out to use all "
-                        + Runtime.getRuntime().availableProcessors() + " processors)");
-            }
-            int cores = Runtime.getRuntime().availableProcessors();
-            if (threads > cores) {
-                note("warning: --threads " + threads + " is more than the " + cores + " processors available; threads will compete");
-            }
-            return threads;
-        }
 
         /** Where progress and notes go: stderr, or nowhere with {@code --quiet}. */
         public PrintStream log() {
@@ -80,6 +58,31 @@ public final class Main {
         public void note(String line) {
             log().println(command.qualifiedName() + ": " + line);
             log().flush();
+        }
+    }
+
+    /** Options every command that runs the engine shares. */
+    public static final class Common extends Output {
+        @Option(names = "--backend", description = "engine: auto (oneDNN when it loads, else scalar), onednn or scalar", defaultValue = "auto")
+        public String backend;
+
+        @Option(names = "--threads", paramLabel = "N", description = "engine threads (default: all available processors)")
+        Integer threads;
+
+        /** The engine threads asked for, checked: 0 means all processors. */
+        public int threads() {
+            if (threads == null) {
+                return 0;
+            }
+            if (threads < 1) {
+                throw new LitException("--threads " + threads + ": give a count of 1 or more (leave it out to use all "
+                        + Runtime.getRuntime().availableProcessors() + " processors)");
+            }
+            int cores = Runtime.getRuntime().availableProcessors();
+            if (threads > cores) {
+                note("warning: --threads " + threads + " is more than the " + cores + " processors available; threads will compete");
+            }
+            return threads;
         }
     }
 
