@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.ToIntFunction;
 
 /**
  * {@code lit4j demo}: zero-shot classifies the sample images shipped with the default model (clothes
@@ -54,9 +55,12 @@ final class DemoCommand implements Callable<Integer> {
                     (System.nanoTime() - t0) / 1e9);
             List<Path> all = new ArrayList<>();
             List<String> ids = new ArrayList<>();
-            all.addAll(section(out, m, samples, meta.getAsJsonArray("fashion"), FashionMnist.aliases(), "Fashion-MNIST test images", ids));
-            all.addAll(section(out, m, samples, meta.getAsJsonArray("scenes"), Scenes.classNames(Scenes.Config.defaults()),
-                    "scenes of colour-shape pairs held out from tuning (64 candidate classes)", ids));
+            all.addAll(section(out, m, samples, meta.getAsJsonArray("fashion"), FashionMnist.aliases(), FashionMnist::classIndex,
+                    "Fashion-MNIST test images (10 candidate classes)", "garments of the 10 classes the text tower learned from captions", ids));
+            List<String> pairs = Scenes.classNames(Scenes.Config.defaults());
+            all.addAll(section(out, m, samples, meta.getAsJsonArray("scenes"), pairs, pairs::indexOf,
+                    "scenes of colour-shape pairs held out from tuning (64 candidate classes)",
+                    "these colour-shape pairs were never seen together in tuning: naming them takes composing colour and shape", ids));
             float[] index = m.embedImageFiles(all);
             out.printf("text -> image retrieval over these %d images: \"%s\"%n", all.size(), query);
             Table t = new Table("rank", "image", "score");
@@ -75,7 +79,12 @@ final class DemoCommand implements Callable<Integer> {
                 c.image().patchSize(), c.image().width(), c.image().depth(), c.text().kind(), c.text().width(), c.text().depth(), c.embedDim());
     }
 
-    private static List<Path> section(PrintWriter out, LitModel m, Path dir, JsonArray items, List<String> labels, String title, List<String> ids) {
+    /**
+     * Classifies one group of samples (the first test image of each class, as make.sh picks them)
+     * and says how many were right, with one line on what the group shows.
+     */
+    private static List<Path> section(PrintWriter out, LitModel m, Path dir, JsonArray items, List<String> labels,
+                                      ToIntFunction<String> classOf, String title, String reading, List<String> ids) {
         if (items == null || items.isEmpty()) {
             throw new LitException(dir + "/samples.json lists no sample images");
         }
@@ -96,7 +105,11 @@ final class DemoCommand implements Callable<Integer> {
                     r.size() > 1 ? r.get(1).label() + String.format(" %.2f", r.get(1).probability()) : "");
         }
         out.print(t.toText());
-        out.println();
+        int right = 0;
+        for (int i = 0; i < files.size(); i++) {
+            right += res.get(i).get(0).index() == classOf.applyAsInt(truth.get(i)) ? 1 : 0;
+        }
+        out.printf("%d of %d right at top-1; %s%n%n", right, files.size(), reading);
         return files;
     }
 }

@@ -1,6 +1,7 @@
 package io.lit4j.cli;
 
 import io.lit4j.backend.Backends;
+import io.lit4j.train.PretrainTargets;
 import io.lit4j.train.Pretrainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -56,6 +57,10 @@ final class PretrainCommand implements Callable<Integer> {
     @Option(names = "--eval-limit", description = "evaluate on at most N images (0: all)", defaultValue = "0")
     int evalLimit;
 
+    @Option(names = "--targets", description = "what the head predicts: classes (one per label, softmax) or words (one per word of "
+            + "the labels, sigmoid: 'red triangle' -> red + triangle, so colour and shape become separate features)", defaultValue = "classes")
+    String targets;
+
     @Option(names = "--out", required = true, description = "run folder: metrics.jsonl and model/")
     Path out;
 
@@ -64,7 +69,7 @@ final class PretrainCommand implements Callable<Integer> {
         try (Backends.Choice engine = Backends.open(common.backend, common.threads())) {
             Pretrainer.run(engine.backend(), new Pretrainer.Options(ModelOptions.named(model), data.stream().map(Path::toString).toList(), steps, batch, lr,
                     warmup, weightDecay, clip, seed, workers, out.toString(), logEvery, evalData == null ? null : evalData.toString(),
-                    evalLimit), common.log());
+                    evalLimit, PretrainTargets.Kind.parse(targets)), common.log());
             return 0;
         }
     }

@@ -48,9 +48,15 @@ import java.util.concurrent.Future;
  * {@code classes.txt}.
  */
 public final class Pretrainer {
-    /** A pretraining run. {@code data}: folders (or archives) whose captions.jsonl rows carry a "label". */
+    /**
+     * A pretraining run. {@code data}: folders (or archives) whose captions.jsonl rows carry a
+     * "label"; {@code targets}: what the head predicts of a label (see {@link PretrainTargets}).
+     */
     public record Options(String model, List<String> data, int steps, int batch, double lr, int warmup, double weightDecay, double clipNorm,
-                          long seed, int workers, String out, int logEvery, String evalData, int evalLimit) {
+                          long seed, int workers, String out, int logEvery, String evalData, int evalLimit, PretrainTargets.Kind targets) {
+        public Options {
+            targets = targets == null ? PretrainTargets.Kind.CLASSES : targets;
+        }
     }
 
     /** How it went: final training loss and held-out accuracy (NaN without eval data). */
@@ -78,25 +84,27 @@ public final class Pretrainer {
                     names.add(r.label());
                 }
             }
-            List<String> classes = List.copyOf(names);
+            PretrainTargets targets = PretrainTargets.of(o.targets(), names);
             List<Item> items = new ArrayList<>();
             for (CaptionDataset ds : sets) {
                 for (CaptionDataset.Row r : ds.rows()) {
-                    items.add(new Item(ds, r.image(), classes.indexOf(r.label())));
+                    items.add(new Item(ds, r.image(), targets.label(r.label())));
                 }
             }
-            log.println("lit4j pretrain: " + items.size() + " labelled images, " + classes.size() + " classes, from " + o.data());
-            return train(be, o, classes, items, log);
+            log.println("lit4j pretrain: " + items.size() + " labelled images, " + targets.labels().size() + " classes"
+                    + (o.targets() == PretrainTargets.Kind.WORDS ? " (" + targets.targets().size() + " word targets)" : "") + ", from " + o.data());
+            return train(be, o, targets, items, log);
         } finally {
             sets.forEach(CaptionDataset::close);
         }
     }
 
-    private static Summary train(Backend be, Options o, List<String> classes, List<Item> items, PrintStream log) {
-        ViTConfig vc = imageConfig(o.model()).withHeadDim(classes.size());
+    private static Summary train(Backend be, Options o, PretrainTargets targets, List<Item> items, PrintStream log) {
+        List<String> classes = targets.labels();
+        ViTConfig vc = imageConfig(o.model()).withHeadDim(targets.targets().size());
         TwoTowerConfig cfg = new TwoTowerConfig(vc, null, TwoTowerConfig.Loss.SOFTMAX);
         Path out = Path.of(o.out());
-        int b = o.batch(), c = classes.size();
+        int b = o.batch(), c = targets.targets().size();
         Preprocess pp = Preprocess.bigVision(vc.imageSize());
         int per = pp.floatsPerImage();
         try (TwoTower model = TwoTower.allocate(be, cfg); TensorArena arena = be.newArena();
@@ -139,7 +147,7 @@ public final class Pretrainer {
                     be.upload(px, images);
                     pass.forward(images, ForwardObserver.NONE);
                     be.download(pass.output(), logits);
-                    double loss = crossEntropy(logits, labels, b, c, grad);
+                    double loss = targets.loss(logits, labels, b, grad);
                     be.upload(grad, pass.outputGradient());
                     pass.backwardFromOutput(grads);
                     AdamW.StepInfo info = opt.step(step);
@@ -174,9 +182,11 @@ public final class Pretrainer {
                 log.println(OpProfile.report());
             }
             run.plot("ViT pretraining", log);
-            double acc = o.evalData() == null ? Double.NaN : accuracy(model, classes, Path.of(o.evalData()), pp, o.evalLimit());
+            double acc = o.evalData() == null ? Double.NaN : accuracy(model, targets, Path.of(o.evalData()), pp, o.evalLimit());
             Path modelDir = out.resolve("model");
-            LitFormat.save(model, modelDir, null, folder -> AtomicFile.writeString(folder.resolve("classes.txt"), String.join("\n", classes) + "\n"));
+            // classes.txt: what each head output means (the labels, or the words of --targets words)
+            LitFormat.save(model, modelDir, null, folder -> AtomicFile.writeString(folder.resolve("classes.txt"),
+                    String.join("\n", targets.targets()) + "\n"));
             log.println(String.format("lit4j pretrain: loss %.4f -> %.4f%s; model %s", first, last,
                     Double.isNaN(acc) ? "" : String.format(", held-out accuracy %.4f", acc), modelDir));
             return new Summary(first, last, acc, classes, modelDir);
@@ -225,20 +235,16 @@ public final class Pretrainer {
     }
 
     /** Top-1 accuracy of the classifier head on a labelled folder. */
-    static double accuracy(TwoTower model, List<String> classes, Path data, Preprocess pp, int limit) {
-        int c = classes.size();
+    static double accuracy(TwoTower model, PretrainTargets targets, Path data, Preprocess pp, int limit) {
+        List<String> classes = targets.labels();
+        int c = targets.targets().size();
         try (CaptionDataset ds = CaptionDataset.open(data);
              ImageEmbedder head = new ImageEmbedder(c, pp, model::imageOutputs, ImageEmbedder.Options.of(64, 0))) {
             List<CaptionDataset.Row> rows = ds.rows().subList(0, limit > 0 ? Math.min(limit, ds.size()) : ds.size());
             float[] logits = head.embedAll(ImageSource.of(ds, rows.stream().map(CaptionDataset.Row::image).toList()));
             int correct = 0, counted = 0;
             for (int i = 0; i < rows.size(); i++) {
-                int best = 0;
-                for (int j = 1; j < c; j++) {
-                    if (logits[i * c + j] > logits[i * c + best]) {
-                        best = j;
-                    }
-                }
+                int best = targets.predict(logits, i * c);
                 String truth = rows.get(i).label();
                 if (truth != null) {
                     counted++;

@@ -184,4 +184,12 @@ class CliConventionsTest {
         assertEquals(0, d.code(), d.err());
         assertEquals(4, JsonParser.parseString(d.out().strip()).getAsJsonObject().get("train").getAsInt(), d.out());
     }
+
+    @Test
+    void demoSaysHowManyOfEachTableWereRight() {
+        CliTest.Result r = run("demo", "--threads", "1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().matches("(?s).*\\d+ of 10 right at top-1; garments.*\\d+ of 8 right at top-1; these colour-shape pairs were never seen together.*"),
+                r.out());
+    }
 }
