@@ -2,7 +2,7 @@ package io.lit4j.cli;
 
 import io.lit4j.Version;
 import io.lit4j.backend.Backends;
-import io.lit4j.simd.VectorKernels;
+import io.lit4j.simd.Kernels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,8 +34,7 @@ final class InfoCommand implements Callable<Integer> {
             }
             out.println("threads: " + choice.backend().threads());
         }
-        out.println("Vector API: " + VectorKernels.SPECIES + " (" + VectorKernels.lanes() + " fp32 lanes, "
-                + VectorKernels.lanes() * 32 + "-bit vectors)");
+        out.println("Java kernels: " + Kernels.get().describe());
         return 0;
     }
 }
