@@ -102,7 +102,7 @@ final class ClassifyCommand implements Callable<Integer> {
                 throw new LitException("none of the " + files.size() + " images in " + images + " could be decoded");
             }
             List<Path> kept = Arrays.stream(embedded.indices()).mapToObj(files::get).toList();
-            List<List<ZeroShotClassifier.Scored>> res = m.classifier(classes, templates).classify(embedded.embeddings(), Math.max(1, top));
+            List<List<ZeroShotClassifier.Scored>> res = m.classifier(Labels.classes(classes), templates).classify(embedded.embeddings(), Math.max(1, top));
             if (json) {
                 JsonArray arr = new JsonArray();
                 for (int i = 0; i < kept.size(); i++) {
