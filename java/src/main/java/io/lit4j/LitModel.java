@@ -20,6 +20,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,11 +32,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * close it to free the native memory.
  *
  * <pre>{@code
- * try (LitModel model = LitModel.load(Path.of("models/default"))) {
- *     var top = model.classify(List.of(Path.of("cat.png")), List.of("cat", "dog"), LitModel.DEFAULT_TEMPLATES, 1);
- *     System.out.println(top.get(0).get(0).label());
+ * try (LitModel model = LitModel.loadDefault()) {
+ *     List<ZeroShotClassifier.Scored> ranked = model.classify(Path.of("cat.png"), List.of("cat", "dog"));
+ *     System.out.println(ranked.get(0).label() + " " + ranked.get(0).probability());
  * }
  * }</pre>
+ *
+ * <p>Run the JVM with {@code --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED}:
+ * without the first the Java kernels run as plain loops (slower, and said once on stderr); without
+ * the second the JDK warns when oneDNN is loaded.
  */
 public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     /** The 7 prompt templates big_vision found best for zero-shot ImageNet ("clip_best"). */
@@ -90,6 +95,11 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
 
     /** The name that means "the model lit4j ships" wherever a model path is asked for. */
     public static final String DEFAULT_MODEL = "default";
+
+    /** The shipped default model (see models/default/MODEL_CARD.md) with the default options. */
+    public static LitModel loadDefault() {
+        return loadDefault(Options.defaults());
+    }
 
     /** The shipped default model (see models/default/MODEL_CARD.md). */
     public static LitModel loadDefault(Options options) {
@@ -193,9 +203,29 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         return images().embedAll(ImageSource.files(files));
     }
 
-    /** Embeddings of decoded images. */
+    /** As {@link #embedImageFiles}, one array of dim per file. */
+    public float[][] embedImageFileRows(List<Path> files) {
+        return Embeddings.rows(embedImageFiles(files), embedDim());
+    }
+
+    /** The L2-normalised embedding (dim) of one image file. */
+    public float[] embedImage(Path file) {
+        return embedImageFiles(List.of(file));
+    }
+
+    /** Embeddings ([n, dim], row-major) of decoded images. */
     public float[] embedImages(List<BufferedImage> decoded) {
         return images().embedDecoded(decoded);
+    }
+
+    /** As {@link #embedImages}, one array of dim per image. */
+    public float[][] embedImageRows(List<BufferedImage> decoded) {
+        return Embeddings.rows(embedImages(decoded), embedDim());
+    }
+
+    /** The L2-normalised embedding (dim) of one decoded image. */
+    public float[] embedImage(BufferedImage image) {
+        return embedImages(List.of(image));
     }
 
     /** Embeddings of pixels already preprocessed ([n, S, S, 3] NHWC floats, as {@link #preprocess()} makes them). */
@@ -214,31 +244,91 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         return texts;
     }
 
-    /** L2-normalised embeddings ([n, dim]) of texts, tokenized as the text tower expects. */
+    /** L2-normalised embeddings ([n, dim], row-major) of texts, tokenized as the text tower expects. */
     public float[] embedTexts(List<String> list) {
         return texts().embed(list);
+    }
+
+    /** As {@link #embedTexts}, one array of dim per text. */
+    public float[][] embedTextRows(List<String> list) {
+        return Embeddings.rows(embedTexts(list), embedDim());
+    }
+
+    /** The L2-normalised embedding (dim) of one text. */
+    public float[] embedText(String text) {
+        return embedTexts(List.of(text));
     }
 
     // ------------------------------------------------------------------ zero-shot and retrieval
 
     /**
-     * A zero-shot classifier for {@code labels} (each "name" or "name,alias,alias") with templates
-     * "clip_80", "clip_best" or a file of one template per line; built once per label set and reused.
+     * A zero-shot classifier for {@code classes} ({@link ZeroShotClassifier.Label#of} a name and its
+     * aliases, or {@link ZeroShotClassifier.Label#names} for plain names) with templates "clip_80",
+     * "clip_best" or a file of one template per line; built once per class list and reused.
      */
-    public ZeroShotClassifier classifier(List<String> labels, String templates) {
-        return classifier(labels, Templates.load(templates));
+    public ZeroShotClassifier classifier(List<ZeroShotClassifier.Label> classes, String templates) {
+        return classifier(classes, Templates.load(templates));
     }
 
-    public ZeroShotClassifier classifier(List<String> labels, List<String> templates) {
-        return classifiers.computeIfAbsent(List.of(List.copyOf(labels), List.copyOf(templates)), k -> {
-            List<ZeroShotClassifier.Label> parsed = labels.stream().map(ZeroShotClassifier.Label::parse).toList();
-            return ZeroShotClassifier.build(parsed, templates, embedDim(), temperature(), texts()::embed);
-        });
+    public ZeroShotClassifier classifier(List<ZeroShotClassifier.Label> classes, List<String> templates) {
+        return classifiers.computeIfAbsent(List.of(List.copyOf(classes), List.copyOf(templates)),
+                k -> ZeroShotClassifier.build(List.copyOf(classes), templates, embedDim(), temperature(), texts()::embed));
     }
 
-    /** Top-{@code k} labels with probabilities for each image file. */
-    public List<List<ZeroShotClassifier.Scored>> classify(List<Path> images, List<String> labels, String templates, int k) {
-        return classifier(labels, templates).classify(embedImageFiles(images), k);
+    /** Top-{@code k} classes with probabilities for each image file. */
+    public List<List<ZeroShotClassifier.Scored>> classify(List<Path> images, List<ZeroShotClassifier.Label> classes, String templates, int k) {
+        return classifier(classes, templates).classify(embedImageFiles(images), k);
+    }
+
+    /**
+     * Every label for one image file, the most probable first, with the {@link #DEFAULT_TEMPLATES}.
+     * Each label is one class name, used as it is (a comma is part of the name).
+     */
+    public List<ZeroShotClassifier.Scored> classify(Path image, List<String> labels) {
+        return classifier(ZeroShotClassifier.Label.names(labels), DEFAULT_TEMPLATES).classify(embedImage(image), labels.size()).get(0);
+    }
+
+    /** As {@link #classify(Path, List)}, for a decoded image. */
+    public List<ZeroShotClassifier.Scored> classify(BufferedImage image, List<String> labels) {
+        return classifier(ZeroShotClassifier.Label.names(labels), DEFAULT_TEMPLATES).classify(embedImage(image), labels.size()).get(0);
+    }
+
+    /**
+     * Cosine similarities [image][text] between image files and texts, the texts taken as they are
+     * (no prompt templates: write "a photo of a cat" if that is what you mean).
+     */
+    public float[][] similarity(List<Path> images, List<String> texts) {
+        return similarity(embedImageFileRows(images), embedTextRows(texts));
+    }
+
+    /** Cosine similarities [a row][b row] of L2-normalised embeddings of this model (e.g. {@link #embedImageRows}, {@link #embedTextRows}). */
+    public float[][] similarity(float[][] a, float[][] b) {
+        int e = embedDim();
+        float[] s = Embeddings.similarities(Embeddings.flatten(a, e, "similarity: first embeddings"),
+                Embeddings.flatten(b, e, "similarity: second embeddings"), e);
+        float[][] out = new float[a.length][];
+        for (int i = 0; i < a.length; i++) {
+            out[i] = Arrays.copyOfRange(s, i * b.length, (i + 1) * b.length);
+        }
+        return out;
+    }
+
+    /** For each image file, the probability of each text as the model gives it: softmax(temperature · cosine) over the texts. */
+    public float[][] probabilities(List<Path> images, List<String> texts) {
+        return probabilities(similarity(images, texts));
+    }
+
+    /** softmax(temperature · cosine) over each row of {@link #similarity} results. */
+    public float[][] probabilities(float[][] cosines) {
+        float[][] out = new float[cosines.length][];
+        for (int i = 0; i < cosines.length; i++) {
+            double[] p = Embeddings.softmax(cosines[i], cosines[i].length, 0, temperature());
+            out[i] = new float[p.length];
+            for (int j = 0; j < p.length; j++) {
+                out[i][j] = (float) p[j];
+            }
+        }
+        return out;
     }
 
     /** The {@code k} rows of {@code index} ([rows, dim], normalised) most similar to {@code query}. */

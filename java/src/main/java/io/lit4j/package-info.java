@@ -25,7 +25,7 @@
  * backend.Backends                    picks the backend once and says why
  * backend.onednn, backend.scalar      the backends: oneDNN (CPU) and the scalar oracle
  * backend                             the Backend interface and the values its ops take
- * tensor, simd                        tensors over memory segments; Vector API kernels and the worker pool
+ * tensor, simd                        tensors over memory segments; Java kernels (Vector API or plain) and the worker pool
  * LitException, Version, CacheDir     what every layer may use
  * </pre>
  */

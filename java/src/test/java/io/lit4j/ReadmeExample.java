@@ -1,6 +1,7 @@
 package io.lit4j;
 
-import io.lit4j.eval.ZeroShotClassifier;
+import io.lit4j.eval.ZeroShotClassifier.Label;
+import io.lit4j.eval.ZeroShotClassifier.Scored;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -10,17 +11,25 @@ public final class ReadmeExample {
     private ReadmeExample() {
     }
 
-    public static String run(Path image) {
+    public static void run(Path image) {
         // README-BEGIN
-        try (LitModel model = LitModel.loadDefault(LitModel.Options.defaults())) {
-            List<String> labels = List.of("sneaker,trainer,running shoe", "ankle boot,boot", "bag,handbag");
-            List<List<ZeroShotClassifier.Scored>> top = model.classify(List.of(image), labels, "clip_80", 2);
-            ZeroShotClassifier.Scored best = top.get(0).get(0);
-            System.out.printf("%s: %s (p=%.2f)%n", image, best.label(), best.probability());
+        try (LitModel model = LitModel.loadDefault()) {
+            List<Scored> ranked = model.classify(image, List.of("sneaker", "ankle boot", "bag")); // every label, most probable first
+            System.out.printf("%s (p=%.2f)%n", ranked.get(0).label(), ranked.get(0).probability());
 
-            float[] images = model.embedImageFiles(List.of(image));        // [1, dim], L2-normalised
-            List<LitModel.Hit> hits = model.retrieve(images, List.of(image.toString()), "a bag", 1);
-            return best.label() + " " + hits.get(0).score();
+            List<Label> classes = List.of(Label.of("sneaker", "trainer", "running shoe"), Label.of("bag", "handbag"));
+            List<List<Scored>> top = model.classify(List.of(image), classes, "clip_80", 1); // many images, top k each
+            System.out.println(top.get(0).get(0).label());
+
+            List<String> texts = List.of("a photo of a bag", "a photo of a boot");
+            float[][] cosines = model.similarity(List.of(image), texts);   // [image][text]
+            float[][] probs = model.probabilities(cosines);                // softmax(temperature x cosine) per image
+            System.out.printf("%.2f %.2f%n", probs[0][0], probs[0][1]);
+
+            float[][] embeddings = model.embedTextRows(texts);             // [2][dim], L2-normalised
+            float[] index = model.embedImageFiles(List.of(image));         // [1 * dim], row-major
+            List<LitModel.Hit> hits = model.retrieve(index, List.of(image.toString()), "a bag", 1);
+            System.out.println(embeddings.length + " " + hits.get(0).id());
         }
         // README-END
     }

@@ -3,7 +3,10 @@ package io.lit4j;
 import io.lit4j.eval.ZeroShotClassifier;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,8 +38,21 @@ class ReadmeExampleTest {
     @Test
     void exampleRunsOnTheShippedModel() {
         Path bag = sample("Bag");
-        String out = ReadmeExample.run(bag);
-        assertTrue(out.startsWith("bag "), "the shipped model should call a Fashion-MNIST bag a bag: " + out);
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
+        try {
+            ReadmeExample.run(bag);
+        } finally {
+            System.setOut(out);
+        }
+        List<String> lines = printed.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(4, lines.size(), lines.toString());
+        assertTrue(lines.get(0).startsWith("bag (p="), "the shipped model should call a Fashion-MNIST bag a bag: " + lines);
+        assertEquals("bag", lines.get(1), "the same with aliases: " + lines);
+        String[] probs = lines.get(2).replace(',', '.').split(" ");
+        assertTrue(Double.parseDouble(probs[0]) > Double.parseDouble(probs[1]), "\"a photo of a bag\" should be the likelier text: " + lines);
+        assertEquals("2 " + bag, lines.get(3));
     }
 
     @Test
@@ -47,12 +63,12 @@ class ReadmeExampleTest {
         }
         List<String> labels = List.of("red triangle", "blue star", "sneaker", "bag", "trousers");
         try (LitModel m = LitModel.loadDefault(LitModel.Options.defaults())) {
-            var expected = m.classify(images, labels, "clip_best", 1);
+            var expected = m.classify(images, ZeroShotClassifier.Label.names(labels), "clip_best", 1);
             ExecutorService pool = Executors.newFixedThreadPool(4);
             try {
                 List<Future<List<List<ZeroShotClassifier.Scored>>>> fs = new ArrayList<>();
                 for (int i = 0; i < 8; i++) {
-                    fs.add(pool.submit(() -> m.classify(images, labels, "clip_best", 1)));
+                    fs.add(pool.submit(() -> m.classify(images, ZeroShotClassifier.Label.names(labels), "clip_best", 1)));
                 }
                 for (var f : fs) {
                     var got = f.get();

@@ -62,7 +62,7 @@ final class ClassifyCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         try (LitModel m = modelOptions.open(common);
              ProgressBar bar = files.size() > 256 ? common.progress("classify", files.size()) : ProgressBar.silent()) {
-            ZeroShotClassifier classifier = m.classifier(classes, templates);
+            ZeroShotClassifier classifier = m.classifier(Labels.classes(classes), templates);
             Labels.warn(common, m, classes, templates);
             ImageEmbedder.Result embedded = m.images().embedAll(ImageSource.files(inputs.paths()), i -> files.get(i).skippable(), bar::step);
             bar.close();

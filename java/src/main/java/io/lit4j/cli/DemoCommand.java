@@ -96,7 +96,7 @@ final class DemoCommand implements Callable<Integer> {
             truth.add(o.get("label").getAsString());
             ids.add(o.get("image").getAsString());
         }
-        List<List<ZeroShotClassifier.Scored>> res = m.classify(files, labels, Templates.DEFAULT, 3);
+        List<List<ZeroShotClassifier.Scored>> res = m.classify(files, Labels.classes(labels), Templates.DEFAULT, 3);
         out.println(title + ":");
         Table t = new Table("image", "true label", "prediction", "p", "runner-up");
         for (int i = 0; i < files.size(); i++) {

@@ -9,6 +9,7 @@ import io.lit4j.datasets.Builtin;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.LinearProbe;
 import io.lit4j.eval.Templates;
+import io.lit4j.eval.ZeroShotClassifier;
 import io.lit4j.report.ConfusionMatrixChart;
 import io.lit4j.report.ProgressBar;
 import io.lit4j.report.Table;
@@ -130,8 +131,9 @@ final class EvalCommand implements Callable<Integer> {
         Data d = data(false);
         try (CaptionDataset all = open(d.folder())) {
             CaptionDataset ds = all;
-            List<String> classes = amongHeldOut && !d.heldOut().isEmpty() ? d.heldOut() : d.classes() != null ? d.classes()
-                    : all.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().sorted().toList();
+            List<ZeroShotClassifier.Label> classes = amongHeldOut && !d.heldOut().isEmpty() ? ZeroShotClassifier.Label.names(d.heldOut())
+                    : d.classes() != null ? Labels.classes(d.classes())
+                    : ZeroShotClassifier.Label.names(all.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().sorted().toList());
             if (classes.isEmpty()) {
                 throw new LitException(d.folder() + ": no \"label\" in captions.jsonl; zero-shot evaluation needs labelled images");
             }

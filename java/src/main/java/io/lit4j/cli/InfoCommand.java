@@ -4,7 +4,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.lit4j.Version;
 import io.lit4j.backend.Backends;
-import io.lit4j.simd.VectorKernels;
+import io.lit4j.simd.Kernels;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,8 +45,7 @@ final class InfoCommand implements Callable<Integer> {
                 o.add("backend_details", d);
                 o.addProperty("threads", choice.backend().threads());
             }
-            o.addProperty("vector_species", String.valueOf(VectorKernels.SPECIES));
-            o.addProperty("vector_fp32_lanes", VectorKernels.lanes());
+            o.addProperty("java_kernels", Kernels.get().describe());
             out.println(o);
             return 0;
         }
@@ -61,8 +60,7 @@ final class InfoCommand implements Callable<Integer> {
             }
             out.println("threads: " + choice.backend().threads());
         }
-        out.println("Vector API: " + VectorKernels.SPECIES + " (" + VectorKernels.lanes() + " fp32 lanes, "
-                + VectorKernels.lanes() * 32 + "-bit vectors)");
+        out.println("Java kernels: " + Kernels.get().describe());
         return 0;
     }
 }

@@ -11,9 +11,13 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
-/** Class lists from the command line: "a,b,c", repeated --label "name,alias", or a file of one class per line. */
+/**
+ * Class lists from the command line: "a,b,c", repeated --label "name,alias", or a file of one class
+ * per line; {@link #classes} turns each "name,alias,..." into the API's class with its aliases.
+ */
 final class Labels {
     /** Warnings shown before "and N more". */
     private static final int MAX_WARNINGS = 8;
@@ -71,10 +75,23 @@ final class Labels {
             return;
         }
         List<String> w = LabelCheck.warnings(m.tokenizer(), m.config().text().contextLength(), m.config().text().tokenPolicy(),
-                classes.stream().map(ZeroShotClassifier.Label::parse).toList(), Templates.load(templates));
+                classes(classes), Templates.load(templates));
         w.stream().limit(MAX_WARNINGS).forEach(line -> common.note("warning: " + line));
         if (w.size() > MAX_WARNINGS) {
             common.note("warning: and " + (w.size() - MAX_WARNINGS) + " more like these");
         }
+    }
+
+    /** Each spec "sneaker,trainer,running shoe" as a class named "sneaker" prompted as all three. */
+    static List<ZeroShotClassifier.Label> classes(List<String> specs) {
+        List<ZeroShotClassifier.Label> out = new ArrayList<>();
+        for (String spec : specs) {
+            List<String> names = Arrays.stream(spec.split(",")).map(String::strip).filter(p -> !p.isEmpty()).toList();
+            if (names.isEmpty()) {
+                throw new LitException("empty label '" + spec + "': give a class name, e.g. --label \"sneaker,trainer\"");
+            }
+            out.add(new ZeroShotClassifier.Label(names.get(0), names));
+        }
+        return out;
     }
 }

@@ -2,6 +2,8 @@ package io.lit4j.eval;
 
 import io.lit4j.LitException;
 
+import java.util.Arrays;
+
 /** Row-major embedding matrices on the heap and the few operations evaluation needs. */
 public final class Embeddings {
     private Embeddings() {
@@ -62,5 +64,48 @@ public final class Embeddings {
             }
         }
         return best;
+    }
+
+    /** {@code v} ({@code [n, dim]}, row-major) as n arrays of dim. */
+    public static float[][] rows(float[] v, int dim) {
+        if (dim <= 0 || v.length % dim != 0) {
+            throw new LitException(v.length + " values are not rows of " + dim);
+        }
+        float[][] out = new float[v.length / dim][];
+        for (int r = 0; r < out.length; r++) {
+            out[r] = Arrays.copyOfRange(v, r * dim, (r + 1) * dim);
+        }
+        return out;
+    }
+
+    /** The rows back as one row-major {@code [n, dim]} array; {@code what} names them in the error for a row of another length. */
+    public static float[] flatten(float[][] rows, int dim, String what) {
+        float[] out = new float[rows.length * dim];
+        for (int r = 0; r < rows.length; r++) {
+            if (rows[r] == null || rows[r].length != dim) {
+                throw new LitException(what + ": row " + r + " has " + (rows[r] == null ? "no" : rows[r].length) + " values, expected "
+                        + dim + " (this model's embedding size)");
+            }
+            System.arraycopy(rows[r], 0, out, r * dim, dim);
+        }
+        return out;
+    }
+
+    /** softmax(t · s) over row {@code r} of {@code s [rows, cols]}, with max subtraction. */
+    public static double[] softmax(float[] s, int cols, int r, float temperature) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int j = 0; j < cols; j++) {
+            max = Math.max(max, temperature * s[r * cols + j]);
+        }
+        double sum = 0;
+        double[] p = new double[cols];
+        for (int j = 0; j < cols; j++) {
+            p[j] = Math.exp(temperature * s[r * cols + j] - max);
+            sum += p[j];
+        }
+        for (int j = 0; j < cols; j++) {
+            p[j] /= sum;
+        }
+        return p;
     }
 }

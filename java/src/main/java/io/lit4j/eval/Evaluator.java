@@ -65,13 +65,13 @@ public final class Evaluator {
     }
 
     /**
-     * Classifies every labelled row of {@code ds} against {@code classSpecs} (each "name" or
-     * "name,alias,..."; a row's label must equal one of the names or aliases, case-insensitively).
+     * Classifies every labelled row of {@code ds} against {@code classes} (a row's label must equal
+     * one of the names or aliases, case-insensitively).
      * Rows whose label is missing or unknown are an error naming the label.
      */
-    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
+    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<ZeroShotClassifier.Label> classes, List<String> templates,
                                     int limit, ProgressBar progress) {
-        return zeroShot(m, ds, name, classSpecs, templates, null, limit, progress);
+        return zeroShot(m, ds, name, classes, templates, null, limit, progress);
     }
 
     /**
@@ -79,16 +79,16 @@ public final class Evaluator {
      * whose labels are not among the prompt names, e.g. Fashion-MNIST's "T-shirt/top"); null
      * matches labels against the class names and aliases.
      */
-    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
+    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<ZeroShotClassifier.Label> classes, List<String> templates,
                                     ToIntFunction<String> labelToClass, int limit, ProgressBar progress) {
-        return zeroShot(m, ds, name, classSpecs, templates, labelToClass, limit, progress, r -> true);
+        return zeroShot(m, ds, name, classes, templates, labelToClass, limit, progress, r -> true);
     }
 
     /** As above, over only the rows {@code include} accepts (e.g. a scenes split's held-out pairs). */
-    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<String> classSpecs, List<String> templates,
+    public static ZeroShot zeroShot(Embedder m, CaptionDataset ds, String name, List<ZeroShotClassifier.Label> classes, List<String> templates,
                                     ToIntFunction<String> labelToClass, int limit, ProgressBar progress,
                                     Predicate<CaptionDataset.Row> include) {
-        List<ZeroShotClassifier.Label> labels = classSpecs.stream().map(ZeroShotClassifier.Label::parse).toList();
+        List<ZeroShotClassifier.Label> labels = List.copyOf(classes);
         Map<String, Integer> index = new LinkedHashMap<>();
         for (int c = 0; c < labels.size(); c++) {
             index.putIfAbsent(labels.get(c).name().toLowerCase(Locale.ROOT), c);

@@ -14,20 +14,32 @@ import java.util.function.Function;
  * label set, then classify any number of images.
  */
 public final class ZeroShotClassifier {
-    /** One class as the user wrote it: display name and the aliases used in prompts. */
+    /**
+     * One class: the name shown for it and the names used in its prompts (the first is the name
+     * itself). A name is used as it is: a comma in it is part of the name.
+     */
     public record Label(String name, List<String> aliases) {
-        /** "sneaker,trainer,running shoe" → name "sneaker", aliases all three. */
-        public static Label parse(String spec) {
-            List<String> parts = new ArrayList<>();
-            for (String p : spec.split(",")) {
-                if (!p.isBlank()) {
-                    parts.add(p.strip());
-                }
+        public Label {
+            if (name == null || name.isBlank()) {
+                throw new LitException("a class name is empty; give every class a name");
             }
-            if (parts.isEmpty()) {
-                throw new LitException("empty label '" + spec + "'");
+            aliases = List.copyOf(aliases);
+            if (aliases.isEmpty() || aliases.stream().anyMatch(String::isBlank)) {
+                throw new LitException("class '" + name + "' has an empty alias; every prompt name needs some text");
             }
-            return new Label(parts.get(0), List.copyOf(parts));
+        }
+
+        /** A class called {@code name}, also prompted as each of {@code aliases}: {@code of("sneaker", "trainer", "running shoe")}. */
+        public static Label of(String name, String... aliases) {
+            List<String> all = new ArrayList<>();
+            all.add(name);
+            all.addAll(List.of(aliases));
+            return new Label(name, all);
+        }
+
+        /** One class per name, no aliases. */
+        public static List<Label> names(List<String> names) {
+            return names.stream().map(Label::of).toList();
         }
     }
 
@@ -104,19 +116,10 @@ public final class ZeroShotClassifier {
         float[] cos = Embeddings.similarities(imageEmbeddings, classEmbeddings, dim);
         List<List<Scored>> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < c; j++) {
-                max = Math.max(max, temperature * cos[i * c + j]);
-            }
-            double sum = 0;
-            double[] p = new double[c];
-            for (int j = 0; j < c; j++) {
-                p[j] = Math.exp(temperature * cos[i * c + j] - max);
-                sum += p[j];
-            }
+            double[] p = Embeddings.softmax(cos, c, i, temperature);
             List<Scored> row = new ArrayList<>();
             for (int j : Embeddings.topK(cos, c, i, k)) {
-                row.add(new Scored(j, labels.get(j).name(), (float) (p[j] / sum), cos[i * c + j]));
+                row.add(new Scored(j, labels.get(j).name(), (float) p[j], cos[i * c + j]));
             }
             out.add(row);
         }

@@ -1,6 +1,7 @@
 package io.lit4j.simd;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -10,59 +11,44 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * Vector API kernels for the row-wise reductions that run in Java: softmax, LayerNorm, L2
- * normalisation, dot products. Each runs whole vectors up to {@code loopBound}, uses several
- * accumulators where a reduction is latency-bound, and finishes with a scalar tail. Offsets and
- * lengths are in fp32 elements; segments hold native-order fp32.
+ * The {@link Kernels} on the Vector API. Each runs whole vectors up to {@code loopBound}, uses
+ * several accumulators where a reduction is latency-bound, and finishes with a scalar tail.
+ * {@link KernelChoice} makes this class only when {@code jdk.incubator.vector} is in the boot
+ * layer, so without the module it is never linked.
  */
-public final class VectorKernels {
+final class VectorKernels implements Kernels {
     /** The preferred species: 16 lanes on AVX-512, 8 on AVX2. */
-    public static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int L = SPECIES.length();
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
 
-    private VectorKernels() {
+    @Override
+    public String describe() {
+        return "Vector API, " + SPECIES + " (" + L + " fp32 lanes, " + L * 32 + "-bit vectors)";
     }
 
-    // ------------------------------------------------------------------ deterministic building blocks
-    // The Vector API's own lanewise(EXP) and reduceLanes(ADD) may give different bits before and
-    // after the JIT compiles a loop (an interpreted fallback vs. a vector library and a tree
-    // reduction). Training must be bit-reproducible, so lit4j builds both from IEEE-exact
-    // operations (add, mul, fma, conversions), which every execution mode computes alike.
-
-    private static final float LOG2E = 1.44269504f;
-    private static final float LN2_HI = 0.693359375f;
-    private static final float LN2_LO = -2.12194440e-4f;
-    private static final float ROUND = 12582912f; // 1.5 * 2^23: adding and subtracting it rounds to an integer
-    private static final float EXP_MIN = -87.33654f;
-    private static final float EXP_MAX = 88.3f; // keeps n ≤ 127; softmax and the losses only take x ≤ 0
-
-    /**
-     * e^x per lane for x ≤ 88.3, within 3 ulp of the exact value: x = n·ln2 + r with |r| ≤ ln2/2, a degree-6
-     * polynomial for e^r, and 2^n from the exponent bits. Below -87.3 (and for -inf) the result is
-     * exactly 0, so masked softmax entries get weight 0.
-     */
-    public static FloatVector exp(FloatVector x) {
-        var underflow = x.compare(VectorOperators.LT, EXP_MIN);
-        FloatVector xc = x.max(EXP_MIN).min(EXP_MAX);
-        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(SPECIES, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(SPECIES, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(SPECIES, 1f / 720);
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 120));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
-        p = p.fma(r, FloatVector.broadcast(SPECIES, 1f));
-        jdk.incubator.vector.IntVector bits = ((jdk.incubator.vector.IntVector) n.convert(VectorOperators.F2I, 0))
-                .add(127).lanewise(VectorOperators.LSHL, 23);
+    /** {@link FastExp#exp(float)} per lane, bit for bit. */
+    static FloatVector exp(FloatVector x) {
+        var underflow = x.compare(VectorOperators.LT, FastExp.MIN);
+        FloatVector xc = x.max(FastExp.MIN).min(FastExp.MAX);
+        FloatVector n = xc.mul(FastExp.LOG2E).add(FastExp.ROUND).sub(FastExp.ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(SPECIES, -FastExp.LN2_HI), xc);
+        r = n.fma(FloatVector.broadcast(SPECIES, -FastExp.LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(SPECIES, FastExp.C6);
+        p = p.fma(r, FloatVector.broadcast(SPECIES, FastExp.C5));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, FastExp.C4));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, FastExp.C3));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, FastExp.C2));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, FastExp.C1));
+        p = p.fma(r, FloatVector.broadcast(SPECIES, FastExp.C0));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         return p.mul(bits.reinterpretAsFloats()).blend(0f, underflow);
     }
 
-    /** Σ of the lanes, left to right (the same bits in every execution mode). */
-    public static float sum(FloatVector v) {
+    /** Σ of the lanes, left to right (the same bits in every execution mode, unlike reduceLanes(ADD)). */
+    static float sum(FloatVector v) {
         float[] lanes = LANES.get();
         v.intoArray(lanes, 0);
         float s = 0;
@@ -72,19 +58,12 @@ public final class VectorKernels {
         return s;
     }
 
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[L]);
-
-    /** Scalar e^x matching {@link #exp(FloatVector)} bit for bit, for loop tails. */
-    public static float exp(float x) {
-        return exp(FloatVector.broadcast(SPECIES, x)).lane(0);
-    }
-
     private static FloatVector load(MemorySegment s, long i) {
         return FloatVector.fromMemorySegment(SPECIES, s, i * 4, NATIVE);
     }
 
-    /** Sum of a[ao+i] * b[bo+i] for i in [0, n). */
-    public static float dot(MemorySegment a, long ao, MemorySegment b, long bo, int n) {
+    @Override
+    public float dot(MemorySegment a, long ao, MemorySegment b, long bo, int n) {
         int i = 0;
         float sum = 0;
         if (n >= 4 * L) {
@@ -113,7 +92,7 @@ public final class VectorKernels {
     }
 
     /** Largest of s[o..o+n). */
-    public static float max(MemorySegment s, long o, int n) {
+    private static float max(MemorySegment s, long o, int n) {
         int i = 0;
         float m = Float.NEGATIVE_INFINITY;
         int bound = SPECIES.loopBound(n);
@@ -130,12 +109,8 @@ public final class VectorKernels {
         return m;
     }
 
-    /**
-     * In-place softmax of s[o..o+n) with max subtraction. When {@code keep} is non-null, the
-     * positions where keep[ko+i] == 0 get probability exactly 0 (the row's max is taken over the
-     * kept ones). A row with nothing kept, or all -inf, becomes all zeros.
-     */
-    public static void softmax(MemorySegment s, long o, int n, MemorySegment keep, long ko) {
+    @Override
+    public void softmax(MemorySegment s, long o, int n, MemorySegment keep, long ko) {
         if (keep != null) {
             for (int i = 0; i < n; i++) {
                 if (keep.getAtIndex(F, ko + i) == 0f) {
@@ -162,15 +137,15 @@ public final class VectorKernels {
             sum = sum(acc);
         }
         for (; i < n; i++) {
-            float e = exp(s.getAtIndex(F, o + i) - m);
+            float e = FastExp.exp(s.getAtIndex(F, o + i) - m);
             s.setAtIndex(F, o + i, e);
             sum += e;
         }
         scale(s, o, n, 1f / sum);
     }
 
-    /** s[o+i] *= k. */
-    public static void scale(MemorySegment s, long o, int n, float k) {
+    @Override
+    public void scale(MemorySegment s, long o, int n, float k) {
         scale(s, o, n, k, s, o);
     }
 
@@ -187,8 +162,8 @@ public final class VectorKernels {
         }
     }
 
-    /** acc[i] += s[o+i] for i in [0, n). */
-    public static void addInto(float[] acc, MemorySegment s, long o, int n) {
+    @Override
+    public void addInto(float[] acc, MemorySegment s, long o, int n) {
         int i = 0;
         int bound = SPECIES.loopBound(n);
         for (; i < bound; i += L) {
@@ -199,77 +174,15 @@ public final class VectorKernels {
         }
     }
 
-    /** out[oo+i] = a[ao+i] + b[bo+i]. */
-    public static void add(MemorySegment a, long ao, MemorySegment b, long bo, MemorySegment out, long oo, int n) {
-        int i = 0;
-        int bound = SPECIES.loopBound(n);
-        for (; i < bound; i += L) {
-            load(a, ao + i).add(load(b, bo + i)).intoMemorySegment(out, (oo + i) * 4, NATIVE);
-        }
-        for (; i < n; i++) {
-            out.setAtIndex(F, oo + i, a.getAtIndex(F, ao + i) + b.getAtIndex(F, bo + i));
-        }
-    }
-
-    /**
-     * LayerNorm of one row x[xo..xo+n) into y[yo..), two passes (mean, then the centred sum of
-     * squares) so large offsets do not cancel. Returns {mean, rstd}.
-     */
-    public static float[] layerNorm(MemorySegment x, long xo, int n, MemorySegment g, MemorySegment b, float eps,
-                                    MemorySegment y, long yo) {
-        int bound = SPECIES.loopBound(n);
-        int i = 0;
-        float sum = 0;
-        if (bound > 0) {
-            FloatVector acc = FloatVector.zero(SPECIES);
-            for (; i < bound; i += L) {
-                acc = acc.add(load(x, xo + i));
-            }
-            sum = sum(acc);
-        }
-        for (; i < n; i++) {
-            sum += x.getAtIndex(F, xo + i);
-        }
-        float mean = sum / n;
-        FloatVector mv = FloatVector.broadcast(SPECIES, mean);
-        i = 0;
-        float ss = 0;
-        if (bound > 0) {
-            FloatVector acc = FloatVector.zero(SPECIES);
-            for (; i < bound; i += L) {
-                FloatVector dv = load(x, xo + i).sub(mv);
-                acc = dv.fma(dv, acc);
-            }
-            ss = sum(acc);
-        }
-        for (; i < n; i++) {
-            float dv = x.getAtIndex(F, xo + i) - mean;
-            ss += dv * dv;
-        }
-        float rstd = (float) (1.0 / Math.sqrt(ss / n + eps));
-        FloatVector rv = FloatVector.broadcast(SPECIES, rstd);
-        i = 0;
-        for (; i < bound; i += L) {
-            load(x, xo + i).sub(mv).mul(rv).fma(load(g, i), load(b, i)).intoMemorySegment(y, (yo + i) * 4, NATIVE);
-        }
-        for (; i < n; i++) {
-            y.setAtIndex(F, yo + i, (x.getAtIndex(F, xo + i) - mean) * rstd * g.getAtIndex(F, i) + b.getAtIndex(F, i));
-        }
-        return new float[] {mean, rstd};
-    }
-
-    /** y = x / (|x| + 1e-8) for one row; returns |x|. */
-    public static float l2Normalize(MemorySegment x, long xo, int n, MemorySegment y, long yo) {
+    @Override
+    public float l2Normalize(MemorySegment x, long xo, int n, MemorySegment y, long yo) {
         float norm = (float) Math.sqrt(dot(x, xo, x, xo, n));
         scale(x, xo, n, 1f / (norm + 1e-8f), y, yo);
         return norm;
     }
 
-    /**
-     * Softmax backward of one row, scaled: {@code ds[i] = k · p[i] · (dp[i] − Σ_j p[j] dp[j])},
-     * written over {@code dp}.
-     */
-    public static void softmaxBackward(MemorySegment p, long po, MemorySegment dp, long dpo, int n, float k) {
+    @Override
+    public void softmaxBackward(MemorySegment p, long po, MemorySegment dp, long dpo, int n, float k) {
         float dot = dot(p, po, dp, dpo, n);
         int i = 0;
         int bound = SPECIES.loopBound(n);
@@ -283,8 +196,8 @@ public final class VectorKernels {
         }
     }
 
-    /** {@code out[i] = a · x[i] + b · y[i]}. */
-    public static void axpby(float a, MemorySegment x, long xo, float b, MemorySegment y, long yo, MemorySegment out, long oo, int n) {
+    @Override
+    public void axpby(float a, MemorySegment x, long xo, float b, MemorySegment y, long yo, MemorySegment out, long oo, int n) {
         int i = 0;
         int bound = SPECIES.loopBound(n);
         FloatVector av = FloatVector.broadcast(SPECIES, a), bv = FloatVector.broadcast(SPECIES, b);
@@ -296,24 +209,8 @@ public final class VectorKernels {
         }
     }
 
-    /** Σ s[o+i]², accumulated per vector chunk in double so long gradients keep their precision. */
-    public static double sumOfSquares(MemorySegment s, long o, long n) {
-        double total = 0;
-        long i = 0;
-        int chunk = 4096;
-        while (i < n) {
-            int len = (int) Math.min(chunk, n - i);
-            total += dot(s, o + i, s, o + i, len);
-            i += len;
-        }
-        return total;
-    }
-
-    /**
-     * AdamW over n elements (torch.optim.AdamW): decay, moment updates, bias-corrected step.
-     * {@code stepSize} = lr / (1 − β1^t); {@code invSqrtC2} = 1 / sqrt(1 − β2^t).
-     */
-    public static void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n,
+    @Override
+    public void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n,
                              float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2) {
         FloatVector b1 = FloatVector.broadcast(SPECIES, beta1), b1c = FloatVector.broadcast(SPECIES, 1 - beta1);
         FloatVector b2 = FloatVector.broadcast(SPECIES, beta2), b2c = FloatVector.broadcast(SPECIES, 1 - beta2);
@@ -335,9 +232,86 @@ public final class VectorKernels {
         }
     }
 
-    /** Lanes of the preferred species, for {@code lit4j info}. */
-    public static int lanes() {
-        return L;
+    @Override
+    public float logSumExp(float[] v, int o, int len) {
+        float max = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        int bound = SPECIES.loopBound(len);
+        if (bound > 0) {
+            FloatVector mv = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += L) {
+                mv = mv.max(FloatVector.fromArray(SPECIES, v, o + i));
+            }
+            max = mv.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < len; i++) {
+            max = Math.max(max, v[o + i]);
+        }
+        FloatVector mb = FloatVector.broadcast(SPECIES, max);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        i = 0;
+        for (; i < bound; i += L) {
+            acc = acc.add(exp(FloatVector.fromArray(SPECIES, v, o + i).sub(mb)));
+        }
+        float sum = sum(acc);
+        for (; i < len; i++) {
+            sum += FastExp.exp(v[o + i] - max);
+        }
+        return max + (float) Math.log(sum);
     }
 
+    @Override
+    public void columnLogSumExpUpdate(float[] block, int rows, int n, float[] colMax, float[] colSum) {
+        int bound = SPECIES.loopBound(n);
+        int j = 0;
+        for (; j < bound; j += L) {
+            FloatVector bm = FloatVector.broadcast(SPECIES, Float.NEGATIVE_INFINITY);
+            for (int i = 0; i < rows; i++) {
+                bm = bm.max(FloatVector.fromArray(SPECIES, block, i * n + j));
+            }
+            FloatVector old = FloatVector.fromArray(SPECIES, colMax, j);
+            FloatVector nm = old.max(bm);
+            FloatVector sum = FloatVector.fromArray(SPECIES, colSum, j).mul(exp(old.sub(nm)));
+            for (int i = 0; i < rows; i++) {
+                sum = sum.add(exp(FloatVector.fromArray(SPECIES, block, i * n + j).sub(nm)));
+            }
+            nm.intoArray(colMax, j);
+            sum.intoArray(colSum, j);
+        }
+        for (; j < n; j++) {
+            float bm = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < rows; i++) {
+                bm = Math.max(bm, block[i * n + j]);
+            }
+            float nm = Math.max(colMax[j], bm);
+            float sum = colSum[j] * FastExp.exp(colMax[j] - nm);
+            for (int i = 0; i < rows; i++) {
+                sum += FastExp.exp(block[i * n + j] - nm);
+            }
+            colMax[j] = nm;
+            colSum[j] = sum;
+        }
+    }
+
+    @Override
+    public double softmaxGradRow(float[] v, int o, int len, float rowLse, float[] colLse, float k) {
+        int i = 0;
+        int bound = SPECIES.loopBound(len);
+        FloatVector rl = FloatVector.broadcast(SPECIES, rowLse), kv = FloatVector.broadcast(SPECIES, k);
+        FloatVector acc = FloatVector.zero(SPECIES);
+        for (; i < bound; i += L) {
+            FloatVector l = FloatVector.fromArray(SPECIES, v, o + i);
+            FloatVector g = exp(l.sub(rl)).add(exp(l.sub(FloatVector.fromArray(SPECIES, colLse, i)))).mul(kv);
+            acc = g.fma(l, acc);
+            g.intoArray(v, o + i);
+        }
+        double dot = sum(acc);
+        for (; i < len; i++) {
+            float l = v[o + i];
+            float g = k * (FastExp.exp(l - rowLse) + FastExp.exp(l - colLse[i]));
+            dot += (double) g * l;
+            v[o + i] = g;
+        }
+        return dot;
+    }
 }

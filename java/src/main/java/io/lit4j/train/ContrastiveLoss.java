@@ -3,13 +3,10 @@ package io.lit4j.train;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.model.TwoTowerConfig;
-import io.lit4j.simd.VectorKernels;
+import io.lit4j.simd.Kernels;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
 
@@ -20,12 +17,12 @@ import java.util.Arrays;
  *   <li>sigmoid (SigLIP): {@code L = exp(t)·zimg·ztxtᵀ + b}, {@code loss = −(1/N) Σ log σ(z_ij L_ij)}
  *       with {@code z = 2I − 1}.</li>
  * </ul>
- * The logits are made block by block (a backend matmul of {@code rows × N}) and reduced with Vector
- * API loops (max subtraction, log-sum-exp, an online column log-sum-exp), so memory stays at one
+ * The logits are made block by block (a backend matmul of {@code rows × N}) and reduced with the Java
+ * {@link Kernels} (max subtraction, log-sum-exp, an online column log-sum-exp), so memory stays at one
  * block however large the batch: up to 32k pairs and beyond. Buffers are sized once per N.
  */
 public final class ContrastiveLoss {
-    private static final VectorSpecies<Float> SP = FloatVector.SPECIES_PREFERRED;
+    private static final Kernels KERNELS = Kernels.get();
 
     /** The loss and the scalar gradients; the embedding gradients land in the caller's tensors. */
     public record Result(double loss, double dLogT, double dBias) {
@@ -94,10 +91,10 @@ public final class ContrastiveLoss {
             int rb = Math.min(rows, n - r0);
             logitsBlock(be, zimg, ztxt, r0, rb, scale, 0f);
             for (int i = 0; i < rb; i++) {
-                rowLse[r0 + i] = logSumExp(host, i * n, n);
+                rowLse[r0 + i] = KERNELS.logSumExp(host, i * n, n);
                 diag[r0 + i] = host[i * n + r0 + i];
             }
-            columnLogSumExpUpdate(rb);
+            KERNELS.columnLogSumExpUpdate(host, rb, n, colMax, colSum);
         }
         double rowTerm = 0, colTerm = 0;
         for (int i = 0; i < n; i++) {
@@ -114,7 +111,7 @@ public final class ContrastiveLoss {
             int rb = Math.min(rows, n - r0);
             logitsBlock(be, zimg, ztxt, r0, rb, scale, 0f);
             for (int i = 0; i < rb; i++) {
-                dLogT += softmaxGradRow(host, i * n, n, rowLse[r0 + i], colSum, inv2n);
+                dLogT += KERNELS.softmaxGradRow(host, i * n, n, rowLse[r0 + i], colSum, inv2n);
                 host[i * n + r0 + i] -= 1f / n;  // the targets: −I/N
                 dLogT -= diag[r0 + i] / (double) n;
             }
@@ -167,93 +164,5 @@ public final class ContrastiveLoss {
                 be.add(dztxt, tmp, dztxt);
             }
         }
-    }
-
-    // ------------------------------------------------------------------ Vector API reductions
-
-    /** log Σ exp(v[o..o+len)) with max subtraction. */
-    static float logSumExp(float[] v, int o, int len) {
-        float max = Float.NEGATIVE_INFINITY;
-        int i = 0;
-        int bound = SP.loopBound(len);
-        if (bound > 0) {
-            FloatVector mv = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
-            for (; i < bound; i += SP.length()) {
-                mv = mv.max(FloatVector.fromArray(SP, v, o + i));
-            }
-            max = mv.reduceLanes(VectorOperators.MAX);
-        }
-        for (; i < len; i++) {
-            max = Math.max(max, v[o + i]);
-        }
-        FloatVector mb = FloatVector.broadcast(SP, max);
-        FloatVector acc = FloatVector.zero(SP);
-        i = 0;
-        for (; i < bound; i += SP.length()) {
-            acc = acc.add(VectorKernels.exp(FloatVector.fromArray(SP, v, o + i).sub(mb)));
-        }
-        float sum = VectorKernels.sum(acc);
-        for (; i < len; i++) {
-            sum += VectorKernels.exp(v[o + i] - max);
-        }
-        return max + (float) Math.log(sum);
-    }
-
-    /** Folds the block's rows into the running column max and rescaled column sums. */
-    private void columnLogSumExpUpdate(int rb) {
-        int bound = SP.loopBound(n);
-        int j = 0;
-        for (; j < bound; j += SP.length()) {
-            FloatVector bm = FloatVector.broadcast(SP, Float.NEGATIVE_INFINITY);
-            for (int i = 0; i < rb; i++) {
-                bm = bm.max(FloatVector.fromArray(SP, host, i * n + j));
-            }
-            FloatVector old = FloatVector.fromArray(SP, colMax, j);
-            FloatVector nm = old.max(bm);
-            FloatVector sum = FloatVector.fromArray(SP, colSum, j).mul(VectorKernels.exp(old.sub(nm)));
-            for (int i = 0; i < rb; i++) {
-                sum = sum.add(VectorKernels.exp(FloatVector.fromArray(SP, host, i * n + j).sub(nm)));
-            }
-            nm.intoArray(colMax, j);
-            sum.intoArray(colSum, j);
-        }
-        for (; j < n; j++) {
-            float bm = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < rb; i++) {
-                bm = Math.max(bm, host[i * n + j]);
-            }
-            float nm = Math.max(colMax[j], bm);
-            float sum = colSum[j] * VectorKernels.exp(colMax[j] - nm);
-            for (int i = 0; i < rb; i++) {
-                sum += VectorKernels.exp(host[i * n + j] - nm);
-            }
-            colMax[j] = nm;
-            colSum[j] = sum;
-        }
-    }
-
-    /**
-     * Overwrites row v[o..o+len) of logits with {@code k·(exp(v − rowLse) + exp(v − colLse[j]))}
-     * and returns Σ (that value × the logit), the row's share of d loss / d t before the diagonal.
-     */
-    private static double softmaxGradRow(float[] v, int o, int len, float rowLse, float[] colLse, float k) {
-        int i = 0;
-        int bound = SP.loopBound(len);
-        FloatVector rl = FloatVector.broadcast(SP, rowLse), kv = FloatVector.broadcast(SP, k);
-        FloatVector acc = FloatVector.zero(SP);
-        for (; i < bound; i += SP.length()) {
-            FloatVector l = FloatVector.fromArray(SP, v, o + i);
-            FloatVector g = VectorKernels.exp(l.sub(rl)).add(VectorKernels.exp(l.sub(FloatVector.fromArray(SP, colLse, i)))).mul(kv);
-            acc = g.fma(l, acc);
-            g.intoArray(v, o + i);
-        }
-        double dot = VectorKernels.sum(acc);
-        for (; i < len; i++) {
-            float l = v[o + i];
-            float g = k * (VectorKernels.exp(l - rowLse) + VectorKernels.exp(l - colLse[i]));
-            dot += (double) g * l;
-            v[o + i] = g;
-        }
-        return dot;
     }
 }

@@ -16,6 +16,7 @@ import io.lit4j.embed.ImageEmbedder;
 import io.lit4j.embed.TextEmbedder;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.Templates;
+import io.lit4j.eval.ZeroShotClassifier;
 import io.lit4j.io.AtomicFolder;
 import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
@@ -312,7 +313,7 @@ public final class Tuner {
             try (CaptionDataset eval = CaptionDataset.open(Path.of(o.evalData()))) {
                 List<String> labels = eval.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().sorted().toList();
                 if (!labels.isEmpty()) {
-                    Evaluator.ZeroShot z = Evaluator.zeroShot(now, eval, o.evalData(), labels,
+                    Evaluator.ZeroShot z = Evaluator.zeroShot(now, eval, o.evalData(), ZeroShotClassifier.Label.names(labels),
                             Templates.load(o.templates() == null ? "clip_best" : o.templates()), o.evalLimit(), ProgressBar.silent());
                     out.put("eval_top1", z.top1());
                     out.put("eval_top5", z.top5());

@@ -17,7 +17,7 @@ class EvalArithmeticTest {
         // 2-d embeddings: "cat" prompts point along x, "dog" prompts along y, "puppy" along (1,1)/√2.
         List<List<String>> seen = new ArrayList<>();
         ZeroShotClassifier c = ZeroShotClassifier.build(
-                List.of(ZeroShotClassifier.Label.parse("cat"), ZeroShotClassifier.Label.parse("dog, puppy")),
+                List.of(ZeroShotClassifier.Label.of("cat"), ZeroShotClassifier.Label.of("dog", "puppy")),
                 List.of("a photo of a {}.", "{} art"), 2, 10f, prompts -> {
                     seen.add(prompts);
                     float[] z = new float[prompts.size() * 2];
@@ -49,7 +49,16 @@ class EvalArithmeticTest {
     @Test
     void emptyLabelsAreAnError() {
         assertThrows(LitException.class, () -> ZeroShotClassifier.build(List.of(), List.of("{}"), 2, 1f, p -> new float[0]));
-        assertThrows(LitException.class, () -> ZeroShotClassifier.Label.parse(" , "));
+        assertThrows(LitException.class, () -> ZeroShotClassifier.Label.of(" "));
+        assertThrows(LitException.class, () -> ZeroShotClassifier.Label.of("boot", ""));
+    }
+
+    @Test
+    void aCommaIsPartOfAClassName() {
+        ZeroShotClassifier.Label l = ZeroShotClassifier.Label.of("T-shirt, top");
+        assertEquals("T-shirt, top", l.name());
+        assertEquals(List.of("T-shirt, top"), l.aliases());
+        assertEquals(List.of(l, ZeroShotClassifier.Label.of("bag")), ZeroShotClassifier.Label.names(List.of("T-shirt, top", "bag")));
     }
 
     @Test

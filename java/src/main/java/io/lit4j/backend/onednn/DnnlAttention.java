@@ -4,7 +4,7 @@ import io.lit4j.backend.OpProfile;
 import io.lit4j.backend.onednn.Dnnl.MemoryDesc;
 import io.lit4j.backend.onednn.Dnnl.Primitive;
 import io.lit4j.backend.onednn.DnnlPrimitives.Post;
-import io.lit4j.simd.VectorKernels;
+import io.lit4j.simd.Kernels;
 import io.lit4j.simd.WorkerPool;
 import io.lit4j.tensor.DType;
 
@@ -16,11 +16,12 @@ import java.util.Arrays;
  * The multi-head self-attention core of the oneDNN backend, on fp32 buffers: the four products
  * ({@code q·kᵀ}, {@code P·v} forward; {@code dO·vᵀ}, {@code dS·k}, {@code dSᵀ·q}, {@code Pᵀ·dO}
  * backward) are oneDNN matmuls over strided 4-D views of the fused {@code qkv[B,T,3D]} buffer (no
- * head transposes are copied), and the masked softmax and its backward are Vector API rows on the
- * worker pool. {@code dims} is {B, T, D, H, dh} as {@code HostBackend.attentionDims} returns it.
+ * head transposes are copied), and the masked softmax and its backward are Java {@link Kernels} rows on
+ * the worker pool. {@code dims} is {B, T, D, H, dh} as {@code HostBackend.attentionDims} returns it.
  */
 final class DnnlAttention {
     private static final ValueLayout.OfFloat F = ValueLayout.JAVA_FLOAT;
+    private static final Kernels KERNELS = Kernels.get();
 
     private final DnnlRuntime rt;
     private final WorkerPool pool;
@@ -90,7 +91,7 @@ final class DnnlAttention {
         // at least ~32k elements per task: waking a worker costs more than a few short rows
         OpProfile.time("attention softmax (Java)", () -> pool.parallelFor(b * h * t, Math.max(64, (1 << 15) / t), (from, to) -> {
             for (int row = from; row < to; row++) {
-                VectorKernels.softmax(probs, (long) row * t, t, keep, (long) (row / (h * t)) * t);
+                KERNELS.softmax(probs, (long) row * t, t, keep, (long) (row / (h * t)) * t);
             }
         }));
         if (t == 1) {
@@ -133,7 +134,7 @@ final class DnnlAttention {
         // dS = P ⊙ (dP − rowsum(P ⊙ dP)) / sqrt(dh), in place
         OpProfile.time("attention softmax backward (Java)", () -> pool.parallelFor(b * h * t, 64, (from, to) -> {
             for (int row = from; row < to; row++) {
-                VectorKernels.softmaxBackward(probs, (long) row * t, scratch, (long) row * t, t, scale);
+                KERNELS.softmaxBackward(probs, (long) row * t, scratch, (long) row * t, t, scale);
             }
         }));
         // dq = dS · k;  dk = dSᵀ · q;  dv = Pᵀ · dout   (each written into its third of dqkv)

@@ -9,7 +9,7 @@ import io.lit4j.backend.OpProfile;
 import io.lit4j.backend.onednn.Dnnl.MemoryDesc;
 import io.lit4j.backend.onednn.Dnnl.Primitive;
 import io.lit4j.backend.onednn.DnnlPrimitives.Post;
-import io.lit4j.simd.VectorKernels;
+import io.lit4j.simd.Kernels;
 import io.lit4j.simd.WorkerPool;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Shapes;
@@ -22,8 +22,8 @@ import java.util.List;
 /**
  * The CPU backend. Matmuls, LayerNorm, GELU, softmax and adds are oneDNN primitives (built by
  * {@link DnnlPrimitives}, cached per shape and run by {@link DnnlRuntime}); the attention softmax
- * with its padding mask, the L2 normalisation, column sums and AdamW are Vector API loops on the
- * backend's own {@link WorkerPool}. This class decides what to compute; it never calls the
+ * with its padding mask, the L2 normalisation, column sums and AdamW are Java {@link Kernels} (Vector API
+ * loops when the module is loaded) on the backend's own {@link WorkerPool}. This class decides what to compute; it never calls the
  * generated bindings itself.
  *
  * <p>Precision follows the operands: a matmul with a bf16 operand runs oneDNN's bf16 kernel
@@ -36,6 +36,7 @@ public final class OneDnnBackend extends HostBackend {
     private static final int PACK_ROWS = 256;
     /** Per-thread buffers of {@link DnnlRuntime#buffer}: operand copies for x, w, dy, and fp32 attention output. */
     private static final int SLOT_X = 0, SLOT_W = 1, SLOT_DY = 2, SLOT_ATTN = 3;
+    private static final Kernels KERNELS = Kernels.get();
 
     private final int threads;
     private final DnnlRuntime rt;
@@ -404,7 +405,7 @@ public final class OneDnnBackend extends HostBackend {
         MemorySegment nsFinal = ns;
         pool.parallelFor(rows, 256, (from, to) -> {
             for (int r = from; r < to; r++) {
-                float n = VectorKernels.l2Normalize(xs, (long) r * c, c, ys, (long) r * c);
+                float n = KERNELS.l2Normalize(xs, (long) r * c, c, ys, (long) r * c);
                 if (nsFinal != null) {
                     nsFinal.setAtIndex(F, r, n);
                 }
@@ -494,7 +495,7 @@ public final class OneDnnBackend extends HostBackend {
         OpProfile.time("sumToShape (Java)", () -> pool.parallelFor(parts, 1, (from, to) -> {
             for (int p = from; p < to; p++) {
                 for (int r = p * per; r < Math.min(rows, (p + 1) * per); r++) {
-                    VectorKernels.addInto(partial[p], g, (long) r * cols, cols);
+                    KERNELS.addInto(partial[p], g, (long) r * cols, cols);
                 }
             }
         }));
@@ -515,9 +516,9 @@ public final class OneDnnBackend extends HostBackend {
             for (int r = from; r < to; r++) {
                 long o = (long) r * c;
                 float n = ns.getAtIndex(F, r), ne = n + 1e-8f;
-                float k = n > 0 ? VectorKernels.dot(xs, o, g, o, c) / (n * ne * ne) : 0f;
+                float k = n > 0 ? KERNELS.dot(xs, o, g, o, c) / (n * ne * ne) : 0f;
                 // dx = dy / (n + e) - x (x·dy) / (n (n + e)^2)
-                VectorKernels.axpby(1f / ne, g, o, -k, xs, o, out, o, c);
+                KERNELS.axpby(1f / ne, g, o, -k, xs, o, out, o, c);
             }
         });
     }
@@ -529,14 +530,14 @@ public final class OneDnnBackend extends HostBackend {
         Shapes.requireType("scale", "t", t, DType.F32);
         MemorySegment s = seg(t);
         int n = Math.toIntExact(t.numel());
-        pool.parallelFor(n, 1 << 16, (from, to) -> VectorKernels.scale(s, from, to - from, k));
+        pool.parallelFor(n, 1 << 16, (from, to) -> KERNELS.scale(s, from, to - from, k));
     }
 
     @Override
     public double sumOfSquares(Tensor t) {
         Shapes.requireType("sumOfSquares", "t", t, DType.F32);
         double[] out = new double[1];
-        OpProfile.time("sumOfSquares (Java)", () -> out[0] = VectorKernels.sumOfSquares(seg(t), 0, t.numel()));
+        OpProfile.time("sumOfSquares (Java)", () -> out[0] = KERNELS.sumOfSquares(seg(t), 0, t.numel()));
         return out[0];
     }
 
@@ -555,7 +556,7 @@ public final class OneDnnBackend extends HostBackend {
         // sizes, C2's profiled loop predicates kept failing and the kernel kept deoptimising
         OpProfile.time("adamw (Java)", () -> pool.parallelFor(n, 1 << 15, (from, to) -> {
             long at = from * 4L, bytes = (to - from) * 4L;
-            VectorKernels.adamw(p.asSlice(at, bytes), g.asSlice(at, bytes), ms.asSlice(at, bytes), vs.asSlice(at, bytes), 0,
+            KERNELS.adamw(p.asSlice(at, bytes), g.asSlice(at, bytes), ms.asSlice(at, bytes), vs.asSlice(at, bytes), 0,
                     to - from, decay, s.beta1(), s.beta2(), s.eps(), stepSize, invSqrtC2);
         }));
     }
