@@ -12,7 +12,7 @@ import io.lit4j.model.TextTransformerConfig;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
-import io.lit4j.report.BarChart;
+import io.lit4j.report.BarPlot;
 import io.lit4j.report.Table;
 import io.lit4j.train.Init;
 
@@ -281,8 +281,8 @@ public final class Compare {
                 "peak RSS PyTorch fp32 (MB)", "peak RSS ORT (MB)"));
         Table t = new Table(headers.toArray(String[]::new));
         Map<String, Map<String, Double>> med = new LinkedHashMap<>();
-        BarChart chart = new BarChart("lit4j vs PyTorch vs ONNX Runtime, " + threads + " threads (speed relative to lit4j fp32)", "x lit4j fp32");
-        chart.categories(ws.stream().map(Workload::label).toArray(String[]::new));
+        BarPlot chart = new BarPlot("lit4j vs PyTorch vs ONNX Runtime, " + threads + " threads", "workload",
+                "speed relative to lit4j fp32 (higher is faster)", ws.stream().map(Workload::label).toList());
         for (Workload w : ws) {
             Map<String, Double> m = new LinkedHashMap<>();
             secs.getOrDefault(w.id(), Map.of()).forEach((c, v) -> m.put(c, Worker.median(v)));
@@ -307,12 +307,13 @@ public final class Compare {
             t.row(row.toArray());
         }
         for (Contender c : cs) {
-            chart.addSeries(c.name(), ws.stream().mapToDouble(w -> {
+            chart.series(c.name(), ws.stream().mapToDouble(w -> {
                 Map<String, Double> m = med.get(w.id());
                 Double base = m.get("lit4j fp32"), s = m.get(c.name());
                 return base == null || s == null ? Double.NaN : base / s;
             }).toArray());
         }
+        chart.line("lit4j fp32 = 1", 1.0);
         StringBuilder md = new StringBuilder("# lit4j benchmark\n\n");
         md.append(String.format("%d threads, %d rounds (median of per-process medians), oneDNN fp32 GEMM 3072x768x6304 in this run: %.0f GFLOP/s.%n%n",
                 threads, rounds, gemm));

@@ -8,7 +8,7 @@ import io.lit4j.datasets.Builtin;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.LinearProbe;
 import io.lit4j.eval.Templates;
-import io.lit4j.report.ConfusionMatrixChart;
+import io.lit4j.report.ConfusionPlot;
 import io.lit4j.report.ProgressBar;
 import io.lit4j.report.Table;
 import picocli.CommandLine.Command;
@@ -124,7 +124,8 @@ final class EvalCommand implements Callable<Integer> {
             }
             Path png = confusion != null ? confusion : Path.of("confusion-" + d.name() + (heldOutOnly ? "-held-out" : "") + ".png");
             List<String> names = z.classes();
-            new ConfusionMatrixChart("zero-shot " + d.name() + " (" + templates + ")", names, z.confusion()).save(png);
+            new ConfusionPlot("zero-shot on " + d.name() + (heldOutOnly || amongHeldOut ? " (held-out pairs)" : "") + ", templates "
+                    + templates, names, z.confusion()).save(png);
             JsonObject o = new JsonObject();
             o.addProperty("dataset", d.name() + (heldOutOnly || amongHeldOut ? " (held-out pairs)" : ""));
             o.addProperty("n", z.n());
