@@ -17,6 +17,7 @@ import io.lit4j.report.Table;
 import io.lit4j.train.Init;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +54,11 @@ public final class Compare {
     private final String classpath;
     private final Path peerDir;
     private final List<String> notes = new ArrayList<>();
+    private final PrintStream console;
+    private final PrintStream progress;
 
-    Compare(Path out, int threads, int rounds, boolean quick, Path peerDir) {
+    /** {@code console} gets the table, the notes and the GOAL lines; {@code progress} a line per measurement. */
+    Compare(Path out, int threads, int rounds, boolean quick, Path peerDir, PrintStream console, PrintStream progress) {
         this.out = out;
         this.threads = threads;
         this.rounds = rounds;
@@ -62,13 +66,15 @@ public final class Compare {
         this.javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         this.classpath = System.getProperty("java.class.path");
         this.peerDir = peerDir;
+        this.console = console;
+        this.progress = progress;
     }
 
     public static void main(String[] args) throws Exception {
         Worker.Args a = new Worker.Args(args);
         Path out = Path.of(a.s("--out", "bench/results"));
         Path peers = Path.of(a.s("--peers", "bench/peers"));
-        new Compare(out, a.i("--threads", 2), a.i("--rounds", a.has("--quick") ? 1 : 3), a.has("--quick"), peers).run();
+        new Compare(out, a.i("--threads", 2), a.i("--rounds", a.has("--quick") ? 1 : 3), a.has("--quick"), peers, System.out, System.err).run();
     }
 
     // ------------------------------------------------------------------ models
@@ -259,7 +265,7 @@ public final class Compare {
                     if (res.has("engine_peak_mb")) {
                         engine.computeIfAbsent(w.id(), k -> new LinkedHashMap<>()).merge(c.name(), res.get("engine_peak_mb").getAsDouble(), Math::max);
                     }
-                    System.err.printf("round %d  %-22s %-18s %8.2f ms%n", r + 1, w.id(), c.name(), res.get("median_s").getAsDouble() * 1e3);
+                    progress.printf("round %d  %-22s %-18s %8.2f ms%n", r + 1, w.id(), c.name(), res.get("median_s").getAsDouble() * 1e3);
                 }
             }
         }
@@ -331,10 +337,10 @@ public final class Compare {
         json.add("peak_rss_mb", new com.google.gson.Gson().toJsonTree(rss));
         json.add("engine_peak_mb", new com.google.gson.Gson().toJsonTree(engine));
         Files.writeString(out.resolve("results.json"), json + "\n");
-        System.out.print(t.toText());
-        notes.forEach(n -> System.out.println("note: " + n));
-        System.out.println("wrote " + out.resolve("results.md") + " and " + out.resolve("results.png"));
-        goals.forEach(System.out::println);
+        console.print(t.toText());
+        notes.forEach(n -> console.println("note: " + n));
+        console.println("wrote " + out.resolve("results.md") + " and " + out.resolve("results.png"));
+        goals.forEach(console::println);
     }
 
     private static String ratio(Map<String, Double> m, String peer, String mine) {
