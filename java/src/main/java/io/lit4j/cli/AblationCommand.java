@@ -128,12 +128,18 @@ final class AblationCommand implements Callable<Integer> {
             n = zeroShot ? eval.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().count()
                     : evalLimit > 0 ? Math.min(evalLimit, eval.size()) : eval.size();
         }
-        String on = evalData.getFileName() + (evalLimit > 0 ? " (at most " + evalLimit + " images)" : "");
-        return new BarPlot("LiT setups on " + data.getFileName() + ", " + steps + " steps each", "setup (image tower, text tower)",
+        String on = shortName(evalData) + (evalLimit > 0 ? " (at most " + evalLimit + " images)" : "");
+        return new BarPlot("LiT setups on " + shortName(data) + ", " + steps + " steps each", "setup (image tower, text tower)",
                 metricName, setups)
                 .subtitle("L: " + describe('L') + "   U: " + describe('U') + "   u: " + describe('u'))
                 .series(metricName + " on " + on, values)
                 .line("chance: 1 of " + n + (zeroShot ? " classes" : " images"), 1.0 / Math.max(1, n));
+    }
+
+    /** A data folder's last two names: "scenes/test" says more than "test". */
+    private static Path shortName(Path folder) {
+        int n = folder.getNameCount();
+        return n >= 2 ? folder.subpath(n - 2, n) : folder;
     }
 
     private static String describe(char c) {

@@ -8,7 +8,6 @@ import java.awt.geom.Line2D;
 import java.nio.file.Path;
 import java.text.DecimalFormat;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.LegendItem;
@@ -169,9 +168,10 @@ public final class BarPlot {
         for (int i = 0; i < series.size(); i++) {
             r.setSeriesPaint(i, JFreeCharts.color(i));
         }
+        LegendItemCollection bars = plot.getLegendItems();
         LegendItemCollection legend = new LegendItemCollection();
-        for (Iterator<LegendItem> it = plot.getLegendItems().iterator(); it.hasNext(); ) {
-            legend.add(it.next());
+        for (int i = 0; i < bars.getItemCount(); i++) {
+            legend.add(bars.get(i));
         }
         for (int i = 0; i < lineValues.size(); i++) {
             Color c = i == 0 ? new Color(0xd62728) : JFreeCharts.MUTED;

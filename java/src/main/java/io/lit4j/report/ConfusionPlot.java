@@ -26,7 +26,7 @@ import org.jfree.data.xy.DefaultXYZDataset;
 /**
  * A confusion-matrix heat map for zero-shot eval: rows are the true class, columns the predicted
  * one, each cell coloured by the share of its true class (matplotlib's "Blues", so rare and common
- * classes read alike) with its count written in while the grid is at most 30 wide, a colour bar,
+ * classes read alike) with its count written in while the grid is at most 30 × 60, a colour bar,
  * and the accuracy under the title.
  *
  * <p>Only what happened is drawn. The rows are the true classes that have images (a held-out
@@ -43,8 +43,10 @@ public final class ConfusionPlot {
         new Color(0x6baed6), new Color(0x4292c6), new Color(0x2171b5), new Color(0x08519c),
         new Color(0x08306b),
     };
-    /** Up to this many rows and columns each cell shows its count. */
+    /** Up to this many rows (and twice as many columns) the cells show their counts. */
     private static final int TEXT_LIMIT = 30;
+    /** Up to this many columns the empty cells show their 0 too. */
+    private static final int ZERO_LIMIT = 15;
 
     private final String title;
     private final List<String> names;
@@ -217,12 +219,16 @@ public final class ConfusionPlot {
         bar.setBackgroundPaint(Color.WHITE);
         chart.addSubtitle(bar);
 
-        if (rows.size() <= TEXT_LIMIT && cols.size() <= TEXT_LIMIT) {
-            float size = (float) Math.min(14, cell() * 0.36);
+        if (rows.size() <= TEXT_LIMIT && cols.size() <= 2 * TEXT_LIMIT) {
+            float size = (float) Math.clamp(cell() * 0.5, 9, 14);
+            boolean zeros = cols.size() <= ZERO_LIMIT;
             Color faint = new Color(0xa8b4c0);
             for (int ri = 0; ri < rows.size(); ri++) {
                 for (int ci = 0; ci < cols.size(); ci++) {
                     long n = counts[rows.get(ri)][cols.get(ci)];
+                    if (n == 0 && !zeros) {
+                        continue;
+                    }
                     XYTextAnnotation a = new XYTextAnnotation(Long.toString(n), ci, ri);
                     a.setFont(JFreeCharts.font(size, false));
                     a.setPaint(n == 0 ? faint : share(rows.get(ri), cols.get(ci)) > 0.5 ? Color.WHITE : JFreeCharts.TEXT);

@@ -68,11 +68,6 @@ public final class LinePlot {
         return Math.clamp(220 + 150L * weights, 480, 2400);
     }
 
-    /** The panels, top first. */
-    List<Panel> panels() {
-        return List.copyOf(panels);
-    }
-
     /** The JFreeChart this draws: one XY subplot per panel. */
     JFreeChart chart() {
         NumberAxis x = new NumberAxis(xLabel);
@@ -181,16 +176,12 @@ public final class LinePlot {
             return List.copyOf(drawn);
         }
 
-        String yLabel() {
-            return yLabel;
-        }
-
         private int weight() {
             return drawn.stream().anyMatch(l -> l.kind() == Kind.RAW) ? 2 : 1;
         }
 
         /** The y limits the panel is drawn with. */
-        double[] yLimits() {
+        private double[] yLimits() {
             if (!Double.isNaN(lo)) {
                 return new double[] {lo, hi};
             }

@@ -151,13 +151,16 @@ final class RunFolder implements AutoCloseable {
         }
     }
 
-    /** The eval data as run.json names it, e.g. "fashion-test (first 1000 images)"; null when there is none. */
+    /** The eval data as run.json names it, e.g. "scenes/test (at most 1000 images)"; null when there is none. */
     private String evalData() {
         JsonObject run = JsonParser.parseString(runJson()).getAsJsonObject();
         if (!run.has("evalData") || run.get("evalData").isJsonNull()) {
             return null;
         }
-        Path data = Path.of(run.get("evalData").getAsString()).getFileName();
+        Path data = Path.of(run.get("evalData").getAsString());
+        if (data.getNameCount() >= 2) {   // "scenes/test" says more than "test"
+            data = data.subpath(data.getNameCount() - 2, data.getNameCount());
+        }
         int limit = run.has("evalLimit") ? run.get("evalLimit").getAsInt() : 0;
         return data + (limit > 0 ? " (at most " + limit + " images)" : "");
     }
