@@ -12,11 +12,12 @@ import io.lit4j.model.TextTransformerConfig;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
-import io.lit4j.report.BarChart;
+import io.lit4j.report.BarPlot;
 import io.lit4j.report.Table;
 import io.lit4j.train.Init;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -53,8 +54,11 @@ public final class Compare {
     private final String classpath;
     private final Path peerDir;
     private final List<String> notes = new ArrayList<>();
+    private final PrintStream console;
+    private final PrintStream progress;
 
-    Compare(Path out, int threads, int rounds, boolean quick, Path peerDir) {
+    /** {@code console} gets the table, the notes and the GOAL lines; {@code progress} a line per measurement. */
+    Compare(Path out, int threads, int rounds, boolean quick, Path peerDir, PrintStream console, PrintStream progress) {
         this.out = out;
         this.threads = threads;
         this.rounds = rounds;
@@ -62,13 +66,15 @@ public final class Compare {
         this.javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         this.classpath = System.getProperty("java.class.path");
         this.peerDir = peerDir;
+        this.console = console;
+        this.progress = progress;
     }
 
     public static void main(String[] args) throws Exception {
         Worker.Args a = new Worker.Args(args);
         Path out = Path.of(a.s("--out", "bench/results"));
         Path peers = Path.of(a.s("--peers", "bench/peers"));
-        new Compare(out, a.i("--threads", 2), a.i("--rounds", a.has("--quick") ? 1 : 3), a.has("--quick"), peers).run();
+        new Compare(out, a.i("--threads", 2), a.i("--rounds", a.has("--quick") ? 1 : 3), a.has("--quick"), peers, System.out, System.err).run();
     }
 
     // ------------------------------------------------------------------ models
@@ -259,7 +265,7 @@ public final class Compare {
                     if (res.has("engine_peak_mb")) {
                         engine.computeIfAbsent(w.id(), k -> new LinkedHashMap<>()).merge(c.name(), res.get("engine_peak_mb").getAsDouble(), Math::max);
                     }
-                    System.err.printf("round %d  %-22s %-18s %8.2f ms%n", r + 1, w.id(), c.name(), res.get("median_s").getAsDouble() * 1e3);
+                    progress.printf("round %d  %-22s %-18s %8.2f ms%n", r + 1, w.id(), c.name(), res.get("median_s").getAsDouble() * 1e3);
                 }
             }
         }
@@ -281,8 +287,8 @@ public final class Compare {
                 "peak RSS PyTorch fp32 (MB)", "peak RSS ORT (MB)"));
         Table t = new Table(headers.toArray(String[]::new));
         Map<String, Map<String, Double>> med = new LinkedHashMap<>();
-        BarChart chart = new BarChart("lit4j vs PyTorch vs ONNX Runtime, " + threads + " threads (speed relative to lit4j fp32)", "x lit4j fp32");
-        chart.categories(ws.stream().map(Workload::label).toArray(String[]::new));
+        BarPlot chart = new BarPlot("lit4j vs PyTorch vs ONNX Runtime, " + threads + " threads", "workload",
+                "speed relative to lit4j fp32 (higher is faster)", ws.stream().map(Workload::label).toList());
         for (Workload w : ws) {
             Map<String, Double> m = new LinkedHashMap<>();
             secs.getOrDefault(w.id(), Map.of()).forEach((c, v) -> m.put(c, Worker.median(v)));
@@ -307,12 +313,13 @@ public final class Compare {
             t.row(row.toArray());
         }
         for (Contender c : cs) {
-            chart.addSeries(c.name(), ws.stream().mapToDouble(w -> {
+            chart.series(c.name(), ws.stream().mapToDouble(w -> {
                 Map<String, Double> m = med.get(w.id());
                 Double base = m.get("lit4j fp32"), s = m.get(c.name());
                 return base == null || s == null ? Double.NaN : base / s;
             }).toArray());
         }
+        chart.line("lit4j fp32 = 1", 1.0);
         StringBuilder md = new StringBuilder("# lit4j benchmark\n\n");
         md.append(String.format("%d threads, %d rounds (median of per-process medians), oneDNN fp32 GEMM 3072x768x6304 in this run: %.0f GFLOP/s.%n%n",
                 threads, rounds, gemm));
@@ -330,10 +337,10 @@ public final class Compare {
         json.add("peak_rss_mb", new com.google.gson.Gson().toJsonTree(rss));
         json.add("engine_peak_mb", new com.google.gson.Gson().toJsonTree(engine));
         Files.writeString(out.resolve("results.json"), json + "\n");
-        System.out.print(t.toText());
-        notes.forEach(n -> System.out.println("note: " + n));
-        System.out.println("wrote " + out.resolve("results.md") + " and " + out.resolve("results.png"));
-        goals.forEach(System.out::println);
+        console.print(t.toText());
+        notes.forEach(n -> console.println("note: " + n));
+        console.println("wrote " + out.resolve("results.md") + " and " + out.resolve("results.png"));
+        goals.forEach(console::println);
     }
 
     private static String ratio(Map<String, Double> m, String peer, String mine) {

@@ -4,8 +4,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backends;
-import io.lit4j.report.BarChart;
+import io.lit4j.data.CaptionDataset;
 import io.lit4j.eval.Templates;
+import io.lit4j.report.BarPlot;
 import io.lit4j.report.Table;
 import io.lit4j.train.LockSpec;
 import io.lit4j.train.ModelBuilder;
@@ -21,10 +22,10 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 
 /**
@@ -105,21 +106,19 @@ final class AblationCommand implements Callable<Integer> {
             }
         }
         String metric = results.values().iterator().next().containsKey("eval_top1") ? "eval_top1" : "eval_t2i_r1";
+        String metricName = metric.equals("eval_top1") ? "zero-shot top-1" : "text-to-image recall@1";
         Table t = new Table("setup", "image tower", "text tower", metric.equals("eval_top1") ? "zero-shot top-1" : "text->image R@1",
                 "final loss", "seconds");
-        BarChart chart = new BarChart("LiT setups on " + data.getFileName() + " (" + steps + " steps)",
-                metric.equals("eval_top1") ? "zero-shot top-1 accuracy" : "text-to-image recall@1");
-        chart.categories(plan.keySet().toArray(String[]::new));
-        List<Double> values = new ArrayList<>();
-        for (String s : plan.keySet()) {
-            double v = results.get(s).getOrDefault(metric, Double.NaN);
-            values.add(v);
-            t.row(s, describe(s.charAt(0)), describe(s.charAt(1)), String.format("%.4f", v), String.format("%.4f", losses.get(s)),
+        List<String> names = List.copyOf(plan.keySet());
+        double[] values = new double[names.size()];
+        for (int i = 0; i < names.size(); i++) {
+            String s = names.get(i);
+            values[i] = results.get(s).getOrDefault(metric, Double.NaN);
+            t.row(s, describe(s.charAt(0)), describe(s.charAt(1)), String.format("%.4f", values[i]), String.format("%.4f", losses.get(s)),
                     String.format("%.0f", seconds.get(s)));
         }
-        chart.addSeries(metric, values.stream().mapToDouble(Double::doubleValue).toArray());
         Files.createDirectories(out);
-        chart.save(out.resolve("ablation.png"));
+        chart(metric.equals("eval_top1"), metricName, names, values).save(out.resolve("ablation.png"));
         Files.writeString(out.resolve("ablation.md"), t.toMarkdown());
         if (json) {
             JsonArray rows = new JsonArray();
@@ -177,6 +176,27 @@ final class AblationCommand implements Callable<Integer> {
             plan.put(lock.setup(), o);
         }
         return plan;
+    }
+
+    /** The bars: one per setup, the metric on the eval data, and the chance level to beat. */
+    private BarPlot chart(boolean zeroShot, String metricName, List<String> names, double[] values) {
+        long n;
+        try (CaptionDataset eval = CaptionDataset.open(evalData)) {
+            n = zeroShot ? eval.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().count()
+                    : evalLimit > 0 ? Math.min(evalLimit, eval.size()) : eval.size();
+        }
+        String on = shortName(evalData) + (evalLimit > 0 ? " (at most " + evalLimit + " images)" : "");
+        return new BarPlot("LiT setups on " + shortName(data) + ", " + steps + " steps each", "setup (image tower, text tower)",
+                metricName, names)
+                .subtitle("L: " + describe('L') + "   U: " + describe('U') + "   u: " + describe('u'))
+                .series(metricName + " on " + on, values)
+                .line("chance: 1 of " + n + (zeroShot ? " classes" : " images"), 1.0 / Math.max(1, n));
+    }
+
+    /** A data folder's last two names: "scenes/test" says more than "test". */
+    private static Path shortName(Path folder) {
+        int n = folder.getNameCount();
+        return n >= 2 ? folder.subpath(n - 2, n) : folder;
     }
 
     private static String describe(char c) {

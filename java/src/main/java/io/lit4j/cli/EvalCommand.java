@@ -10,7 +10,7 @@ import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.LinearProbe;
 import io.lit4j.eval.Templates;
 import io.lit4j.eval.ZeroShotClassifier;
-import io.lit4j.report.ConfusionMatrixChart;
+import io.lit4j.report.ConfusionPlot;
 import io.lit4j.report.ProgressBar;
 import io.lit4j.report.Table;
 import picocli.CommandLine.Command;
@@ -149,7 +149,8 @@ final class EvalCommand implements Callable<Integer> {
             }
             List<String> names = z.classes();
             if (confusion != null) {
-                new ConfusionMatrixChart("zero-shot " + d.name() + " (" + templates + ")", names, z.confusion()).save(confusion);
+                new ConfusionPlot("zero-shot on " + d.name() + (heldOutOnly || amongHeldOut ? " (held-out pairs)" : "") + ", templates "
+                        + templates, names, z.confusion()).save(confusion);
             }
             JsonObject o = new JsonObject();
             o.addProperty("dataset", d.name() + (heldOutOnly || amongHeldOut ? " (held-out pairs)" : ""));

@@ -5,7 +5,7 @@ import com.google.gson.JsonParser;
 import io.lit4j.LitException;
 import io.lit4j.data.BadRows;
 import io.lit4j.io.AtomicFile;
-import io.lit4j.report.LineChart;
+import io.lit4j.report.LinePlot;
 
 import java.awt.AWTError;
 import java.io.BufferedWriter;
@@ -138,34 +138,44 @@ final class RunFolder implements AutoCloseable {
     }
 
     /**
-     * Draws curves.png from the metrics: the loss (and the temperature on a second axis, when
-     * logged) over steps, and the evaluation metric in a panel below when there is one. The chart
-     * is a convenience: if drawing fails (e.g. fonts during JVM shutdown), it says so and goes on.
+     * Draws curves.png from the metrics: the loss (raw and smoothed), then, when logged, the
+     * temperature, the learning rate and the evaluation metric, each in a panel of its own over the
+     * steps. The chart is a convenience: if drawing fails (e.g. fonts during JVM shutdown), it says
+     * so and goes on.
      */
     void plot(String title, PrintStream log) {
         try {
-            plot(dir.resolve(METRICS), dir.resolve(CURVES), title);
+            plot(dir.resolve(METRICS), dir.resolve(CURVES), title, evalData());
         } catch (RuntimeException | LinkageError | AWTError e) {
             log.println("lit4j: could not draw " + dir.resolve(CURVES) + ": " + e);
         }
     }
 
-    static void plot(Path metrics, Path png, String title) {
-        List<double[]> rows = new ArrayList<>();
-        List<double[]> evalRows = new ArrayList<>();
-        boolean temperature = false;
+    /** The eval data as run.json names it, e.g. "scenes/test (at most 1000 images)"; null when there is none. */
+    private String evalData() {
+        JsonObject run = JsonParser.parseString(runJson()).getAsJsonObject();
+        if (!run.has("evalData") || run.get("evalData").isJsonNull()) {
+            return null;
+        }
+        Path data = Path.of(run.get("evalData").getAsString());
+        if (data.getNameCount() >= 2) {   // "scenes/test" says more than "test"
+            data = data.subpath(data.getNameCount() - 2, data.getNameCount());
+        }
+        int limit = run.has("evalLimit") ? run.get("evalLimit").getAsInt() : 0;
+        return data + (limit > 0 ? " (at most " + limit + " images)" : "");
+    }
+
+    /** One column of the metrics log: NaN where a row lacks the key. */
+    private static double[] column(List<JsonObject> rows, String key) {
+        return rows.stream().mapToDouble(m -> m.has(key) ? m.get(key).getAsDouble() : Double.NaN).toArray();
+    }
+
+    static void plot(Path metrics, Path png, String title, String evalData) {
+        List<JsonObject> rows = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(metrics)) {
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonObject m = JsonParser.parseString(line).getAsJsonObject();
-                double s = m.get("step").getAsDouble();
-                temperature |= m.has("temperature");
-                rows.add(new double[] {s, m.get("loss").getAsDouble(), m.has("temperature") ? m.get("temperature").getAsDouble() : Double.NaN});
-                String key = m.has("eval_top1") ? "eval_top1" : m.has("eval_t2i_r1") ? "eval_t2i_r1" : null;
-                if (key != null) {
-                    evalRows.add(new double[] {s, m.get(key).getAsDouble()});
+                if (!line.isBlank()) {
+                    rows.add(JsonParser.parseString(line).getAsJsonObject());
                 }
             }
         } catch (IOException e) {
@@ -174,17 +184,22 @@ final class RunFolder implements AutoCloseable {
         if (rows.isEmpty()) {
             return;
         }
-        double[] x = rows.stream().mapToDouble(r -> r[0]).toArray();
-        LineChart chart = new LineChart(title, "step");
-        chart.addSeries("loss", x, rows.stream().mapToDouble(r -> r[1]).toArray(), "left");
-        chart.yLabel("loss");
-        if (temperature) {
-            chart.addSeries("temperature", x, rows.stream().mapToDouble(r -> r[2]).toArray(), "right");
-            chart.rightYLabel("temperature");
+        double[] x = column(rows, "step");
+        LinePlot chart = new LinePlot(title, "step");
+        chart.panel("loss").smoothed("loss", x, column(rows, "loss"));
+        if (rows.stream().anyMatch(m -> m.has("temperature"))) {
+            chart.panel("temperature").line("temperature", x, column(rows, "temperature"));
         }
-        if (!evalRows.isEmpty()) {
-            chart.addPanel("eval accuracy").addSeries("zero-shot / recall@1", evalRows.stream().mapToDouble(r -> r[0]).toArray(),
-                    evalRows.stream().mapToDouble(r -> r[1]).toArray());
+        if (rows.stream().anyMatch(m -> m.has("lr"))) {
+            chart.panel("learning rate").line("learning rate", x, column(rows, "lr"));
+        }
+        for (String key : List.of("eval_top1", "eval_t2i_r1")) {
+            List<JsonObject> evals = rows.stream().filter(m -> m.has(key)).toList();
+            if (!evals.isEmpty()) {
+                String metric = key.equals("eval_top1") ? "zero-shot top-1" : "text-to-image recall@1";
+                chart.panel(metric).range(0, 1).line(metric + " on " + (evalData == null ? "the eval data" : evalData),
+                        column(evals, "step"), column(evals, key));
+            }
         }
         chart.save(png);
     }

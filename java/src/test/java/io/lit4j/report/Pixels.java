@@ -62,10 +62,6 @@ final class Pixels {
         return count(img, c, tolerance, 0, 0, img.getWidth(), img.getHeight());
     }
 
-    static double luminance(int rgb) {
-        return 0.2126 * ((rgb >> 16) & 0xff) + 0.7152 * ((rgb >> 8) & 0xff) + 0.0722 * (rgb & 0xff);
-    }
-
     /** No hidden temp files left next to the outputs. */
     static void assertNoTempFiles(Path dir) throws IOException {
         try (var files = Files.list(dir)) {
