@@ -23,8 +23,8 @@ import java.util.concurrent.Callable;
 
 /** {@code lit4j classify}: zero-shot classification of image files against any labels. */
 @Command(name = "classify", description = {"Zero-shot classify images against class names (prompt-ensembled).",
-        "IMAGES: files, folders (recursively; files that cannot be decoded are skipped and listed), quoted globs ('shots/*.jpg')",
-        "or - (one path per line on stdin)."})
+        "IMAGES: files, folders (recursively; files that cannot be decoded are skipped and listed), quoted globs ('shots/*.jpg') "
+                + "or - (one path per line on stdin)."})
 final class ClassifyCommand implements Callable<Integer> {
     @Mixin
     Main.Common common;
@@ -38,7 +38,7 @@ final class ClassifyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--templates", description = "prompt templates: clip_80, clip_best or a file of templates with {}",
+    @Option(names = "--templates", paramLabel = "SET|FILE", description = "prompt templates: clip_80, clip_best or a file of templates with {}",
             defaultValue = Templates.DEFAULT)
     String templates;
 

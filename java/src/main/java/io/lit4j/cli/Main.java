@@ -63,7 +63,7 @@ public final class Main {
 
     /** Options every command that runs the engine shares. */
     public static final class Common extends Output {
-        @Option(names = "--backend", description = "engine: auto (oneDNN when it loads, else scalar), onednn or scalar", defaultValue = "auto")
+        @Option(names = "--backend", paramLabel = "NAME", description = "engine: auto (oneDNN when it loads, else scalar), onednn or scalar", defaultValue = "auto")
         public String backend;
 
         @Option(names = "--threads", paramLabel = "N", description = "engine threads (default: all available processors)")

@@ -10,16 +10,16 @@ import java.nio.file.Path;
 
 /** The options every command that runs a model takes. */
 final class ModelOptions {
-    @Option(names = "--model", description = "default (the shipped model), a lit4j model folder, big_vision .npz or HF safetensors", defaultValue = LitModel.DEFAULT_MODEL)
+    @Option(names = "--model", paramLabel = "MODEL", description = "default (the shipped model), a lit4j model folder, big_vision .npz or HF safetensors", defaultValue = LitModel.DEFAULT_MODEL)
     String model;
 
     @Option(names = "--tokenizer", paramLabel = "FILE", description = "tokenizer.json (default: the one beside the model)")
     Path tokenizer;
 
-    @Option(names = "--precision", description = "fp32 or bf16 matmuls (bf16: faster on CPUs with avx512_bf16)", defaultValue = "fp32")
+    @Option(names = "--precision", paramLabel = "fp32|bf16", description = "fp32 or bf16 matmuls (bf16: faster on CPUs with avx512_bf16)", defaultValue = "fp32")
     String precision;
 
-    @Option(names = "--batch-size", description = "images per forward pass", defaultValue = "32")
+    @Option(names = "--batch-size", paramLabel = "N", description = "images per forward pass", defaultValue = "32")
     int batchSize;
 
     LitModel.Options options(Main.Common common) {
