@@ -116,7 +116,12 @@ final class PlainKernels implements Kernels {
 
     @Override
     public void columnLogSumExpUpdate(float[] block, int rows, int n, float[] colMax, float[] colSum) {
-        for (int j = 0; j < n; j++) {
+        columnLogSumExpUpdate(block, rows, n, 0, colMax, colSum);
+    }
+
+    /** Columns {@code [from, n)} of {@link #columnLogSumExpUpdate}; the vector kernel's tail too. */
+    static void columnLogSumExpUpdate(float[] block, int rows, int n, int from, float[] colMax, float[] colSum) {
+        for (int j = from; j < n; j++) {
             float bm = Float.NEGATIVE_INFINITY;
             for (int i = 0; i < rows; i++) {
                 bm = Math.max(bm, block[i * n + j]);

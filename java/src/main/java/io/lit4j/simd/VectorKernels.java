@@ -278,19 +278,7 @@ final class VectorKernels implements Kernels {
             nm.intoArray(colMax, j);
             sum.intoArray(colSum, j);
         }
-        for (; j < n; j++) {
-            float bm = Float.NEGATIVE_INFINITY;
-            for (int i = 0; i < rows; i++) {
-                bm = Math.max(bm, block[i * n + j]);
-            }
-            float nm = Math.max(colMax[j], bm);
-            float sum = colSum[j] * FastExp.exp(colMax[j] - nm);
-            for (int i = 0; i < rows; i++) {
-                sum += FastExp.exp(block[i * n + j] - nm);
-            }
-            colMax[j] = nm;
-            colSum[j] = sum;
-        }
+        PlainKernels.columnLogSumExpUpdate(block, rows, n, j, colMax, colSum);
     }
 
     @Override

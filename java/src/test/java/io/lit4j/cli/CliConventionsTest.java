@@ -88,6 +88,14 @@ class CliConventionsTest {
         assertFalse(Files.exists(dir.resolve("runs/Lu")), "nothing trained before the check");
     }
 
+    /** The shipped bag sample at {@code bag}, the sneaker at {@code sneaker} (paths under {@code dir}, folders made). */
+    private static void twoClassFolders(Path dir, String bag, String sneaker) throws Exception {
+        for (String[] f : new String[][] {{bag, "fashion-bag.png"}, {sneaker, "fashion-sneaker.png"}}) {
+            Files.createDirectories(dir.resolve(f[0]).getParent());
+            Files.copy(DefaultModel.samples().resolve(f[1]), dir.resolve(f[0]));
+        }
+    }
+
     @Test
     void resumeRefusesOptionsItWouldIgnore(@TempDir Path dir) {
         oneLineError(run("tune", "--resume", dir.toString(), "--steps", "5000"), "--steps with --resume");
@@ -95,11 +103,7 @@ class CliConventionsTest {
 
     @Test
     void imagesFromFoldersGlobsAndStdinShowTheirPaths(@TempDir Path dir) throws Exception {
-        Path samples = DefaultModel.samples();
-        Files.createDirectories(dir.resolve("a"));
-        Files.createDirectories(dir.resolve("b"));
-        Files.copy(samples.resolve("fashion-bag.png"), dir.resolve("a/x.png"));
-        Files.copy(samples.resolve("fashion-sneaker.png"), dir.resolve("b/x.png"));
+        twoClassFolders(dir, "a/x.png", "b/x.png");
         Files.writeString(dir.resolve("b/broken.png"), "not a png");
         CliTest.Result r = run("classify", "--labels", "bag,sneaker", dir.toString());
         assertEquals(0, r.code(), r.err());
@@ -143,11 +147,7 @@ class CliConventionsTest {
 
     @Test
     void evalReadsClassFoldersAndWritesNoPictureUnlessAsked(@TempDir Path dir) throws Exception {
-        Path samples = DefaultModel.samples();
-        Files.createDirectories(dir.resolve("Bag"));
-        Files.createDirectories(dir.resolve("Sneaker"));
-        Files.copy(samples.resolve("fashion-bag.png"), dir.resolve("Bag/1.png"));
-        Files.copy(samples.resolve("fashion-sneaker.png"), dir.resolve("Sneaker/1.png"));
+        twoClassFolders(dir, "Bag/1.png", "Sneaker/1.png");
         CliTest.Result r = run("eval", "zeroshot", "--dataset", dir.toString(), "--json");
         assertEquals(0, r.code(), r.err());
         JsonObject o = JsonParser.parseString(r.out().strip()).getAsJsonObject();
