@@ -196,35 +196,11 @@ sealed interface DatasetStorage extends Closeable permits DatasetStorage.Folder,
         private final FileChannel ch;
 
         Tar(Path file) {
-            this(file, openChannel(file));
-        }
-
-        private Tar(Path file, FileChannel ch) {
-            super(file, index(file, ch));
-            this.ch = ch;
-        }
-
-        private static FileChannel openChannel(Path file) {
+            super(file, TarIndex.scan(file));
             try {
-                return FileChannel.open(file, StandardOpenOption.READ);
+                this.ch = FileChannel.open(file, StandardOpenOption.READ);
             } catch (IOException e) {
                 throw new LitException(file + ": cannot open: " + e, e);
-            }
-        }
-
-        private static Map<String, TarIndex.Member> index(Path file, FileChannel ch) {
-            try {
-                return TarIndex.scan(ch, file);
-            } catch (IOException | RuntimeException e) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-                if (e instanceof LitException le) {
-                    throw le;
-                }
-                throw new LitException(file + ": cannot index tar: " + e, e);
             }
         }
 
