@@ -62,7 +62,17 @@ public final class Main {
             err.flush();
             return 1;
         });
-        int code = cli.execute(args);
+        int code;
+        try {
+            code = cli.execute(args);
+        } catch (OutOfMemoryError | StackOverflowError e) {
+            if (verbose) {
+                e.printStackTrace(err);
+            }
+            err.println("lit4j: error: the JVM ran out of " + (e instanceof OutOfMemoryError ? "memory" : "stack")
+                    + " (" + e + "); give it more (-Xmx, -Xss) or smaller inputs");
+            code = 1;
+        }
         out.flush();
         err.flush();
         return code;

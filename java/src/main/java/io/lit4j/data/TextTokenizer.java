@@ -132,7 +132,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             if (v != null && v.isJsonObject()) { // WordPiece, WordLevel, BPE
                 for (Map.Entry<String, JsonElement> e : v.getAsJsonObject().entrySet()) {
-                    int id = e.getValue().getAsInt();
+                    int id = tokenId(e.getValue(), file, "model.vocab['" + e.getKey() + "']");
                     vocab.put(e.getKey(), id);
                     max = Math.max(max, id);
                 }
@@ -149,7 +149,7 @@ public final class TextTokenizer implements AutoCloseable {
             if (added != null && added.isJsonArray()) {
                 for (JsonElement t : added.getAsJsonArray()) {
                     JsonObject o = t.getAsJsonObject();
-                    int id = o.get("id").getAsInt();
+                    int id = tokenId(o.get("id"), file, "added_tokens[].id");
                     vocab.putIfAbsent(o.get("content").getAsString(), id);
                     max = Math.max(max, id);
                 }
@@ -158,6 +158,20 @@ public final class TextTokenizer implements AutoCloseable {
             throw new LitException(file + ": malformed vocabulary in tokenizer.json (" + e + ")", e);
         }
         return max + 1;
+    }
+
+    /** The most ids a vocabulary may have: a text tower's embedding table holds one row per id. */
+    static final int MAX_VOCAB = 1 << 24;
+
+    /** A token id: a whole number from 0 to {@link #MAX_VOCAB} - 1; otherwise an error naming the field. */
+    private static int tokenId(JsonElement e, Path file, String field) {
+        if (e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+            double d = e.getAsDouble();
+            if (d == Math.rint(d) && d >= 0 && d < MAX_VOCAB) {
+                return (int) d;
+            }
+        }
+        throw new LitException(file + ": " + field + " should be a token id from 0 to " + (MAX_VOCAB - 1) + ", got " + e);
     }
 
     private static String sha256(byte[] b) {
@@ -287,9 +301,21 @@ public final class TextTokenizer implements AutoCloseable {
         return contextLength;
     }
 
+    /**
+     * Characters tokenized per token of context: a longer text is cut to {@code contextLength} times
+     * this before tokenizing (and counts as too long), so a huge caption costs no more than a long one.
+     */
+    static final int CHARS_PER_TOKEN = 64;
+
     /** One text framed under {@code policy}. */
     Single encodeSingle(String text, int contextLength, Policy policy) {
         checkContext(contextLength, policy);
+        int maxChars = contextLength * CHARS_PER_TOKEN;
+        boolean cut = text.length() > maxChars;
+        if (cut) {
+            int end = Character.isHighSurrogate(text.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
+            text = text.substring(0, end);
+        }
         int[] raw = ids(text);
         int[] out = new int[contextLength];
         switch (policy) {
@@ -302,7 +328,7 @@ public final class TextTokenizer implements AutoCloseable {
                 int n = Math.min(raw.length, contextLength - 1);
                 System.arraycopy(raw, 0, out, 1, n);
                 // the rest stays 0
-                return new Single(out, raw.length + 1, raw.length + 1 > contextLength);
+                return new Single(out, raw.length + 1, cut || raw.length + 1 > contextLength);
             }
             case STICKY_EOS -> {
                 int eos = eosId().orElseThrow(() -> new LitException(path
@@ -310,7 +336,7 @@ public final class TextTokenizer implements AutoCloseable {
                 int n = Math.min(raw.length, contextLength - 1);
                 System.arraycopy(raw, 0, out, 0, n);
                 Arrays.fill(out, n, contextLength, eos);
-                return new Single(out, raw.length + 1, raw.length + 1 > contextLength);
+                return new Single(out, raw.length + 1, cut || raw.length + 1 > contextLength);
             }
             default -> throw new IllegalArgumentException(String.valueOf(policy));
         }

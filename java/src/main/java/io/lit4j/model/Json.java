@@ -91,23 +91,34 @@ final class Json {
         }
     }
 
-    /** The checks every transformer tower's config makes: positive sizes, whole heads, a head of size >= 0, eps > 0. */
+    /**
+     * The checks every transformer tower's config makes: sizes from 1 to {@link TwoTowerConfig#MAX_DIM},
+     * at most {@link TwoTowerConfig#MAX_DEPTH} blocks, whole heads, a head of size >= 0, eps > 0.
+     */
     static void encoder(String where, int width, int depth, int heads, int mlpDim, float lnEps, int headDim) {
         positive(where, "width", width);
         positive(where, "depth", depth);
         positive(where, "heads", heads);
         positive(where, "mlp_dim", mlpDim);
+        if (depth > TwoTowerConfig.MAX_DEPTH) {
+            throw new LitException(where + ": depth " + depth + " is more blocks than lit4j builds (at most "
+                    + TwoTowerConfig.MAX_DEPTH + ")");
+        }
         if (width % heads != 0) {
             throw new LitException(where + ": width " + width + " is not divisible by heads " + heads);
         }
-        if (headDim < 0 || !(lnEps > 0)) {
-            throw new LitException(where + ": head_dim must be >= 0 and ln_eps > 0");
+        if (headDim < 0 || headDim > TwoTowerConfig.MAX_DIM || !(lnEps > 0)) {
+            throw new LitException(where + ": head_dim must be from 0 to " + TwoTowerConfig.MAX_DIM + " and ln_eps > 0");
         }
     }
 
-    static void positive(String where, String field, int v) {
+    /** A size: from 1 to {@link TwoTowerConfig#MAX_DIM}, so products of two never overflow a long. */
+    static void positive(String where, String field, long v) {
         if (v <= 0) {
             throw new LitException(where + ": " + field + " must be positive, got " + v);
+        }
+        if (v > TwoTowerConfig.MAX_DIM) {
+            throw new LitException(where + ": " + field + " " + v + " is larger than lit4j's limit of " + TwoTowerConfig.MAX_DIM);
         }
     }
 }

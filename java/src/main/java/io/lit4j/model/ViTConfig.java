@@ -40,6 +40,8 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
         if (imageSize % patchSize != 0) {
             throw new LitException(w + ": image_size " + imageSize + " is not a multiple of patch_size " + patchSize);
         }
+        Json.positive(w, "patch_size * patch_size * channels", (long) patchSize * patchSize * channels);
+        Json.positive(w, "patches per image", (long) (imageSize / patchSize) * (imageSize / patchSize));
     }
 
     public int gridSize() {
