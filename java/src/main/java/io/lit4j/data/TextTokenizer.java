@@ -4,7 +4,6 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.lit4j.LitException;
 
 import java.io.IOException;
@@ -117,12 +116,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Fills {@code vocab} from the model's vocabulary and {@code added_tokens}; returns max id + 1. */
     private static int readVocab(String json, Path file, Map<String, Integer> vocab) {
-        JsonObject root;
-        try {
-            root = JsonParser.parseString(json).getAsJsonObject();
-        } catch (RuntimeException e) {
-            throw new LitException(file + ": not a tokenizer.json (" + e.getMessage() + ")", e);
-        }
+        JsonObject root = TokenizerFile.parse(json, file);
         JsonElement model = root.get("model");
         if (model == null || !model.isJsonObject()) {
             throw new LitException(file + ": not a tokenizer.json (no \"model\" object)");
@@ -150,7 +144,12 @@ public final class TextTokenizer implements AutoCloseable {
                 for (JsonElement t : added.getAsJsonArray()) {
                     JsonObject o = t.getAsJsonObject();
                     int id = tokenId(o.get("id"), file, "added_tokens[].id");
-                    vocab.putIfAbsent(o.get("content").getAsString(), id);
+                    String content = o.get("content").getAsString();
+                    if (content.length() > MAX_ADDED_TOKEN_CHARS) {
+                        throw new LitException(file + ": added_tokens[].content of token " + id + " is " + content.length()
+                                + " characters long; expected at most " + MAX_ADDED_TOKEN_CHARS);
+                    }
+                    vocab.putIfAbsent(content, id);
                     max = Math.max(max, id);
                 }
             }
@@ -162,6 +161,12 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** The most ids a vocabulary may have: a text tower's embedding table holds one row per id. */
     static final int MAX_VOCAB = 1 << 24;
+
+    /**
+     * The longest added token accepted: the tokenizers library takes time quadratic in their length
+     * to load (a minute for 70,000 characters); real ones are a few dozen characters.
+     */
+    static final int MAX_ADDED_TOKEN_CHARS = 512;
 
     /** A token id: a whole number from 0 to {@link #MAX_VOCAB} - 1; otherwise an error naming the field. */
     private static int tokenId(JsonElement e, Path file, String field) {

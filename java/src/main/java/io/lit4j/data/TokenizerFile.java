@@ -1,0 +1,129 @@
+package io.lit4j.data;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import com.google.gson.Strictness;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
+import io.lit4j.LitException;
+
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * Checks a {@code tokenizer.json} before the native tokenizers library sees it. That library
+ * aborts the whole JVM (a Rust panic across JNI), rather than reporting an error, on some
+ * malformed files: JSON that its strict parser rejects inside the {@code decoder} section, and a
+ * {@code Precompiled} normalizer whose {@code precompiled_charsmap} does not parse. So the file must
+ * be strict JSON (no control characters in strings, no trailing data), nested at most
+ * {@value #MAX_DEPTH} deep, with finite numbers, no lone surrogates, and well-formed charsmaps.
+ */
+final class TokenizerFile {
+    /** serde_json refuses deeper documents (its limit is 128). */
+    static final int MAX_DEPTH = 100;
+
+    private TokenizerFile() {
+    }
+
+    /** The parsed root object, or a {@link LitException} naming {@code file} and what is wrong. */
+    static JsonObject parse(String json, Path file) {
+        JsonElement root;
+        try {
+            JsonReader reader = new JsonReader(new StringReader(json));
+            reader.setStrictness(Strictness.STRICT);
+            root = JsonParser.parseReader(reader);
+            if (reader.peek() != JsonToken.END_DOCUMENT) {
+                throw new LitException(file + ": not a tokenizer.json (data after the JSON object)");
+            }
+        } catch (LitException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw new LitException(file + ": not a tokenizer.json (not strict JSON: " + e.getMessage() + ")", e);
+        }
+        if (!root.isJsonObject()) {
+            throw new LitException(file + ": not a tokenizer.json (expected a JSON object)");
+        }
+        check(root, "$", 0, file);
+        return root.getAsJsonObject();
+    }
+
+    private static void check(JsonElement e, String where, int depth, Path file) {
+        if (depth > MAX_DEPTH) {
+            throw new LitException(file + ": not a tokenizer.json (nested more than " + MAX_DEPTH + " deep at " + where + ")");
+        }
+        if (e.isJsonObject()) {
+            JsonObject o = e.getAsJsonObject();
+            for (Map.Entry<String, JsonElement> m : o.entrySet()) {
+                checkString(m.getKey(), where, file);
+                check(m.getValue(), where + "." + m.getKey(), depth + 1, file);
+            }
+            JsonElement type = o.get("type");
+            if (type != null && type.isJsonPrimitive() && type.getAsString().equals("Precompiled")) {
+                checkCharsmap(o.get("precompiled_charsmap"), where, file);
+            }
+        } else if (e.isJsonArray()) {
+            int i = 0;
+            for (JsonElement x : e.getAsJsonArray()) {
+                check(x, where + "[" + i++ + "]", depth + 1, file);
+            }
+        } else if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+            if (!Double.isFinite(e.getAsDouble())) {
+                throw new LitException(file + ": not a tokenizer.json (number out of range at " + where + ": " + e + ")");
+            }
+        } else if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isString()) {
+            checkString(e.getAsString(), where, file);
+        }
+    }
+
+    private static void checkString(String s, String where, Path file) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new LitException(file + ": not a tokenizer.json (a lone surrogate \\u" + Integer.toHexString(c)
+                        + " in a string at " + where + ")");
+            }
+        }
+    }
+
+    /** What the tokenizers library parses: base64 of a u32 trie size, that many bytes of trie, then UTF-8 text. */
+    private static void checkCharsmap(JsonElement map, String where, Path file) {
+        String why = null;
+        if (map == null || !map.isJsonPrimitive() || !map.getAsJsonPrimitive().isString()) {
+            why = "missing or not a string";
+        } else {
+            try {
+                byte[] b = Base64.getDecoder().decode(map.getAsString());
+                if (!Base64.getEncoder().encodeToString(b).equals(map.getAsString())) {
+                    throw new IllegalArgumentException("not canonical");
+                }
+                long trie = b.length < 4 ? -1 : ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
+                if (trie < 0 || trie / 4 * 4 > b.length - 4) {
+                    why = "its trie runs past the end";
+                } else {
+                    int text = 4 + (int) (trie / 4 * 4);
+                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                            .decode(ByteBuffer.wrap(b, text, b.length - text));
+                }
+            } catch (IllegalArgumentException e) {
+                why = "not base64";
+            } catch (CharacterCodingException e) {
+                why = "its text is not UTF-8";
+            }
+        }
+        if (why != null) {
+            throw new LitException(file + ": not a usable tokenizer.json (the Precompiled normalizer's precompiled_charsmap at "
+                    + where + " is " + why + ")");
+        }
+    }
+}
