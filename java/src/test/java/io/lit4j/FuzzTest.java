@@ -60,7 +60,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Feeds lit4j's readers thousands of mutated inputs and fails on any outcome but success or a
- * {@link LitException}: an exception of another type, an {@link Error} (OutOfMemoryError, ...) or
+ * one-line {@link LitException}: a message of several lines, an exception of another type, an {@link Error} (OutOfMemoryError, ...) or
  * a case that runs past its deadline is listed in the failure with its target, case seed and
  * mutation, enough to replay it. Seeds are small valid files this test makes itself: npy, npz and
  * safetensors checkpoints, lit4j and HuggingFace config.json, tokenizer.json, PNG, JPEG (baseline
@@ -80,7 +80,7 @@ class FuzzTest {
     @AutoClose
     static final Backend BE = new ScalarBackend();
 
-    enum Outcome { OK, LIT4J_ERROR, OTHER_EXCEPTION, TIMEOUT, ERROR }
+    enum Outcome { OK, LIT4J_ERROR, MULTI_LINE_MESSAGE, OTHER_EXCEPTION, TIMEOUT, ERROR }
 
     /** What one case does with its mutated file. */
     @FunctionalInterface
@@ -143,6 +143,9 @@ class FuzzTest {
                 } catch (ExecutionException e) {
                     why = e.getCause();
                     o = why instanceof LitException ? Outcome.LIT4J_ERROR : why instanceof Error ? Outcome.ERROR : Outcome.OTHER_EXCEPTION;
+                    if (o == Outcome.LIT4J_ERROR && why.getMessage().contains("\n")) {
+                        o = Outcome.MULTI_LINE_MESSAGE;
+                    }
                 } catch (TimeoutException e) {
                     o = Outcome.TIMEOUT;
                     f.cancel(true);

@@ -37,8 +37,22 @@ public final class Checkpoints {
     public record Detected(Format format, Path weights, TwoTowerConfig config) {
     }
 
-    /** Works out the format and config of {@code path} without loading weights. */
+    /**
+     * Works out the format and config of {@code path} without loading weights. An error names the
+     * file: one from a config's own checks (a size inferred from the arrays) gets the file put in front.
+     */
     public static Detected inspect(Path path) {
+        try {
+            return detect(path);
+        } catch (LitException e) {
+            if (e.getMessage().contains(path.getFileName().toString())) {
+                throw e;
+            }
+            throw new CheckpointException(path, null, e.getMessage(), e);
+        }
+    }
+
+    private static Detected detect(Path path) {
         if (!Files.exists(path)) {
             throw new LitException(path + ": no such file or folder (expected a lit4j model folder, a big_vision .npz or HuggingFace safetensors)");
         }
@@ -48,11 +62,11 @@ public final class Checkpoints {
             }
             Path st = path.resolve("model.safetensors");
             if (Files.isRegularFile(st)) {
-                return inspect(st);
+                return detect(st);
             }
             List<Path> npz = list(path, ".npz");
             if (npz.size() == 1) {
-                return inspect(npz.get(0));
+                return detect(npz.get(0));
             }
             throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, or one big_vision .npz"
                     + (npz.size() > 1 ? "; found several .npz files: pass one" : "") + ")");

@@ -47,13 +47,23 @@ final class TokenizerFile {
         } catch (LitException e) {
             throw e;
         } catch (IOException | RuntimeException e) {
-            throw new LitException(file + ": not a tokenizer.json (not strict JSON: " + e.getMessage() + ")", e);
+            throw new LitException(file + ": not a tokenizer.json (not strict JSON: " + jsonProblem(e) + ")", e);
         }
         if (!root.isJsonObject()) {
             throw new LitException(file + ": not a tokenizer.json (expected a JSON object)");
         }
         check(root, "$", 0, file);
         return root.getAsJsonObject();
+    }
+
+    /** Gson's message in one line, without its advice to parse leniently. */
+    private static String jsonProblem(Exception e) {
+        Throwable c = e.getCause() != null && e.getMessage() != null && e.getMessage().startsWith(e.getCause().getClass().getName())
+                ? e.getCause() : e;
+        String m = String.valueOf(c.getMessage());
+        int nl = m.indexOf('\n');
+        return (nl < 0 ? m : m.substring(0, nl)).replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON",
+                "malformed JSON").strip();
     }
 
     private static void check(JsonElement e, String where, int depth, Path file) {

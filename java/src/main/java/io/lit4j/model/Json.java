@@ -6,7 +6,9 @@ import com.google.gson.JsonPrimitive;
 import io.lit4j.LitException;
 import io.lit4j.backend.Gelu;
 
+import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.function.Predicate;
 
 /** Strict reading of config objects: missing, mistyped or unknown fields are errors naming the field. */
@@ -65,6 +67,30 @@ final class Json {
 
     String string(String key, String dflt) {
         return has(key) ? string(key) : dflt;
+    }
+
+    /** The names the config records' own checks start their messages with. */
+    private static final List<String> LABELS = List.of("image tower config", "bert config", "text transformer config");
+
+    /**
+     * Makes a config from its fields: an error from the record's checks or a field's parse then
+     * starts with {@code where} (the file) instead of the record's name.
+     */
+    static <T> T build(String where, Supplier<T> make) {
+        try {
+            return make.get();
+        } catch (LitException e) {
+            String m = e.getMessage();
+            if (m.startsWith(where)) {
+                throw e;
+            }
+            for (String label : LABELS) {
+                if (m.startsWith(label + ": ")) {
+                    m = m.substring(label.length() + 2);
+                }
+            }
+            throw new LitException(where + ": " + m, e);
+        }
     }
 
     /** The fields every transformer tower's config writes, in config.json's order: its size... */
