@@ -1,5 +1,6 @@
 package io.lit4j;
 
+import com.google.gson.JsonObject;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.checkpoint.Checkpoints;
@@ -26,12 +27,15 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
@@ -218,10 +222,14 @@ class FuzzTest {
                     Files.copy(weights, f.resolveSibling("model.safetensors"));
                     load(f.resolveSibling("model.safetensors"));
                 }));
-        t.add(new Target("tokenizer.json", List.of(Files.readAllBytes(tokFile)), "tokenizer.json", true,
+        t.add(new Target("tokenizer.json", List.of(Files.readAllBytes(tokFile), unigramJson(1).getBytes(StandardCharsets.UTF_8)),
+                "tokenizer.json", true,
                 (dir, f) -> {
                     try (TextTokenizer tok = TextTokenizer.load(f)) {
-                        tok.encode(List.of("a red circle", "the blue squares on a red square ."), 16, TextTokenizer.Policy.BERT);
+                        tok.tokens("a red \uFB01 circle");
+                        tok.decode(tok.ids("the blue circle"));
+                        tok.encode(List.of("a red circle", "the blue squares on a red square ."), 16,
+                                tok.has("[CLS]") ? TextTokenizer.Policy.BERT : TextTokenizer.Policy.STICKY_EOS);
                     }
                 }));
 
@@ -281,6 +289,30 @@ class FuzzTest {
             Npy.writeFile(f, DType.F32, shape, m);
         }
         return Files.readAllBytes(f);
+    }
+
+    /**
+     * A SentencePiece-style tokenizer whose Precompiled normalizer maps "a" to "b" through a
+     * 512-unit double-array trie; {@code leafOffset} 1 makes it valid, a large one points past the trie.
+     */
+    static String unigramJson(long leafOffset) {
+        ByteBuffer map = ByteBuffer.allocate(4 + 512 * 4 + 2).order(ByteOrder.LITTLE_ENDIAN);
+        map.putInt(512 * 4);
+        long[] trie = new long[512];
+        trie[0] = 256L << 10; // root: children at 256 ^ byte
+        trie[256 ^ 'a'] = leafOffset << 10 | 1 << 8 | 'a'; // label 'a', has a leaf at (256 ^ 'a') ^ offset
+        for (long u : trie) {
+            map.putInt((int) u);
+        }
+        map.put((byte) 'b').put((byte) 0);
+        JsonObject charsmap = new JsonObject();
+        charsmap.addProperty("type", "Precompiled");
+        charsmap.addProperty("precompiled_charsmap", Base64.getEncoder().encodeToString(map.array()));
+        String vocab = "[[\"<unk>\", 0.0], [\"</s>\", 0.0], [\"\u2581b\", -1.0], [\"\u2581a\", -1.0], [\"\u2581\", -2.0]]";
+        return "{\"version\": \"1.0\", \"added_tokens\": [], \"normalizer\": " + charsmap
+                + ", \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\u2581\", \"prepend_scheme\": \"always\", \"split\": true}"
+                + ", \"post_processor\": null, \"decoder\": null"
+                + ", \"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": " + vocab + ", \"byte_fallback\": false}}";
     }
 
     static List<byte[]> imageSeeds() throws IOException {

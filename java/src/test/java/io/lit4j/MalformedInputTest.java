@@ -280,6 +280,20 @@ class MalformedInputTest {
         assertTrue(m.contains("strict JSON"), m);
     }
 
+    private Path unigram(long leafOffset) throws IOException {
+        return Files.writeString(tmp.resolve("unigram.json"), FuzzTest.unigramJson(leafOffset));
+    }
+
+    @Test
+    void aPrecompiledCharsmapThatWouldAbortTheTokenizerIsRefused() throws IOException {
+        try (TextTokenizer tok = TextTokenizer.load(unigram(1))) {
+            assertEquals(List.of("\u2581b"), tok.tokens("a"), "the valid charsmap normalizes a to b");
+        }
+        Path bad = unigram(1 << 20);
+        String m = litError(5000, () -> TextTokenizer.load(bad));
+        assertTrue(m.contains("unigram.json") && m.contains("precompiled_charsmap"), m);
+    }
+
     // ------------------------------------------------------------------ checkpoints
 
     private Path litModel() {

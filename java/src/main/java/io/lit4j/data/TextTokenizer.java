@@ -256,6 +256,10 @@ public final class TextTokenizer implements AutoCloseable {
                 throw new LitException(path + ": tokenizer is closed");
             }
             return List.of(hf.encode(text, false, false).getTokens());
+        } catch (LitException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new LitException(path + ": cannot tokenize text of " + text.length() + " chars: " + e.getMessage(), e);
         } finally {
             lock.readLock().unlock();
         }
@@ -273,6 +277,10 @@ public final class TextTokenizer implements AutoCloseable {
                 throw new LitException(path + ": tokenizer is closed");
             }
             return hf.decode(l, true);
+        } catch (LitException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new LitException(path + ": cannot decode " + ids.length + " ids: " + e.getMessage(), e);
         } finally {
             lock.readLock().unlock();
         }

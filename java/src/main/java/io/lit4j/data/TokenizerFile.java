@@ -17,7 +17,9 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Checks a {@code tokenizer.json} before the native tokenizers library sees it. That library
@@ -106,9 +108,14 @@ final class TokenizerFile {
         }
     }
 
-    /** What the tokenizers library parses: base64 of a u32 trie size, that many bytes of trie, then UTF-8 text. */
+    /**
+     * What the tokenizers library parses: base64 of a u32 trie size, that many bytes of a double-array
+     * trie, then UTF-8 text. The trie is walked as its lookups walk it (keys of up to 5 bytes: a
+     * grapheme or one character) to make sure no lookup indexes past the trie or into the text
+     * off a character boundary, either of which aborts the JVM.
+     */
     private static void checkCharsmap(JsonElement map, String where, Path file) {
-        String why = null;
+        String why;
         if (map == null || !map.isJsonPrimitive() || !map.getAsJsonPrimitive().isString()) {
             why = "missing or not a string";
         } else {
@@ -117,23 +124,71 @@ final class TokenizerFile {
                 if (!Base64.getEncoder().encodeToString(b).equals(map.getAsString())) {
                     throw new IllegalArgumentException("not canonical");
                 }
-                long trie = b.length < 4 ? -1 : ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).getInt() & 0xFFFFFFFFL;
-                if (trie < 0 || trie / 4 * 4 > b.length - 4) {
-                    why = "its trie runs past the end";
+                ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+                long trieBytes = b.length < 4 ? -1 : bb.getInt(0) & 0xFFFFFFFFL;
+                if (trieBytes < 4 || trieBytes / 4 * 4 > b.length - 4) {
+                    why = "a trie that is empty or runs past the end";
                 } else {
-                    int text = 4 + (int) (trie / 4 * 4);
+                    int units = (int) (trieBytes / 4);
+                    long[] trie = new long[units];
+                    for (int i = 0; i < units; i++) {
+                        trie[i] = bb.getInt(4 + 4 * i) & 0xFFFFFFFFL;
+                    }
+                    int text = 4 + 4 * units;
                     StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                             .decode(ByteBuffer.wrap(b, text, b.length - text));
+                    why = trieProblem(trie, b, text);
                 }
             } catch (IllegalArgumentException e) {
                 why = "not base64";
             } catch (CharacterCodingException e) {
-                why = "its text is not UTF-8";
+                why = "text that is not UTF-8";
             }
         }
         if (why != null) {
             throw new LitException(file + ": not a usable tokenizer.json (the Precompiled normalizer's precompiled_charsmap at "
-                    + where + " is " + why + ")");
+                    + where + " has " + why + ")");
         }
+    }
+
+    /** Null when every lookup of up to 5 bytes stays inside the trie and lands on a character of the text. */
+    private static String trieProblem(long[] trie, byte[] b, int text) {
+        int textLen = b.length - text;
+        Set<Long> level = new HashSet<>(Set.of(offset(trie[0])));
+        Set<Long> seen = new HashSet<>(level);
+        for (int depth = 0; depth < 5 && !level.isEmpty(); depth++) {
+            Set<Long> next = new HashSet<>();
+            for (long p : level) {
+                for (int c = 1; c < 256; c++) {
+                    long q = p ^ c;
+                    if (q >= trie.length) {
+                        return "a trie node that points past its end";
+                    }
+                    long unit = trie[(int) q];
+                    if ((unit & ((1L << 31) | 0xFF)) != c) {
+                        continue;
+                    }
+                    long child = q ^ offset(unit);
+                    if (((unit >> 8) & 1) == 1) {
+                        if (child >= trie.length) {
+                            return "a trie leaf past its end";
+                        }
+                        long v = trie[(int) child] & ((1L << 31) - 1);
+                        if (v > textLen || (v < textLen && (b[text + (int) v] & 0xC0) == 0x80)) {
+                            return "a trie value outside its text";
+                        }
+                    }
+                    if (seen.add(child)) {
+                        next.add(child);
+                    }
+                }
+            }
+            level = next;
+        }
+        return null;
+    }
+
+    private static long offset(long unit) {
+        return (unit >> 10) << ((unit & (1 << 9)) >> 6);
     }
 }
