@@ -11,6 +11,7 @@ import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenizerBuilder;
+import io.lit4j.datasets.Idx;
 import io.lit4j.io.Npy;
 import io.lit4j.model.Presets;
 import io.lit4j.model.TwoTower;
@@ -51,6 +52,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
 import javax.imageio.IIOImage;
@@ -67,7 +69,8 @@ import static org.junit.jupiter.api.Assertions.fail;
  * one-line {@link LitException}: a message of several lines, an exception of another type, an {@link Error} (OutOfMemoryError, ...) or
  * a case that runs past its deadline is listed in the failure with its target, case seed and
  * mutation, enough to replay it. Seeds are small valid files this test makes itself: npy, npz and
- * safetensors checkpoints, lit4j and HuggingFace config.json, tokenizer.json, PNG, JPEG (baseline
+ * safetensors checkpoints, lit4j and HuggingFace config.json, tokenizer.json (WordPiece and
+ * SentencePiece-style), IDX (plain and gzipped), PNG, JPEG (baseline
  * and progressive), GIF, BMP, TIFF (several compressions), captions.jsonl, tar and zip datasets.
  *
  * <p>By default it runs {@value #DEFAULT_CASES} cases (fixed seed; about 7 s) and stops early after
@@ -233,6 +236,14 @@ class FuzzTest {
                     }
                 }));
 
+        t.add(new Target("idx", idxSeeds(), "data.idx", false, (dir, f) -> {
+            try {
+                Idx.readImages(f);
+            } catch (LitException e) {
+                Idx.readLabels(f);
+            }
+        }));
+
         List<byte[]> images = imageSeeds();
         t.add(new Target("image", images, "img", false, (dir, f) -> Images.pixels(Files.readAllBytes(f), f.toString(), pp)));
 
@@ -313,6 +324,20 @@ class FuzzTest {
                 + ", \"pre_tokenizer\": {\"type\": \"Metaspace\", \"replacement\": \"\u2581\", \"prepend_scheme\": \"always\", \"split\": true}"
                 + ", \"post_processor\": null, \"decoder\": null"
                 + ", \"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": " + vocab + ", \"byte_fallback\": false}}";
+    }
+
+    /** Fashion-MNIST's IDX files in small: images and labels, plain and gzipped. */
+    private static List<byte[]> idxSeeds() throws IOException {
+        ByteBuffer img = ByteBuffer.allocate(16 + 2 * 3 * 4).putInt(Idx.MAGIC_IMAGES).putInt(2).putInt(3).putInt(4);
+        for (int i = 0; i < 24; i++) {
+            img.put((byte) (i * 10));
+        }
+        byte[] labels = ByteBuffer.allocate(8 + 2).putInt(Idx.MAGIC_LABELS).putInt(2).put((byte) 3).put((byte) 7).array();
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream z = new GZIPOutputStream(gz)) {
+            z.write(img.array());
+        }
+        return List.of(img.array(), labels, gz.toByteArray());
     }
 
     static List<byte[]> imageSeeds() throws IOException {
