@@ -25,7 +25,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.awt.Transparency;
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ComponentColorModel;
+import java.awt.image.DataBuffer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,6 +37,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
@@ -130,14 +135,29 @@ class MalformedInputTest {
         Images.decode(jpeg, "fine.jpg"); // the original, with its handful of scans, decodes
     }
 
+    /** A 9x7 image of {@code bands} samples of {@code dataType} (short, float, ...) in {@code cs}. */
+    private static BufferedImage component(int cs, boolean alpha, int dataType, int bands) {
+        int[] bits = new int[bands];
+        Arrays.fill(bits, DataBuffer.getDataTypeSize(dataType));
+        ComponentColorModel cm = new ComponentColorModel(ColorSpace.getInstance(cs), bits, alpha, false,
+                alpha ? Transparency.TRANSLUCENT : Transparency.OPAQUE, dataType);
+        return new BufferedImage(cm, cm.createCompatibleWritableRaster(9, 7), false, null);
+    }
+
     @Test
     void unusualTiffLayoutsDecodeOrSayWhy() throws IOException {
-        int[] types = {BufferedImage.TYPE_USHORT_GRAY, BufferedImage.TYPE_4BYTE_ABGR, BufferedImage.TYPE_BYTE_BINARY,
-            BufferedImage.TYPE_USHORT_565_RGB, BufferedImage.TYPE_BYTE_INDEXED, BufferedImage.TYPE_INT_ARGB};
-        for (int type : types) {
+        List<BufferedImage> images = new ArrayList<>();
+        for (int type : new int[] {BufferedImage.TYPE_USHORT_GRAY, BufferedImage.TYPE_4BYTE_ABGR, BufferedImage.TYPE_BYTE_BINARY,
+            BufferedImage.TYPE_USHORT_565_RGB, BufferedImage.TYPE_BYTE_INDEXED, BufferedImage.TYPE_INT_ARGB}) {
+            images.add(new BufferedImage(9, 7, type));
+        }
+        images.add(component(ColorSpace.CS_sRGB, false, DataBuffer.TYPE_SHORT, 3)); // getRGB throws on these
+        images.add(component(ColorSpace.CS_GRAY, false, DataBuffer.TYPE_FLOAT, 1));
+        images.add(component(ColorSpace.CS_GRAY, true, DataBuffer.TYPE_USHORT, 2));
+        images.add(component(ColorSpace.CS_PYCC, false, DataBuffer.TYPE_BYTE, 3));
+        int refused = 0;
+        for (BufferedImage img : images) {
             for (String compression : new String[] {null, "LZW", "PackBits", "Deflate"}) {
-                BufferedImage img = new BufferedImage(9, 7, type);
-                img.setRGB(3, 2, 0xFF3366);
                 byte[] tiff;
                 try {
                     tiff = FuzzTest.write(img, "tiff", compression);
@@ -149,9 +169,11 @@ class MalformedInputTest {
                     assertEquals(8 * 8 * 3, px.length);
                 } catch (LitException e) {
                     assertTrue(e.getMessage().startsWith("t.tif: "), e.getMessage());
+                    refused++;
                 }
             }
         }
+        assertTrue(refused > 0, "signed 16-bit RGB cannot be converted, and says so");
     }
 
     // ------------------------------------------------------------------ datasets
@@ -184,6 +206,8 @@ class MalformedInputTest {
         }
         try (CaptionDataset d = CaptionDataset.ofImagesOnly(ds)) {
             assertEquals(List.of("a.png", "b.png"), d.rows().stream().map(CaptionDataset.Row::image).toList());
+        } finally {
+            Files.delete(ds.resolve("etc")); // JUnit warns when it deletes a link that leads out of its folder
         }
         assertTrue(Files.exists(secret));
     }

@@ -130,7 +130,8 @@ public final class Images {
 
     /**
      * Decodes an image. The header is validated first (size limits: {@link #MAX_SIDE} per side,
-     * {@link #MAX_PIXELS} in all); every failure is a {@link LitException} naming {@code name} and
+     * {@link #MAX_PIXELS} in all; the raster within its budget and within what the file's bytes can
+     * hold; at most {@link #MAX_JPEG_SCANS} JPEG scans); every failure is a {@link LitException} naming {@code name} and
      * saying what is wrong: not an image, unsupported format, truncated, too large, corrupt.
      */
     public static BufferedImage decode(byte[] bytes, String name) {
