@@ -11,7 +11,6 @@ import io.lit4j.model.TextTransformerConfig;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
 
-import java.util.Arrays;
 
 /**
  * big_vision LiT checkpoints ({@code .npz}, keys joined by '/'): the image tower in the ViT
@@ -57,9 +56,10 @@ final class BigVisionFormat {
             return scanned ? prefix + "encoderblock/" + sub : prefix + "encoderblock_0/" + sub;
         }
 
-        long[] shape(ArraySource src, String sub) {
-            long[] s = src.info(firstKey(sub)).shape();
-            return scanned ? Arrays.copyOfRange(s, 1, s.length) : s;
+        /** Dimension {@code i} of block 0's array {@code sub}, whose per-block layout is {@code layout} ("[D, M]"). */
+        int size(ArraySource src, String sub, String layout, int i) {
+            return scanned ? Dims.of(src, firstKey(sub), "[L, " + layout.substring(1)).size(i + 1)
+                    : Dims.of(src, firstKey(sub), layout).size(i);
         }
 
         static EncoderLayout detect(ArraySource src, String prefix) {
@@ -68,7 +68,7 @@ final class BigVisionFormat {
             String first;
             if (scanned) {
                 first = prefix + "encoderblock/";
-                depth = (int) src.info(prefix + "encoderblock/LayerNorm_0/scale").shape()[0];
+                depth = Dims.of(src, prefix + "encoderblock/LayerNorm_0/scale", "[L, D]").size(0);
             } else {
                 depth = BlockCount.of(src, prefix + "encoderblock_", "/");
                 if (depth == 0) {
@@ -134,16 +134,17 @@ final class BigVisionFormat {
                 throw new CheckpointException(src.file(), unsupported, "this image tower uses a layer lit4j does not implement yet (MAP pooling / pre_logits)");
             }
         }
-        long[] k = src.info("img/embedding/kernel").shape(); // [P, P, C, D]
-        if (k.length != 4 || k[0] != k[1]) {
-            throw new CheckpointException(src.file(), "img/embedding/kernel", "expected a square conv kernel [P,P,C,D], got " + Arrays.toString(k));
+        Dims k = Dims.of(src, "img/embedding/kernel", "[P, P, C, D]");
+        if (k.size(0) != k.size(1)) {
+            throw new CheckpointException(src.file(), "img/embedding/kernel", "expected a square conv kernel [P, P, C, D], got "
+                    + src.info("img/embedding/kernel").shapeString());
         }
-        int patch = (int) k[0], channels = (int) k[2], width = (int) k[3];
+        int patch = k.size(0), channels = k.size(2), width = k.size(3);
         EncoderLayout e = EncoderLayout.detect(src, "img/Transformer/");
-        int heads = (int) e.shape(src, e.attn() + "/query/kernel")[1];
-        int mlp = (int) e.shape(src, e.mlp() + "/Dense_0/kernel")[1];
+        int heads = e.size(src, e.attn() + "/query/kernel", "[D, H, dh]", 1);
+        int mlp = e.size(src, e.mlp() + "/Dense_0/kernel", "[D, M]", 1);
         boolean cls = src.contains("img/cls");
-        long tokens = src.info(posembKey(src)).shape()[1];
+        long tokens = Dims.of(src, posembKey(src), "[1, N, D]").size(1);
         long patches = tokens;
         if (cls && !isSquare(tokens) && isSquare(tokens - 1)) {
             patches = tokens - 1;
@@ -152,7 +153,7 @@ final class BigVisionFormat {
             throw new CheckpointException(src.file(), posembKey(src), tokens + " position embeddings do not make a square patch grid");
         }
         int grid = (int) Math.round(Math.sqrt(patches));
-        int headDim = src.contains("img/head/kernel") ? (int) src.info("img/head/kernel").shape()[1] : 0;
+        int headDim = src.contains("img/head/kernel") ? Dims.of(src, "img/head/kernel", "[D, E]").size(1) : 0;
         return new ViTConfig(grid * patch, patch, channels, width, e.depth(), heads, mlp,
                 cls ? ViTConfig.Pooling.TOK : ViTConfig.Pooling.GAP, 1e-6f, Gelu.TANH, headDim);
     }
@@ -204,29 +205,29 @@ final class BigVisionFormat {
     static final String BERT_LAYERS = BERT + "encoder_block/layer_sequence/layers_";
 
     static TextConfig inferText(ArraySource src) {
-        int headDim = src.contains("txt/head/kernel") ? (int) src.info("txt/head/kernel").shape()[1] : 0;
+        int headDim = src.contains("txt/head/kernel") ? Dims.of(src, "txt/head/kernel", "[D, E]").size(1) : 0;
         if (src.contains(BERT + "embedder/embedders_token_ids/embedding")) {
-            long[] tok = src.info(BERT + "embedder/embedders_token_ids/embedding").shape();
-            long[] pos = src.info(BERT + "embedder/embedders_position_ids/embedding").shape();
-            long[] type = src.info(BERT + "embedder/embedders_segment_ids/embedding").shape();
+            Dims tok = Dims.of(src, BERT + "embedder/embedders_token_ids/embedding", "[V, D]");
+            int positions = Dims.of(src, BERT + "embedder/embedders_position_ids/embedding", "[P, D]").size(0);
+            int types = Dims.of(src, BERT + "embedder/embedders_segment_ids/embedding", "[T, D]").size(0);
             int depth = BlockCount.of(src, BERT_LAYERS, "/");
             if (depth == 0) {
                 throw new CheckpointException(src.file(), "no BERT layers (" + BERT_LAYERS + "0/...)");
             }
-            int width = (int) tok[1];
-            int mlp = (int) src.info(BERT_LAYERS + "0/mlp_block/mlp/dense_layer/kernel").shape()[1];
+            int width = tok.size(1);
+            int mlp = Dims.of(src, BERT_LAYERS + "0/mlp_block/mlp/dense_layer/kernel", "[D, M]").size(1);
             // BERT kernels are [D, D]: the head count is not in the file. BERT uses 64-wide heads.
             int heads = Math.max(1, width / 64);
-            return new BertConfig((int) tok[0], (int) pos[0], (int) type[0], (int) Math.min(16, pos[0]), width, depth, heads, mlp,
+            return new BertConfig(tok.size(0), positions, types, Math.min(16, positions), width, depth, heads, mlp,
                     1e-12f, Gelu.TANH, headDim);
         }
         if (src.contains("txt/Embed_0/embedding")) {
-            long[] tok = src.info("txt/Embed_0/embedding").shape();
-            long[] pos = src.info("txt/pos_embedding").shape();
+            Dims tok = Dims.of(src, "txt/Embed_0/embedding", "[V, D]");
+            int positions = Dims.of(src, "txt/pos_embedding", "[1, N, D]").size(1);
             EncoderLayout e = EncoderLayout.detect(src, "txt/Encoder_0/");
-            int heads = (int) e.shape(src, e.attn() + "/query/kernel")[1];
-            int mlp = (int) e.shape(src, e.mlp() + "/Dense_0/kernel")[1];
-            return new TextTransformerConfig((int) tok[0], (int) pos[1], (int) tok[1], e.depth(), heads, mlp,
+            int heads = e.size(src, e.attn() + "/query/kernel", "[D, H, dh]", 1);
+            int mlp = e.size(src, e.mlp() + "/Dense_0/kernel", "[D, M]", 1);
+            return new TextTransformerConfig(tok.size(0), positions, tok.size(1), e.depth(), heads, mlp,
                     TextTransformerConfig.Pooling.LAST, 1e-6f, Gelu.TANH, headDim);
         }
         throw new CheckpointException(src.file(), "the txt/ tower is neither big_vision's text transformer (txt/Embed_0) nor BERT (txt/BertEncoder_0)");

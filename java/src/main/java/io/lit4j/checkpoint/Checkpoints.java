@@ -2,15 +2,19 @@ package io.lit4j.checkpoint;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.io.ArrayInfo;
 import io.lit4j.io.ArraySource;
 import io.lit4j.io.CheckpointException;
 import io.lit4j.io.SafetensorsReader;
+import io.lit4j.model.ParamSpec;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
+import io.lit4j.tensor.Shapes;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
@@ -33,8 +37,22 @@ public final class Checkpoints {
     public record Detected(Format format, Path weights, TwoTowerConfig config) {
     }
 
-    /** Works out the format and config of {@code path} without loading weights. */
+    /**
+     * Works out the format and config of {@code path} without loading weights. An error names the
+     * file: one from a config's own checks (a size inferred from the arrays) gets the file put in front.
+     */
     public static Detected inspect(Path path) {
+        try {
+            return detect(path);
+        } catch (LitException e) {
+            if (e.getMessage().contains(path.getFileName().toString())) {
+                throw e;
+            }
+            throw new CheckpointException(path, null, e.getMessage(), e);
+        }
+    }
+
+    private static Detected detect(Path path) {
         if (!Files.exists(path)) {
             throw new LitException(path + ": no such file or folder (expected a lit4j model folder, a big_vision .npz or HuggingFace safetensors)");
         }
@@ -44,11 +62,11 @@ public final class Checkpoints {
             }
             Path st = path.resolve("model.safetensors");
             if (Files.isRegularFile(st)) {
-                return inspect(st);
+                return detect(st);
             }
             List<Path> npz = list(path, ".npz");
             if (npz.size() == 1) {
-                return inspect(npz.get(0));
+                return detect(npz.get(0));
             }
             throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, or one big_vision .npz"
                     + (npz.size() > 1 ? "; found several .npz files: pass one" : "") + ")");
@@ -94,18 +112,53 @@ public final class Checkpoints {
     public static TwoTower load(Backend backend, Path path, TwoTowerConfig config) {
         Detected d = inspect(path);
         TwoTowerConfig cfg = config != null ? config : d.config();
-        TwoTower model = TwoTower.allocate(backend, cfg);
         try (ArraySource src = ArraySource.open(d.weights())) {
+            checkFits(cfg, d.format(), src);
             WeightMap map = switch (d.format()) {
                 case LIT4J -> LitFormat.weightMap(cfg);
                 case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
                 case HUGGINGFACE -> HuggingFaceFormat.weightMap(cfg, src);
             };
-            map.load(src, backend, model.params());
-            return model;
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
+            TwoTower model = TwoTower.allocate(backend, cfg);
+            try {
+                map.load(src, backend, model.params());
+                return model;
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Refuses, before anything is allocated, a config the file cannot fill: in lit4j's format each
+     * parameter's key must have its shape; in the others the file must hold at least as many
+     * values as the model (every parameter is made from values of the file).
+     */
+    static void checkFits(TwoTowerConfig cfg, Format format, ArraySource src) {
+        long model = cfg.numValues();
+        if (format == Format.LIT4J) {
+            for (ParamSpec p : cfg.params()) {
+                if (!src.contains(p.name())) {
+                    throw new CheckpointException(src.file(), p.name(), "missing from the checkpoint (the config has parameter "
+                            + p + ")");
+                }
+                long[] want = Arrays.stream(p.shape()).asLongStream().toArray();
+                ArrayInfo have = src.info(p.name());
+                if (!Arrays.equals(want, have.shape())) {
+                    throw new CheckpointException(src.file(), "parameter '" + p.name() + "' should be " + Shapes.str(p.shape())
+                            + " but the checkpoint gives " + have.shapeString() + " - is the config right for this file?");
+                }
+            }
+            return;
+        }
+        long file = 0;
+        for (String k : src.keys()) {
+            file += src.info(k).numel();
+        }
+        if (model > file) {
+            throw new CheckpointException(src.file(), "the config asks for " + model + " parameter values but the file holds only "
+                    + file + " - is the config right for this file?");
         }
     }
 

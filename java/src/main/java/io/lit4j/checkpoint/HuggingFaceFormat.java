@@ -1,6 +1,8 @@
 package io.lit4j.checkpoint;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import com.google.gson.JsonParser;
 import io.lit4j.LitException;
 import io.lit4j.backend.Gelu;
@@ -43,30 +45,70 @@ final class HuggingFaceFormat {
         return vitPrefix(src) != null || bertPrefix(src) != null;
     }
 
-    /** The HF config.json beside the weights, or null. */
-    static JsonObject hfConfig(Path weights) {
-        Path cfg = weights.toAbsolutePath().getParent().resolve("config.json");
-        if (!Files.isRegularFile(cfg)) {
-            return null;
+    /**
+     * The HF {@code config.json} beside the weights (absent: every value has its default). Values are
+     * read strictly: a mistyped one is an error naming the file and the field.
+     */
+    record HfConfig(Path file, JsonObject json) {
+        static HfConfig beside(Path weights) {
+            Path cfg = weights.toAbsolutePath().getParent().resolve("config.json");
+            if (!Files.isRegularFile(cfg)) {
+                return new HfConfig(cfg, null);
+            }
+            try {
+                JsonElement e = JsonParser.parseString(Files.readString(cfg));
+                if (!e.isJsonObject()) {
+                    throw new LitException(cfg + ": expected a JSON object (a HuggingFace config)");
+                }
+                JsonObject o = e.getAsJsonObject();
+                return new HfConfig(cfg, o.has("model_type") ? o : null);
+            } catch (LitException e) {
+                throw e;
+            } catch (IOException | RuntimeException e) {
+                throw new LitException(cfg + ": cannot read the HuggingFace config: " + e.getMessage(), e);
+            }
         }
-        try {
-            JsonObject o = JsonParser.parseString(Files.readString(cfg)).getAsJsonObject();
-            return o.has("model_type") ? o : null;
-        } catch (IOException | RuntimeException e) {
-            throw new LitException(cfg + ": cannot read the HuggingFace config: " + e.getMessage(), e);
+
+        private JsonPrimitive value(String key, boolean number, String expected) {
+            if (json == null || !json.has(key) || json.get(key).isJsonNull()) {
+                return null;
+            }
+            JsonElement e = json.get(key);
+            if (!e.isJsonPrimitive() || e.getAsJsonPrimitive().isNumber() != number
+                    || (!number && !e.getAsJsonPrimitive().isString())) {
+                throw new LitException(file + ": field '" + key + "' should be " + expected + ", got " + e);
+            }
+            return e.getAsJsonPrimitive();
         }
-    }
 
-    private static int intOr(JsonObject o, String key, int dflt) {
-        return o != null && o.has(key) ? o.get(key).getAsInt() : dflt;
-    }
+        int intOr(String key, int dflt) {
+            JsonPrimitive p = value(key, true, "a whole number");
+            if (p == null) {
+                return dflt;
+            }
+            double d = p.getAsDouble();
+            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
+                throw new LitException(file + ": field '" + key + "' should be a whole number that fits an int, got " + p);
+            }
+            return (int) d;
+        }
 
-    private static float epsOr(JsonObject o) {
-        return o != null && o.has("layer_norm_eps") ? o.get("layer_norm_eps").getAsFloat() : 1e-12f;
-    }
+        float epsOr() {
+            JsonPrimitive p = value("layer_norm_eps", true, "a number");
+            return p == null ? 1e-12f : p.getAsFloat();
+        }
 
-    private static Gelu geluOr(JsonObject o) {
-        return o != null && o.has("hidden_act") ? Gelu.parse(o.get("hidden_act").getAsString()) : Gelu.ERF;
+        Gelu geluOr() {
+            JsonPrimitive p = value("hidden_act", false, "a string (gelu, gelu_new, ...)");
+            if (p == null) {
+                return Gelu.ERF;
+            }
+            try {
+                return Gelu.parse(p.getAsString());
+            } catch (LitException e) {
+                throw new LitException(file + ": field 'hidden_act': " + e.getMessage(), e);
+            }
+        }
     }
 
     private static int countLayers(ArraySource src, String prefix) {
@@ -78,32 +120,32 @@ final class HuggingFaceFormat {
     }
 
     static TwoTowerConfig inferConfig(ArraySource src) {
-        JsonObject hf = hfConfig(src.file());
+        HfConfig hf = HfConfig.beside(src.file());
         String vp = vitPrefix(src);
         if (vp != null) {
-            long[] k = src.info(vp + VIT_PATCH).shape(); // [D, C, P, P]
-            int width = (int) k[0], channels = (int) k[1], patch = (int) k[2];
-            long tokens = src.info(vp + "embeddings.position_embeddings").shape()[1];
+            Dims k = Dims.of(src, vp + VIT_PATCH, "[D, C, P, P]");
+            int width = k.size(0), channels = k.size(1), patch = k.size(2);
+            long tokens = Dims.of(src, vp + "embeddings.position_embeddings", "[1, N, D]").size(1);
             int grid = (int) Math.round(Math.sqrt(tokens - 1));
-            int mlp = (int) src.info(vp + "encoder.layer.0.intermediate.dense.weight").shape()[0];
-            ViTConfig c = new ViTConfig(intOr(hf, "image_size", grid * patch), intOr(hf, "patch_size", patch),
-                    intOr(hf, "num_channels", channels), intOr(hf, "hidden_size", width), intOr(hf, "num_hidden_layers", countLayers(src, vp)),
-                    intOr(hf, "num_attention_heads", Math.max(1, width / 64)), intOr(hf, "intermediate_size", mlp),
-                    ViTConfig.Pooling.TOK, epsOr(hf), geluOr(hf), 0);
+            int mlp = Dims.of(src, vp + "encoder.layer.0.intermediate.dense.weight", "[M, D]").size(0);
+            ViTConfig c = new ViTConfig(hf.intOr("image_size", grid * patch), hf.intOr("patch_size", patch),
+                    hf.intOr("num_channels", channels), hf.intOr("hidden_size", width), hf.intOr("num_hidden_layers", countLayers(src, vp)),
+                    hf.intOr("num_attention_heads", Math.max(1, width / 64)), hf.intOr("intermediate_size", mlp),
+                    ViTConfig.Pooling.TOK, hf.epsOr(), hf.geluOr(), 0);
             return new TwoTowerConfig(c, null, TwoTowerConfig.Loss.SOFTMAX);
         }
         String bp = bertPrefix(src);
         if (bp != null) {
-            long[] tok = src.info(bp + BERT_WORDS).shape();
-            long[] pos = src.info(bp + "embeddings.position_embeddings.weight").shape();
-            long[] type = src.info(bp + "embeddings.token_type_embeddings.weight").shape();
-            int width = (int) tok[1];
-            int mlp = (int) src.info(bp + "encoder.layer.0.intermediate.dense.weight").shape()[0];
-            int maxPos = intOr(hf, "max_position_embeddings", (int) pos[0]);
-            BertConfig c = new BertConfig(intOr(hf, "vocab_size", (int) tok[0]), maxPos, intOr(hf, "type_vocab_size", (int) type[0]),
-                    Math.min(16, maxPos), intOr(hf, "hidden_size", width), intOr(hf, "num_hidden_layers", countLayers(src, bp)),
-                    intOr(hf, "num_attention_heads", Math.max(1, width / 64)), intOr(hf, "intermediate_size", mlp), epsOr(hf),
-                    geluOr(hf), 0);
+            Dims tok = Dims.of(src, bp + BERT_WORDS, "[V, D]");
+            int positions = Dims.of(src, bp + "embeddings.position_embeddings.weight", "[P, D]").size(0);
+            int types = Dims.of(src, bp + "embeddings.token_type_embeddings.weight", "[T, D]").size(0);
+            int width = tok.size(1);
+            int mlp = Dims.of(src, bp + "encoder.layer.0.intermediate.dense.weight", "[M, D]").size(0);
+            int maxPos = hf.intOr("max_position_embeddings", positions);
+            BertConfig c = new BertConfig(hf.intOr("vocab_size", tok.size(0)), maxPos, hf.intOr("type_vocab_size", types),
+                    Math.min(16, maxPos), hf.intOr("hidden_size", width), hf.intOr("num_hidden_layers", countLayers(src, bp)),
+                    hf.intOr("num_attention_heads", Math.max(1, width / 64)), hf.intOr("intermediate_size", mlp), hf.epsOr(),
+                    hf.geluOr(), 0);
             return new TwoTowerConfig(null, c, TwoTowerConfig.Loss.SOFTMAX);
         }
         throw new CheckpointException(src.file(), "not a HuggingFace ViTModel or BertModel (no " + VIT_PATCH + " or " + BERT_WORDS + ")");

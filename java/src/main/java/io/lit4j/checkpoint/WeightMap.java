@@ -276,7 +276,7 @@ public final class WeightMap {
                 throw new CheckpointException(source.file(), null, "cannot build parameter '" + spec.name() + "': " + e.getMessage(), e);
             }
             Arr shaped = a.squeezeLeading(spec.shape().length);
-            if (!Arrays.equals(toInt(shaped.shape()), spec.shape())) {
+            if (!Arrays.equals(shaped.shape(), Arrays.stream(spec.shape()).asLongStream().toArray())) {
                 throw new CheckpointException(source.file(), "parameter '" + spec.name() + "' should be " + Shapes.str(spec.shape())
                         + " but the checkpoint gives " + a.shapeString() + " - is the config right for this file?");
             }
@@ -293,14 +293,6 @@ public final class WeightMap {
             throw new CheckpointException(source.file(), "unused keys: " + shown + (unused.size() > shown.size() ? " and "
                     + (unused.size() - shown.size()) + " more" : "") + " - a typo, or a layout lit4j does not know?");
         }
-    }
-
-    private static int[] toInt(long[] s) {
-        int[] r = new int[s.length];
-        for (int i = 0; i < s.length; i++) {
-            r[i] = Math.toIntExact(s[i]);
-        }
-        return r;
     }
 
     /** Exposed for messages. */

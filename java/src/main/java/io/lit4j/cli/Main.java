@@ -126,6 +126,8 @@ public final class Main {
         } else if (ex instanceof OutOfMemoryError) {
             err.println("lit4j: error: out of memory (" + ex.getMessage() + "); give the JVM more with LIT4J_JAVA_OPTS=-Xmx8g,"
                     + " or use a smaller --batch-size");
+        } else if (ex instanceof StackOverflowError) {
+            err.println("lit4j: error: the JVM ran out of stack; give it more with LIT4J_JAVA_OPTS=-Xss8m, or smaller inputs");
         } else {
             err.println("lit4j: internal error: " + ex + (verbose ? "" : " (run with --verbose for the stack trace)"));
         }

@@ -75,32 +75,56 @@ sealed interface DatasetStorage extends Closeable permits DatasetStorage.Folder,
         throw new LitException(path + ": not a folder, .tar or .zip");
     }
 
-    /** Reads at most {@link CaptionDataset#MAX_IMAGE_BYTES}, whatever size the header declared. */
+    /**
+     * Reads the {@code declared} bytes (at most {@link CaptionDataset#MAX_IMAGE_BYTES}; a negative
+     * size means unknown, and then the limit applies): data that runs past the declared size, as a
+     * zip entry that inflates beyond what its header says, is an error and is not read on.
+     */
     private static byte[] readLimited(InputStream in, long declared, String what) throws IOException {
         long max = CaptionDataset.MAX_IMAGE_BYTES;
         if (declared > max) {
             throw new LitException(what + ": file too large (" + declared + " bytes; limit " + max + ")");
         }
-        byte[] b = in.readNBytes((int) max + 1);
-        if (b.length > max) {
-            throw new LitException(what + ": file too large (more than " + max + " bytes)");
+        long expect = declared >= 0 ? declared : max;
+        byte[] b = in.readNBytes((int) expect + 1);
+        if (b.length > expect) {
+            throw new LitException(what + (declared >= 0
+                    ? ": holds more data than the " + declared + " bytes its header declares (corrupt, or a zip bomb)"
+                    : ": file too large (more than " + max + " bytes)"));
+        }
+        if (declared >= 0 && b.length < declared) {
+            throw new LitException(what + ": truncated (" + b.length + " of the " + declared + " bytes its header declares)");
         }
         return b;
     }
 
-    /** A folder; a path that would resolve outside it names nothing. */
+    /**
+     * A folder; a path that would resolve outside it names nothing, through {@code ..} or through a
+     * symbolic link (links are followed, and what they lead to must lie inside the folder too).
+     */
     final class Folder implements DatasetStorage {
         private final Path root;
+        private final Path realRoot;
 
         Folder(Path root) {
             this.root = root.toAbsolutePath().normalize();
+            try {
+                this.realRoot = this.root.toRealPath();
+            } catch (IOException e) {
+                throw new LitException(this.root + ": cannot open the folder: " + e.getMessage(), e);
+            }
         }
 
+        /** The real file {@code path} names inside the folder, or null when it is missing or leads outside. */
         private Path resolve(String path) {
             try {
                 Path p = root.resolve(path).normalize();
-                return p.startsWith(root) ? p : null;
-            } catch (InvalidPathException e) {
+                if (!p.startsWith(root)) {
+                    return null;
+                }
+                Path real = p.toRealPath();
+                return real.startsWith(realRoot) ? real : null;
+            } catch (InvalidPathException | IOException e) {
                 return null;
             }
         }
@@ -115,11 +139,12 @@ sealed interface DatasetStorage extends Closeable permits DatasetStorage.Folder,
         public byte[] read(String path) throws IOException {
             Path p = resolve(path);
             if (p == null) {
-                throw new LitException(display(path) + ": not a path inside " + root);
+                throw new LitException(display(path) + ": no such file inside " + root
+                        + " (missing, or a link that leads outside the folder)");
             }
             long size = Files.size(p);
             try (InputStream in = Files.newInputStream(p)) {
-                return readLimited(in, size, p.toString());
+                return readLimited(in, size, display(path));
             }
         }
 
@@ -127,7 +152,7 @@ sealed interface DatasetStorage extends Closeable permits DatasetStorage.Folder,
         public List<String> list() throws IOException {
             TreeSet<String> out = new TreeSet<>();
             try (Stream<Path> s = Files.walk(root)) {
-                s.filter(Files::isRegularFile).forEach(p -> {
+                s.forEach(p -> {
                     StringBuilder sb = new StringBuilder();
                     for (Path seg : root.relativize(p)) {
                         if (!sb.isEmpty()) {
@@ -135,7 +160,9 @@ sealed interface DatasetStorage extends Closeable permits DatasetStorage.Folder,
                         }
                         sb.append(seg);
                     }
-                    out.add(sb.toString());
+                    if (!sb.isEmpty() && isFile(sb.toString())) {
+                        out.add(sb.toString());
+                    }
                 });
             }
             return List.copyOf(out);
@@ -196,35 +223,11 @@ sealed interface DatasetStorage extends Closeable permits DatasetStorage.Folder,
         private final FileChannel ch;
 
         Tar(Path file) {
-            this(file, openChannel(file));
-        }
-
-        private Tar(Path file, FileChannel ch) {
-            super(file, index(file, ch));
-            this.ch = ch;
-        }
-
-        private static FileChannel openChannel(Path file) {
+            super(file, TarIndex.scan(file));
             try {
-                return FileChannel.open(file, StandardOpenOption.READ);
+                this.ch = FileChannel.open(file, StandardOpenOption.READ);
             } catch (IOException e) {
                 throw new LitException(file + ": cannot open: " + e, e);
-            }
-        }
-
-        private static Map<String, TarIndex.Member> index(Path file, FileChannel ch) {
-            try {
-                return TarIndex.scan(ch, file);
-            } catch (IOException | RuntimeException e) {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // already failing
-                }
-                if (e instanceof LitException le) {
-                    throw le;
-                }
-                throw new LitException(file + ": cannot index tar: " + e, e);
             }
         }
 

@@ -7,7 +7,9 @@ import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.DataBuffer;
 import java.awt.image.IndexColorModel;
+import java.awt.image.MultiPixelPackedSampleModel;
 import java.awt.image.Raster;
+import java.awt.image.SampleModel;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -18,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
+import javax.imageio.ImageTypeSpecifier;
 import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
@@ -35,6 +38,15 @@ public final class Images {
     public static final int MAX_SIDE = 20_000;
     /** Largest accepted {@code width * height}. */
     public static final long MAX_PIXELS = 200_000_000L;
+    /** Most bytes a decoded raster may take (further limited to a quarter of the heap). */
+    public static final long MAX_RASTER_BYTES = 1L << 30;
+    /**
+     * Most raster bytes one byte of input may claim to hold (beyond a 1 MiB allowance): generous for
+     * every real encoder (deflate peaks near 1032), far below what a lying header claims.
+     */
+    static final int MAX_EXPANSION = 4096;
+    /** Most scans a JPEG may have (progressive encoders write about 10; each scan re-decodes the image). */
+    static final int MAX_JPEG_SCANS = 64;
 
     private Images() {
     }
@@ -118,13 +130,22 @@ public final class Images {
 
     /**
      * Decodes an image. The header is validated first (size limits: {@link #MAX_SIDE} per side,
-     * {@link #MAX_PIXELS} in all); every failure is a {@link LitException} naming {@code name} and
+     * {@link #MAX_PIXELS} in all; the raster within its budget and within what the file's bytes can
+     * hold; at most {@link #MAX_JPEG_SCANS} JPEG scans); every failure is a {@link LitException} naming {@code name} and
      * saying what is wrong: not an image, unsupported format, truncated, too large, corrupt.
      */
     public static BufferedImage decode(byte[] bytes, String name) {
         return withReader(bytes, name, reader -> {
             Header h = header(reader, bytes, name);
             checkLimits(h, name);
+            checkRaster(reader, h, bytes.length, name);
+            if (h.format().equals("jpeg")) {
+                int scans = jpegScans(bytes);
+                if (scans > MAX_JPEG_SCANS) {
+                    throw new LitException(name + ": corrupt jpeg (" + scans + " scans; real encoders write at most a few dozen, lit4j "
+                            + "decodes up to " + MAX_JPEG_SCANS + ")");
+                }
+            }
             List<String> warnings = new ArrayList<>();
             reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
             BufferedImage img = reader.read(0, reader.getDefaultReadParam());
@@ -138,6 +159,12 @@ public final class Images {
                 throw new LitException(name + ": corrupt " + h.format() + " (decoder returned "
                         + (img == null ? "nothing" : img.getWidth() + "x" + img.getHeight()) + " for a "
                         + h.width() + "x" + h.height() + " header)");
+            }
+            try {
+                rows(img).row(0, new int[3 * img.getWidth()]);
+            } catch (RuntimeException e) {
+                throw new LitException(name + ": unsupported " + h.format() + " colour layout (" + img.getColorModel().getClass().getSimpleName()
+                        + ", " + img.getSampleModel().getNumBands() + " bands): cannot convert it to RGB - convert the file", e);
             }
             return img;
         });
@@ -208,6 +235,64 @@ public final class Images {
                     + String.format(Locale.ROOT, "%.1f", (long) w * h / 1e6) + " MP; the limit is " + MAX_SIDE
                     + " px per side and " + MAX_PIXELS / 1_000_000 + " MP) - downscale it first");
         }
+    }
+
+    /**
+     * Refuses, before any pixel is decoded, a raster larger than the budget ({@link #MAX_RASTER_BYTES},
+     * a quarter of the heap) or larger than {@code inputBytes} could plausibly expand to.
+     */
+    private static void checkRaster(ImageReader reader, Header h, long inputBytes, String name) throws IOException {
+        double storedBits = 32;
+        double sampleBits = 32;
+        Iterator<ImageTypeSpecifier> types = reader.getImageTypes(0);
+        if (types != null && types.hasNext()) {
+            SampleModel sm = types.next().getSampleModel(1, 1);
+            storedBits = sm instanceof MultiPixelPackedSampleModel mp ? mp.getPixelBitStride()
+                    : (double) sm.getNumDataElements() * DataBuffer.getDataTypeSize(sm.getDataType());
+            sampleBits = 0;
+            for (int b : sm.getSampleSize()) {
+                sampleBits += b;
+            }
+        }
+        double pixels = (double) h.width() * h.height();
+        double stored = pixels * storedBits / 8;
+        long budget = Math.min(MAX_RASTER_BYTES, Runtime.getRuntime().maxMemory() / 4);
+        if (stored > budget) {
+            throw new LitException(name + ": image too large to decode (" + h.width() + "x" + h.height() + " needs "
+                    + (long) stored / (1 << 20) + " MiB; the budget is " + budget / (1 << 20) + " MiB) - downscale it first");
+        }
+        double plausible = (1 << 20) + (double) inputBytes * MAX_EXPANSION;
+        if (pixels * sampleBits / 8 > plausible) {
+            throw new LitException(name + ": corrupt " + h.format() + " (the header says " + h.width() + "x" + h.height()
+                    + ", more pixels than " + inputBytes + " bytes can hold)");
+        }
+    }
+
+    /** How many scans (SOS markers) a JPEG has, found by walking its marker segments; linear in its size. */
+    static int jpegScans(byte[] b) {
+        int scans = 0;
+        int i = 2;
+        while (i + 1 < b.length) {
+            if ((b[i] & 0xFF) != 0xFF) {
+                i++; // entropy-coded data
+                continue;
+            }
+            int m = b[i + 1] & 0xFF;
+            if (m == 0xFF) {
+                i++; // fill byte
+            } else if (m == 0x00 || m == 0x01 || (m >= 0xD0 && m <= 0xD7)) {
+                i += 2; // stuffed zero, TEM, restart marker: no length
+            } else if (m == 0xD9) {
+                break; // end of image
+            } else {
+                if (m == 0xDA) {
+                    scans++;
+                }
+                int len = i + 3 < b.length ? ((b[i + 2] & 0xFF) << 8) | (b[i + 3] & 0xFF) : 0;
+                i += 2 + Math.max(len, 2);
+            }
+        }
+        return scans;
     }
 
     private static LitException classify(String name, byte[] bytes, Exception e) {

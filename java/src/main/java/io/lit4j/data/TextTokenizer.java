@@ -4,7 +4,6 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import io.lit4j.LitException;
 
 import java.io.IOException;
@@ -117,12 +116,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Fills {@code vocab} from the model's vocabulary and {@code added_tokens}; returns max id + 1. */
     private static int readVocab(String json, Path file, Map<String, Integer> vocab) {
-        JsonObject root;
-        try {
-            root = JsonParser.parseString(json).getAsJsonObject();
-        } catch (RuntimeException e) {
-            throw new LitException(file + ": not a tokenizer.json (" + e.getMessage() + ")", e);
-        }
+        JsonObject root = TokenizerFile.parse(json, file);
         JsonElement model = root.get("model");
         if (model == null || !model.isJsonObject()) {
             throw new LitException(file + ": not a tokenizer.json (no \"model\" object)");
@@ -132,7 +126,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             if (v != null && v.isJsonObject()) { // WordPiece, WordLevel, BPE
                 for (Map.Entry<String, JsonElement> e : v.getAsJsonObject().entrySet()) {
-                    int id = e.getValue().getAsInt();
+                    int id = tokenId(e.getValue(), file, "model.vocab['" + e.getKey() + "']");
                     vocab.put(e.getKey(), id);
                     max = Math.max(max, id);
                 }
@@ -149,8 +143,13 @@ public final class TextTokenizer implements AutoCloseable {
             if (added != null && added.isJsonArray()) {
                 for (JsonElement t : added.getAsJsonArray()) {
                     JsonObject o = t.getAsJsonObject();
-                    int id = o.get("id").getAsInt();
-                    vocab.putIfAbsent(o.get("content").getAsString(), id);
+                    int id = tokenId(o.get("id"), file, "added_tokens[].id");
+                    String content = o.get("content").getAsString();
+                    if (content.length() > MAX_ADDED_TOKEN_CHARS) {
+                        throw new LitException(file + ": added_tokens[].content of token " + id + " is " + content.length()
+                                + " characters long; expected at most " + MAX_ADDED_TOKEN_CHARS);
+                    }
+                    vocab.putIfAbsent(content, id);
                     max = Math.max(max, id);
                 }
             }
@@ -158,6 +157,26 @@ public final class TextTokenizer implements AutoCloseable {
             throw new LitException(file + ": malformed vocabulary in tokenizer.json (" + e + ")", e);
         }
         return max + 1;
+    }
+
+    /** The most ids a vocabulary may have: a text tower's embedding table holds one row per id. */
+    static final int MAX_VOCAB = 1 << 24;
+
+    /**
+     * The longest added token accepted: the tokenizers library takes time quadratic in their length
+     * to load (a minute for 70,000 characters); real ones are a few dozen characters.
+     */
+    static final int MAX_ADDED_TOKEN_CHARS = 512;
+
+    /** A token id: a whole number from 0 to {@link #MAX_VOCAB} - 1; otherwise an error naming the field. */
+    private static int tokenId(JsonElement e, Path file, String field) {
+        if (e != null && e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+            double d = e.getAsDouble();
+            if (d == Math.rint(d) && d >= 0 && d < MAX_VOCAB) {
+                return (int) d;
+            }
+        }
+        throw new LitException(file + ": " + field + " should be a token id from 0 to " + (MAX_VOCAB - 1) + ", got " + e);
     }
 
     private static String sha256(byte[] b) {
@@ -237,6 +256,10 @@ public final class TextTokenizer implements AutoCloseable {
                 throw new LitException(path + ": tokenizer is closed");
             }
             return List.of(hf.encode(text, false, false).getTokens());
+        } catch (LitException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new LitException(path + ": cannot tokenize text of " + text.length() + " chars: " + e.getMessage(), e);
         } finally {
             lock.readLock().unlock();
         }
@@ -254,6 +277,10 @@ public final class TextTokenizer implements AutoCloseable {
                 throw new LitException(path + ": tokenizer is closed");
             }
             return hf.decode(l, true);
+        } catch (LitException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new LitException(path + ": cannot decode " + ids.length + " ids: " + e.getMessage(), e);
         } finally {
             lock.readLock().unlock();
         }
@@ -287,9 +314,21 @@ public final class TextTokenizer implements AutoCloseable {
         return contextLength;
     }
 
+    /**
+     * Characters tokenized per token of context: a longer text is cut to {@code contextLength} times
+     * this before tokenizing (and counts as too long), so a huge caption costs no more than a long one.
+     */
+    static final int CHARS_PER_TOKEN = 64;
+
     /** One text framed under {@code policy}. */
     Single encodeSingle(String text, int contextLength, Policy policy) {
         checkContext(contextLength, policy);
+        int maxChars = contextLength * CHARS_PER_TOKEN;
+        boolean cut = text.length() > maxChars;
+        if (cut) {
+            int end = Character.isHighSurrogate(text.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
+            text = text.substring(0, end);
+        }
         int[] raw = ids(text);
         int[] out = new int[contextLength];
         switch (policy) {
@@ -302,7 +341,7 @@ public final class TextTokenizer implements AutoCloseable {
                 int n = Math.min(raw.length, contextLength - 1);
                 System.arraycopy(raw, 0, out, 1, n);
                 // the rest stays 0
-                return new Single(out, raw.length + 1, raw.length + 1 > contextLength);
+                return new Single(out, raw.length + 1, cut || raw.length + 1 > contextLength);
             }
             case STICKY_EOS -> {
                 int eos = eosId().orElseThrow(() -> new LitException(path
@@ -310,7 +349,7 @@ public final class TextTokenizer implements AutoCloseable {
                 int n = Math.min(raw.length, contextLength - 1);
                 System.arraycopy(raw, 0, out, 0, n);
                 Arrays.fill(out, n, contextLength, eos);
-                return new Single(out, raw.length + 1, raw.length + 1 > contextLength);
+                return new Single(out, raw.length + 1, cut || raw.length + 1 > contextLength);
             }
             default -> throw new IllegalArgumentException(String.valueOf(policy));
         }

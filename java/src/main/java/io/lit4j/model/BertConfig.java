@@ -85,8 +85,9 @@ public record BertConfig(int vocabSize, int maxPosition, int typeVocabSize, int 
         if (j.has("pool") && !j.string("pool").equals("first")) {
             throw new LitException(where + ": BERT pools its first ([CLS]) token; pool '" + j.string("pool") + "' is not supported");
         }
-        return new BertConfig(j.integer("vocab_size"), j.integer("max_position", 512), j.integer("type_vocab_size", 2),
+        return Json.build(where, () -> new BertConfig(
+                j.integer("vocab_size"), j.integer("max_position", 512), j.integer("type_vocab_size", 2),
                 j.integer("context_length"), j.integer("width"), j.integer("depth"), j.integer("heads"), j.integer("mlp_dim"),
-                (float) j.number("ln_eps", 1e-12), Gelu.parse(j.string("gelu", "erf")), j.integer("head_dim", 0));
+                (float) j.number("ln_eps", 1e-12), Gelu.parse(j.string("gelu", "erf")), j.integer("head_dim", 0)));
     }
 }

@@ -6,7 +6,9 @@ import com.google.gson.JsonPrimitive;
 import io.lit4j.LitException;
 import io.lit4j.backend.Gelu;
 
+import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 import java.util.function.Predicate;
 
 /** Strict reading of config objects: missing, mistyped or unknown fields are errors naming the field. */
@@ -67,6 +69,30 @@ final class Json {
         return has(key) ? string(key) : dflt;
     }
 
+    /** The names the config records' own checks start their messages with. */
+    private static final List<String> LABELS = List.of("image tower config", "bert config", "text transformer config");
+
+    /**
+     * Makes a config from its fields: an error from the record's checks or a field's parse then
+     * starts with {@code where} (the file) instead of the record's name.
+     */
+    static <T> T build(String where, Supplier<T> make) {
+        try {
+            return make.get();
+        } catch (LitException e) {
+            String m = e.getMessage();
+            if (m.startsWith(where)) {
+                throw e;
+            }
+            for (String label : LABELS) {
+                if (m.startsWith(label + ": ")) {
+                    m = m.substring(label.length() + 2);
+                }
+            }
+            throw new LitException(where + ": " + m, e);
+        }
+    }
+
     /** The fields every transformer tower's config writes, in config.json's order: its size... */
     static void putEncoder(JsonObject o, int width, int depth, int heads, int mlpDim) {
         o.addProperty("width", width);
@@ -91,23 +117,34 @@ final class Json {
         }
     }
 
-    /** The checks every transformer tower's config makes: positive sizes, whole heads, a head of size >= 0, eps > 0. */
+    /**
+     * The checks every transformer tower's config makes: sizes from 1 to {@link TwoTowerConfig#MAX_DIM},
+     * at most {@link TwoTowerConfig#MAX_DEPTH} blocks, whole heads, a head of size >= 0, eps > 0.
+     */
     static void encoder(String where, int width, int depth, int heads, int mlpDim, float lnEps, int headDim) {
         positive(where, "width", width);
         positive(where, "depth", depth);
         positive(where, "heads", heads);
         positive(where, "mlp_dim", mlpDim);
+        if (depth > TwoTowerConfig.MAX_DEPTH) {
+            throw new LitException(where + ": depth " + depth + " is more blocks than lit4j builds (at most "
+                    + TwoTowerConfig.MAX_DEPTH + ")");
+        }
         if (width % heads != 0) {
             throw new LitException(where + ": width " + width + " is not divisible by heads " + heads);
         }
-        if (headDim < 0 || !(lnEps > 0)) {
-            throw new LitException(where + ": head_dim must be >= 0 and ln_eps > 0");
+        if (headDim < 0 || headDim > TwoTowerConfig.MAX_DIM || !(lnEps > 0)) {
+            throw new LitException(where + ": head_dim must be from 0 to " + TwoTowerConfig.MAX_DIM + " and ln_eps > 0");
         }
     }
 
-    static void positive(String where, String field, int v) {
+    /** A size: from 1 to {@link TwoTowerConfig#MAX_DIM}, so products of two never overflow a long. */
+    static void positive(String where, String field, long v) {
         if (v <= 0) {
             throw new LitException(where + ": " + field + " must be positive, got " + v);
+        }
+        if (v > TwoTowerConfig.MAX_DIM) {
+            throw new LitException(where + ": " + field + " " + v + " is larger than lit4j's limit of " + TwoTowerConfig.MAX_DIM);
         }
     }
 }

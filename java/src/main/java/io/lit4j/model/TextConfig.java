@@ -60,11 +60,7 @@ public sealed interface TextConfig permits TextTransformerConfig, BertConfig {
     JsonObject toJson();
 
     static TextConfig fromJson(JsonElement e, String where) {
-        if (e == null || !e.isJsonObject()) {
-            throw new LitException(where + ": expected a JSON object");
-        }
-        JsonElement kind = e.getAsJsonObject().get("kind");
-        String k = kind == null ? "transformer" : kind.getAsString();
+        String k = Json.of(e, where).string("kind", "transformer");
         return switch (k) {
             case "transformer" -> TextTransformerConfig.fromJson(e, where);
             case "bert" -> BertConfig.fromJson(e, where);

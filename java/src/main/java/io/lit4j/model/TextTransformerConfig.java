@@ -90,8 +90,9 @@ public record TextTransformerConfig(int vocabSize, int contextLength, int width,
         Json j = Json.of(e, where);
         j.onlyKnown(Set.of("kind", "vocab_size", "context_length", "width", "depth", "heads", "mlp_dim", "pool", "ln_eps",
                 "gelu", "head_dim"));
-        return new TextTransformerConfig(j.integer("vocab_size"), j.integer("context_length"), j.integer("width"),
+        return Json.build(where, () -> new TextTransformerConfig(
+                j.integer("vocab_size"), j.integer("context_length"), j.integer("width"),
                 j.integer("depth"), j.integer("heads"), j.integer("mlp_dim"), Pooling.parse(j.string("pool", "last")),
-                (float) j.number("ln_eps", 1e-6), Gelu.parse(j.string("gelu", "tanh")), j.integer("head_dim", 0));
+                (float) j.number("ln_eps", 1e-6), Gelu.parse(j.string("gelu", "tanh")), j.integer("head_dim", 0)));
     }
 }

@@ -31,6 +31,15 @@ public record TwoTowerConfig(ViTConfig image, TextConfig text, Loss loss) {
 
     public static final int FORMAT_VERSION = 1;
 
+    /** The largest size of one dimension a config may ask for (width, vocabulary, positions, patch values). */
+    public static final int MAX_DIM = 1 << 24;
+    /** The most blocks one tower may have. */
+    public static final int MAX_DEPTH = 1024;
+    /** The most values one parameter may hold (4 GiB of fp32). */
+    public static final long MAX_PARAM_VALUES = 1L << 30;
+    /** The most values a whole model may hold (64 GiB of fp32). */
+    public static final long MAX_MODEL_VALUES = 1L << 34;
+
     public TwoTowerConfig {
         if (image == null && text == null) {
             throw new LitException("a model needs at least one tower");
@@ -73,6 +82,19 @@ public record TwoTowerConfig(ViTConfig image, TextConfig text, Loss loss) {
             }
         }
         return p;
+    }
+
+    /** How many values all parameters hold together (limited to {@link #MAX_MODEL_VALUES}). */
+    public long numValues() {
+        long n = 0;
+        for (ParamSpec p : params()) {
+            n += p.numel();
+        }
+        if (n > MAX_MODEL_VALUES) {
+            throw new LitException("the config asks for " + n + " parameter values, more than lit4j's limit of "
+                    + MAX_MODEL_VALUES);
+        }
+        return n;
     }
 
     public JsonObject toJson() {

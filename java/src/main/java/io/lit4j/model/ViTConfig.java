@@ -40,6 +40,8 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
         if (imageSize % patchSize != 0) {
             throw new LitException(w + ": image_size " + imageSize + " is not a multiple of patch_size " + patchSize);
         }
+        Json.positive(w, "patch_size * patch_size * channels", (long) patchSize * patchSize * channels);
+        Json.positive(w, "patches per image", (long) (imageSize / patchSize) * (imageSize / patchSize));
     }
 
     public int gridSize() {
@@ -113,8 +115,9 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
         Json j = Json.of(e, where);
         j.onlyKnown(Set.of("image_size", "patch_size", "channels", "width", "depth", "heads", "mlp_dim", "pool", "ln_eps",
                 "gelu", "head_dim"));
-        return new ViTConfig(j.integer("image_size"), j.integer("patch_size"), j.integer("channels", 3), j.integer("width"),
+        return Json.build(where, () -> new ViTConfig(
+                j.integer("image_size"), j.integer("patch_size"), j.integer("channels", 3), j.integer("width"),
                 j.integer("depth"), j.integer("heads"), j.integer("mlp_dim"), Pooling.parse(j.string("pool", "tok")),
-                (float) j.number("ln_eps", 1e-6), Gelu.parse(j.string("gelu", "tanh")), j.integer("head_dim", 0));
+                (float) j.number("ln_eps", 1e-6), Gelu.parse(j.string("gelu", "tanh")), j.integer("head_dim", 0)));
     }
 }

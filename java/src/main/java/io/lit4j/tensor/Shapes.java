@@ -15,7 +15,11 @@ public final class Shapes {
             if (d < 0) {
                 throw new LitException("negative dimension in shape " + str(shape));
             }
-            n = Math.multiplyExact(n, d);
+            try {
+                n = Math.multiplyExact(n, d);
+            } catch (ArithmeticException e) {
+                throw new LitException("shape " + str(shape) + " has more elements than fit in a long");
+            }
         }
         return n;
     }
