@@ -145,15 +145,16 @@ final class RunFolder implements AutoCloseable {
      */
     void plot(String title, PrintStream log) {
         try {
-            plot(dir.resolve(METRICS), dir.resolve(CURVES), title, evalData());
+            JsonObject run = JsonParser.parseString(runJson()).getAsJsonObject();
+            int limit = run.has("evalLimit") ? run.get("evalLimit").getAsInt() : 0;
+            plot(dir.resolve(METRICS), dir.resolve(CURVES), title, evalData(run), limit);
         } catch (RuntimeException | LinkageError | AWTError e) {
             log.println("lit4j: could not draw " + dir.resolve(CURVES) + ": " + e);
         }
     }
 
-    /** The eval data as run.json names it, e.g. "scenes/test (at most 1000 images)"; null when there is none. */
-    private String evalData() {
-        JsonObject run = JsonParser.parseString(runJson()).getAsJsonObject();
+    /** The eval data as run.json names it, e.g. "scenes/test"; null when there is none. */
+    private static String evalData(JsonObject run) {
         if (!run.has("evalData") || run.get("evalData").isJsonNull()) {
             return null;
         }
@@ -161,8 +162,7 @@ final class RunFolder implements AutoCloseable {
         if (data.getNameCount() >= 2) {   // "scenes/test" says more than "test"
             data = data.subpath(data.getNameCount() - 2, data.getNameCount());
         }
-        int limit = run.has("evalLimit") ? run.get("evalLimit").getAsInt() : 0;
-        return data + (limit > 0 ? " (at most " + limit + " images)" : "");
+        return data.toString();
     }
 
     /** One column of the metrics log: NaN where a row lacks the key. */
@@ -170,7 +170,7 @@ final class RunFolder implements AutoCloseable {
         return rows.stream().mapToDouble(m -> m.has(key) ? m.get(key).getAsDouble() : Double.NaN).toArray();
     }
 
-    static void plot(Path metrics, Path png, String title, String evalData) {
+    static void plot(Path metrics, Path png, String title, String evalData, int evalLimit) {
         List<JsonObject> rows = new ArrayList<>();
         try {
             for (String line : Files.readAllLines(metrics)) {
@@ -197,7 +197,10 @@ final class RunFolder implements AutoCloseable {
             List<JsonObject> evals = rows.stream().filter(m -> m.has(key)).toList();
             if (!evals.isEmpty()) {
                 String metric = key.equals("eval_top1") ? "zero-shot top-1" : "text-to-image recall@1";
-                chart.panel(metric).range(0, 1).line(metric + " on " + (evalData == null ? "the eval data" : evalData),
+                double images = evals.getLast().has("eval_images") ? evals.getLast().get("eval_images").getAsDouble() : 0;
+                String on = evalData == null ? "the eval data" : images > 0 ? evalData + " (" + (long) images + " images)"
+                        : evalData + (evalLimit > 0 ? " (at most " + evalLimit + " images)" : "");
+                chart.panel(metric).range(0, 1).line(metric + " on " + on,
                         column(evals, "step"), column(evals, key));
             }
         }

@@ -1,5 +1,6 @@
 package io.lit4j.train;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.lit4j.LitException;
@@ -59,12 +60,29 @@ record TrainerCheckpoint(long step, TrainBatches.State data, long updates) {
         Path file = dir.resolve(STATE);
         try {
             JsonObject st = JsonParser.parseString(Files.readString(file)).getAsJsonObject();
-            return new TrainerCheckpoint(st.get("step").getAsLong(),
-                    new TrainBatches.State(st.get("epoch").getAsInt(), st.get("position").getAsInt(), st.get("batches").getAsLong()),
-                    st.get("updates").getAsLong());
+            return new TrainerCheckpoint(count(st, "step", file),
+                    new TrainBatches.State(Math.toIntExact(count(st, "epoch", file)), Math.toIntExact(count(st, "position", file)),
+                            count(st, "batches", file)),
+                    count(st, "updates", file));
+        } catch (LitException e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new LitException(file + ": cannot read the trainer state: " + e.getMessage(), e);
         }
+    }
+
+    /** A whole, non-negative number the state must have. */
+    private static long count(JsonObject st, String field, Path file) {
+        JsonElement v = st.get(field);
+        if (v == null || !v.isJsonPrimitive() || !v.getAsJsonPrimitive().isNumber()) {
+            throw new LitException(file + ": field \"" + field + "\" is missing or not a number; the checkpoint is damaged (resume from an "
+                    + "earlier one, or start a new run from its weights with --model)");
+        }
+        double d = v.getAsDouble();
+        if (d < 0 || d != Math.rint(d) || d > Integer.MAX_VALUE * 1024.0 * 1024.0) {
+            throw new LitException(file + ": field \"" + field + "\" is " + v + "; expected a whole number of 0 or more");
+        }
+        return v.getAsLong();
     }
 
     /** Loads the optimizer's moments and update count saved in {@code dir}. */

@@ -300,7 +300,7 @@ public final class Tuner {
             String sep = " ";
             for (Map.Entry<String, Double> e : ev.entrySet()) {
                 String name = e.getKey().replaceFirst("^eval_", "");
-                sb.append(sep).append(name).append(' ').append(name.equals("n") ? String.format("%.0f", e.getValue())
+                sb.append(sep).append(name).append(' ').append(name.equals("images") ? String.format("%.0f", e.getValue())
                         : String.format(Locale.ROOT, "%.4f", e.getValue()));
                 sep = ", ";
             }
@@ -314,13 +314,15 @@ public final class Tuner {
                 List<String> labels = eval.rows().stream().map(CaptionDataset.Row::label).filter(Objects::nonNull).distinct().sorted().toList();
                 if (!labels.isEmpty()) {
                     Evaluator.ZeroShot z = Evaluator.zeroShot(now, eval, o.evalData(), ZeroShotClassifier.Label.names(labels),
-                            Templates.load(o.templates() == null ? "clip_best" : o.templates()), o.evalLimit(), ProgressBar.silent());
+                            Templates.load(o.templates() == null ? Templates.DEFAULT : o.templates()), o.evalLimit(), ProgressBar.silent());
                     out.put("eval_top1", z.top1());
                     out.put("eval_top5", z.top5());
+                    out.put("eval_images", (double) z.n());
                 } else {
                     Evaluator.Retrieval r = Evaluator.retrieval(now, eval, o.evalData(), o.evalLimit(), ProgressBar.silent());
                     out.put("eval_i2t_r1", r.recall().imageToText(1));
                     out.put("eval_t2i_r1", r.recall().textToImage(1));
+                    out.put("eval_images", (double) r.images());
                 }
             }
             return out;
