@@ -5,6 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class TableTest {
     static Table bench() {
@@ -23,6 +24,15 @@ class TableTest {
                 ViT-L/16    256       0.3
                 ViT-H/14   1024     12346  bf16, fused
                 """, bench().toText());
+    }
+
+    @Test
+    void longCellsAreElidedInTextButKeptInMarkdown() {
+        String name = "a very long class name that goes on and on past any sensible column width";
+        Table t = new Table("label", "p").row(name, 0.5);
+        String line = t.toText().lines().toList().get(2);
+        assertEquals(name.substring(0, Table.MAX_TEXT_CELL - 1) + "…  0.5", line);
+        assertTrue(t.toMarkdown().contains(name));
     }
 
     @Test
