@@ -128,7 +128,9 @@ final class ImageInputs {
         if (!Files.isDirectory(cut < 0 ? Path.of(".") : base)) {
             return List.of();
         }
-        try (Stream<Path> all = Files.walk(cut < 0 ? Path.of(".") : base)) {
+        // only as deep as the pattern reaches: 'shots/*.jpg' must not walk the whole tree under shots/
+        int depth = rest.contains("**") ? Integer.MAX_VALUE : (int) rest.chars().filter(c -> c == '/').count() + 1;
+        try (Stream<Path> all = Files.walk(cut < 0 ? Path.of(".") : base, depth)) {
             Path root = cut < 0 ? Path.of(".") : base;
             return all.filter(Files::isRegularFile)
                     .filter(f -> m.matches(root.relativize(f)))
