@@ -1,7 +1,9 @@
 package io.lit4j.embed;
 
 import io.lit4j.LitModel;
+import io.lit4j.model.Precision;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.awt.image.BufferedImage;
@@ -17,17 +19,19 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
  * on oneDNN and on the scalar oracle. {@link Batcher} relies on it.
  */
 class BatchRowIndependenceTest {
+    /** oneDNN at 2 threads and at 8 (whose heuristics may split work differently), fp32 and bf16; the oracle. */
     @ParameterizedTest
-    @ValueSource(strings = {"onednn", "scalar"})
-    void aTextsEmbeddingDoesNotDependOnTheBatch(String backend) {
-        try (LitModel model = LitModel.loadDefault(LitModel.Options.defaults().withBackend(backend))) {
+    @CsvSource({"onednn, 2, FP32", "onednn, 8, FP32", "onednn, 2, BF16", "scalar, 1, FP32"})
+    void aTextsEmbeddingDoesNotDependOnTheBatch(String backend, int threads, Precision precision) {
+        LitModel.Options options = LitModel.Options.defaults().withBackend(backend).withThreads(threads).withPrecision(precision);
+        try (LitModel model = LitModel.loadDefault(options)) {
             List<String> texts = randomTexts(new Random(11), 32);
             float[] alone = new float[texts.size() * model.embedDim()];
             for (int i = 0; i < texts.size(); i++) {
                 System.arraycopy(model.embedTexts(List.of(texts.get(i))), 0, alone, i * model.embedDim(), model.embedDim());
             }
             for (int size : new int[]{7, 13, 32}) {
-                assertArrayEquals(alone, inBatches(model, texts, size), backend + ", batches of " + size);
+                assertArrayEquals(alone, inBatches(model, texts, size), options + ", batches of " + size);
             }
         }
     }
