@@ -31,7 +31,7 @@ final class ServeMetrics {
         failures = Counter.builder().name("lit4j_failures_total").help("failed requests by endpoint and error type")
                 .labelNames("endpoint", "type").register(registry);
         latency = Histogram.builder().name("lit4j_request_seconds").help("request latency by phase: queue, preprocess, inference, total")
-                .labelNames("endpoint", "phase").classicOnly().classicExponentialUpperBounds(0.0001, 2, 18).register(registry);
+                .labelNames("endpoint", "phase").classicOnly().classicExponentialUpperBounds(0.00025, 2, 15).register(registry);
         batchSize = Histogram.builder().name("lit4j_batch_size").help("inputs per tower call")
                 .labelNames("tower").classicOnly().classicExponentialUpperBounds(1, 2, 10).register(registry);
         GaugeWithCallback.builder().name("lit4j_queue_depth").help("requests waiting for the model")
