@@ -5,6 +5,7 @@ import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
+import io.lit4j.embed.Batcher;
 import io.lit4j.embed.ImageEmbedder;
 import io.lit4j.embed.ImageSource;
 import io.lit4j.embed.TextEmbedder;
@@ -257,6 +258,17 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     /** The L2-normalised embedding (dim) of one text. */
     public float[] embedText(String text) {
         return embedTexts(List.of(text));
+    }
+
+    // ------------------------------------------------------------------ services
+
+    /**
+     * A micro-batcher over this model's towers, for services: concurrent single texts and images
+     * share forward passes on one model thread, with results identical to {@link #embedTexts} and
+     * {@link #embedImages} of each alone (see {@link Batcher}). The caller closes it, before this model.
+     */
+    public Batcher batcher(Batcher.Options options) {
+        return new Batcher(texts, images, options);
     }
 
     // ------------------------------------------------------------------ zero-shot and retrieval

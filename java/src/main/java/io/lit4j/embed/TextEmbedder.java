@@ -52,6 +52,21 @@ public final class TextEmbedder {
         return tokenizer;
     }
 
+    /** The text tower's fixed context length: every text is one row of this many ids. */
+    public int contextLength() {
+        return tower.contextLength();
+    }
+
+    /** Token ids of {@code texts} as the tower expects them, with each text's untruncated length. */
+    public TextTokenizer.Encoded encode(List<String> texts) {
+        return tokenizer.encodeChecked(texts, tower.contextLength(), tower.tokenPolicy());
+    }
+
+    /** Embeddings {@code [tokens.batch(), dim]} of texts already {@linkplain #encode encoded}, in one forward pass. */
+    public float[] embedTokens(TokenBatch tokens) {
+        return embed.apply(tokens);
+    }
+
     /** Embeddings {@code [texts.size(), dim]}, row-major. */
     public float[] embed(List<String> texts) {
         return embed(texts, done -> { });
