@@ -2,7 +2,11 @@ package io.lit4j.cli;
 
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
+import io.lit4j.embed.Batcher;
 import io.lit4j.serve.ApiKeys;
+import io.lit4j.serve.BatchingEngine;
+import io.lit4j.serve.DirectEngine;
+import io.lit4j.serve.Engine;
 import io.lit4j.serve.LitServer;
 import io.lit4j.serve.ServeOptions;
 import picocli.CommandLine.Command;
@@ -79,6 +83,13 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--rate", paramLabel = "PER_SECOND", description = "requests per second per key (else per address); 0: no limit", defaultValue = "100")
     double rate;
 
+    @Option(names = "--batching", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "join concurrent requests into shared forward passes (same vectors as alone); --no-batching: one request, one model call")
+    boolean batching;
+
+    @Option(names = "--max-delay", paramLabel = "MS", description = "with batching: how long a batch waits for more requests once it has one", defaultValue = "0")
+    int maxDelayMs;
+
     @Option(names = "--warm", paramLabel = "ROUNDS", description = "warm-up rounds of each tower before /ready says ready", defaultValue = "3")
     int warm;
 
@@ -104,10 +115,17 @@ final class ServeCommand implements Callable<Integer> {
                 .withRate(rate, (int) Math.max(1, Math.ceil(rate * 2)));
         ServeOptions options = ServeOptions.builder().host(host).port(port).apiKeys(keys).tls(tls).limits(limits).corsOrigins(corsOrigins)
                 .warmRounds(Math.max(0, warm)).logs(common.quiet ? null : common.log(), common.log()).build();
+        if (maxDelayMs < 0) {
+            throw new LitException("--max-delay " + maxDelayMs + ": give 0 or more milliseconds");
+        }
         LitModel model = modelOptions.open(common);
         LitServer server;
         try {
-            server = LitServer.start(model, modelOptions.model, options);
+            Engine engine = batching
+                    ? new BatchingEngine(model.batcher(Batcher.Options.defaults().withMaxDelay(Duration.ofMillis(maxDelayMs))
+                            .withQueueCapacity(Math.max(1, queue))))
+                    : new DirectEngine(model, 1, queue);
+            server = LitServer.start(model, modelOptions.model, engine, options);
         } catch (RuntimeException e) {
             model.close();
             throw e;

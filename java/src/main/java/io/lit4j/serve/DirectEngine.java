@@ -24,6 +24,7 @@ public final class DirectEngine implements Engine {
     private final int concurrency;
     private final int maxQueued;
     private final AtomicInteger inSystem = new AtomicInteger(); // running plus waiting
+    private volatile BatchListener listener = (tower, size, tokens) -> { };
 
     public DirectEngine(LitModel model, int concurrency, int maxQueued) {
         this.model = model;
@@ -34,15 +35,20 @@ public final class DirectEngine implements Engine {
 
     @Override
     public Embedded texts(List<String> texts, Instant deadline) {
-        return run(texts.size(), deadline, () -> model.embedTextRows(texts));
+        return run("text", texts.size(), deadline, () -> model.embedTextRows(texts));
     }
 
     @Override
     public Embedded images(List<BufferedImage> images, Instant deadline) {
-        return run(images.size(), deadline, () -> model.embedImageRows(images));
+        return run("image", images.size(), deadline, () -> model.embedImageRows(images));
     }
 
-    private Embedded run(int n, Instant deadline, Supplier<float[][]> call) {
+    @Override
+    public void listen(BatchListener l) {
+        listener = l;
+    }
+
+    private Embedded run(String tower, int n, Instant deadline, Supplier<float[][]> call) {
         long queued = System.nanoTime();
         if (!Instant.now().isBefore(deadline)) {
             throw ApiError.unavailable("the request's deadline passed before it reached the model");
@@ -67,6 +73,7 @@ public final class DirectEngine implements Engine {
         try {
             long start = System.nanoTime();
             float[][] v = call.get();
+            listener.batch(tower, n, 0);
             return new Embedded(v, start - queued, System.nanoTime() - start, n);
         } finally {
             running.release();

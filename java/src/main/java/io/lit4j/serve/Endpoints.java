@@ -47,7 +47,6 @@ final class Endpoints {
     private final Engine engine;
     private final Requests requests;
     private final ServeOptions.Limits limits;
-    private final ServeMetrics metrics;
     private final BooleanSupplier ready;
     private final Map<List<Object>, ZeroShotClassifier> classifiers = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
         @Override
@@ -56,13 +55,12 @@ final class Endpoints {
         }
     });
 
-    Endpoints(LitModel model, String modelName, Engine engine, ServeOptions.Limits limits, ServeMetrics metrics, BooleanSupplier ready) {
+    Endpoints(LitModel model, String modelName, Engine engine, ServeOptions.Limits limits, BooleanSupplier ready) {
         this.model = model;
         this.modelName = modelName;
         this.engine = engine;
         this.requests = new Requests(limits);
         this.limits = limits;
-        this.metrics = metrics;
         this.ready = ready;
     }
 
@@ -176,7 +174,6 @@ final class Endpoints {
     private float[][] texts(Exchange x, List<String> texts) {
         Engine.Embedded e = engine.texts(texts, deadline(x));
         x.engine(e);
-        metrics.batch("text", e.batchSize());
         return e.vectors();
     }
 
@@ -228,7 +225,6 @@ final class Endpoints {
         }
         Engine.Embedded e = engine.images(images, deadline(x));
         x.engine(e);
-        metrics.batch("image", e.batchSize());
         return e.vectors();
     }
 

@@ -65,7 +65,8 @@ public final class LitServer implements AutoCloseable {
         ServeOptions.Limits l = o.limits();
         ApiKeys keys = ApiKeys.of(o.apiKeys());
         ServeMetrics metrics = new ServeMetrics(engine::queueDepth);
-        Endpoints ep = new Endpoints(model, modelName, engine, l, metrics, () -> ready);
+        engine.listen(metrics::batch);
+        Endpoints ep = new Endpoints(model, modelName, engine, l, () -> ready);
         Guards guards = new Guards(keys, new RateLimiter(l.ratePerSecond(), l.rateBurst()), o.corsOrigins(), metrics, o.accessLog());
         this.slow = new Guards.SlowClients(l.readTimeout().toNanos());
         HttpRouting.Builder routing = HttpRouting.builder().addFilter(guards)

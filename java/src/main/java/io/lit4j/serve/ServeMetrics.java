@@ -14,7 +14,7 @@ import java.util.function.IntSupplier;
 /**
  * The server's Prometheus metrics, in a registry of its own (two servers in one JVM do not mix):
  * requests by endpoint and status, failures by endpoint and error type, latency split into
- * queue / preprocessing / inference / total, the batch sizes the engine ran, and the queue depth.
+ * queue / preprocessing / inference / total, the batch sizes (and text tokens) the engine ran, and the queue depth.
  * Labels come from fixed sets (the endpoint names, the error types), never from a request's path.
  */
 final class ServeMetrics {
@@ -23,6 +23,7 @@ final class ServeMetrics {
     private final Counter failures;
     private final Histogram latency;
     private final Histogram batchSize;
+    private final Histogram batchTokens;
     private final PrometheusTextFormatWriter writer = PrometheusTextFormatWriter.create();
 
     ServeMetrics(IntSupplier queueDepth) {
@@ -34,6 +35,8 @@ final class ServeMetrics {
                 .labelNames("endpoint", "phase").classicOnly().classicExponentialUpperBounds(0.00025, 2, 15).register(registry);
         batchSize = Histogram.builder().name("lit4j_batch_size").help("inputs per tower call")
                 .labelNames("tower").classicOnly().classicExponentialUpperBounds(1, 2, 10).register(registry);
+        batchTokens = Histogram.builder().name("lit4j_batch_tokens").help("real tokens per text tower call (batching engine)")
+                .classicOnly().classicExponentialUpperBounds(16, 2, 12).register(registry);
         GaugeWithCallback.builder().name("lit4j_queue_depth").help("requests waiting for the model")
                 .callback(cb -> cb.call(queueDepth.getAsInt())).register(registry);
     }
@@ -49,8 +52,11 @@ final class ServeMetrics {
         latency.labelValues(endpoint, phase).observe(nanos / 1e9);
     }
 
-    void batch(String tower, int size) {
+    void batch(String tower, int size, int tokens) {
         batchSize.labelValues(tower).observe(size);
+        if (tokens > 0) {
+            batchTokens.observe(tokens);
+        }
     }
 
     /** The text exposition format (version 0.0.4). */

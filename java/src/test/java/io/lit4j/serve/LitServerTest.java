@@ -6,6 +6,7 @@ import com.google.gson.JsonParser;
 import io.lit4j.DefaultModel;
 import io.lit4j.LitModel;
 import io.lit4j.data.Images;
+import io.lit4j.embed.Batcher;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -232,6 +233,39 @@ class LitServerTest {
             for (int i = 0; i < inputs.size(); i++) {
                 assertArrayEquals(sequential.get(i), futures.get(i).get(), inputs.get(i));
             }
+        }
+    }
+
+    @Test
+    void theBatchingEngineServesTheSameBitsAndShedsWhenFull() throws Exception {
+        try (LitServer s = LitServer.start(model, "default", new BatchingEngine(model.batcher(
+                Batcher.Options.defaults().withQueueCapacity(4))), options().limits(LIMITS).build());
+             ExecutorService pool = Executors.newFixedThreadPool(64)) {
+            List<Future<HttpResponse<String>>> futures = new ArrayList<>();
+            for (int i = 0; i < 64; i++) {
+                String[] many = fill(1 + i % 8, "text " + i % 16);
+                futures.add(pool.submit(() -> send(http, s, "/embed/texts", "application/json", texts(many).getBytes(StandardCharsets.UTF_8))));
+            }
+            int served = 0, shed = 0;
+            for (int i = 0; i < futures.size(); i++) {
+                HttpResponse<String> r = futures.get(i).get();
+                if (r.statusCode() == 429) {
+                    assertTrue(r.headers().firstValue("Retry-After").isPresent());
+                    shed++;
+                    continue;
+                }
+                float[][] got = rows(ok(r).getAsJsonArray("embeddings"));
+                assertEquals(1 + i % 8, got.length);
+                for (float[] row : got) {
+                    assertArrayEquals(model.embedText("text " + i % 16), row, "request " + i);
+                }
+                served++;
+            }
+            assertTrue(served > 0 && served + shed == 64, served + " served, " + shed + " shed");
+            byte[] bag = sample("fashion-bag.png");
+            assertArrayEquals(model.embedImage(Images.decode(bag, "bag")),
+                    rows(ok(send(http, s, "/embed/images", "image/png", bag)).getAsJsonArray("embeddings"))[0]);
+            assertTrue(ok200(send(http, s, "/metrics", null, null)).contains("lit4j_batch_tokens_bucket"));
         }
     }
 
