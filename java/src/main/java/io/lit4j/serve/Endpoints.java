@@ -48,6 +48,7 @@ final class Endpoints {
     private final Requests requests;
     private final ServeOptions.Limits limits;
     private final BooleanSupplier ready;
+    private final Runnable bodyRead;
     private final Map<List<Object>, ZeroShotClassifier> classifiers = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<List<Object>, ZeroShotClassifier> eldest) {
@@ -55,13 +56,14 @@ final class Endpoints {
         }
     });
 
-    Endpoints(LitModel model, String modelName, Engine engine, ServeOptions.Limits limits, BooleanSupplier ready) {
+    Endpoints(LitModel model, String modelName, Engine engine, ServeOptions.Limits limits, BooleanSupplier ready, Runnable bodyRead) {
         this.model = model;
         this.modelName = modelName;
         this.engine = engine;
         this.requests = new Requests(limits);
         this.limits = limits;
         this.ready = ready;
+        this.bodyRead = bodyRead;
     }
 
     /** A body-taking endpoint's work: the request's exchange and body in, the JSON out. */
@@ -80,6 +82,7 @@ final class Endpoints {
                 }
                 long length = req.headers().contentLength().orElse(-1);
                 byte[] body = requests.body(req.content().inputStream(), length, x.startNanos + limits.readTimeout().toNanos());
+                bodyRead.run();
                 sendJson(res, x, 200, work.run(x, req, body));
             } catch (RuntimeException e) {
                 fail(res, x, e);

@@ -1,7 +1,6 @@
 package io.lit4j.serve;
 
 import io.helidon.http.HeaderNames;
-import io.helidon.http.Headers;
 import io.helidon.http.HttpPrologue;
 import io.helidon.http.Method;
 import io.helidon.http.Status;
@@ -22,6 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * What every request passes before its handler: an id, the API key check (constant time, see
@@ -34,6 +34,8 @@ final class Guards implements Filter {
     /** The endpoints metrics are kept for; any other path counts as "other". */
     static final Set<String> ENDPOINTS = Set.of("/v1/embeddings", "/embed/texts", "/embed/images", "/classify", "/similarity",
             "/health", "/ready", "/info", "/metrics");
+
+    private static final Pattern CONTROL = Pattern.compile("\\p{Cntrl}");
 
     private final ApiKeys keys;
     private final RateLimiter rate;
@@ -102,7 +104,7 @@ final class Guards implements Filter {
             metrics.phase(x.endpoint, "preprocess", x.preprocessNanos);
             metrics.phase(x.endpoint, "inference", x.inferenceNanos);
         }
-        String path = req.path().path();
+        String path = CONTROL.matcher(req.path().path()).replaceAll("?"); // a decoded %0d%0a must not start a log line
         accessLog.println(String.format(Locale.ROOT, "lit4j serve: %s %s %s %d %dB queue=%.2fms pre=%.2fms inf=%.2fms total=%.2fms %s",
                 x.id, req.prologue().method().text(), path.length() > 100 ? path.substring(0, 100) + "..." : path, status,
                 res.bytesWritten(), x.queueNanos / 1e6, x.preprocessNanos / 1e6, x.inferenceNanos / 1e6, total / 1e6,
@@ -110,15 +112,20 @@ final class Guards implements Filter {
     }
 
     /**
-     * Cuts a connection whose request headers are still arriving {@code limitNanos} after its
-     * request line: a socket read timeout never fires for a client that sends a byte a second.
-     * Helidon tells {@link #listener} when a request line and when the headers have been read; a
-     * watchdog closes the sockets of requests between the two for too long. (The request line
-     * itself is cut by Helidon's idle-connection check; the body by {@link Requests#body}.)
+     * Cuts a connection whose request (headers and body) is still arriving {@code limitNanos}
+     * after its request line: a socket read timeout never fires for a client that sends a byte a
+     * second. Helidon reads a request and runs its handler on one thread per connection, so the
+     * clock is kept per thread: started when Helidon has read a request line, stopped when the
+     * handler has read the body ({@link #bodyRead}) or a response starts; a watchdog closes the
+     * sockets of requests over the limit. (The request line itself is cut by Helidon's
+     * idle-connection check.)
      */
     static final class SlowClients implements AutoCloseable {
+        private record Reading(ConnectionContext ctx, long since) {
+        }
+
         private final long limitNanos;
-        private final Map<ConnectionContext, Long> reading = new ConcurrentHashMap<>();
+        private final Map<Thread, Reading> reading = new ConcurrentHashMap<>();
         private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "lit4j-serve-slow-clients");
             t.setDaemon(true);
@@ -131,25 +138,36 @@ final class Guards implements Filter {
             watchdog.scheduleAtFixedRate(this::cut, period, period, TimeUnit.NANOSECONDS);
         }
 
-        Http1ConnectionListener listener() {
+        /** Starts the clock when a request line has been read. */
+        Http1ConnectionListener receiving() {
             return new Http1ConnectionListener() {
                 @Override
                 public void prologue(ConnectionContext ctx, HttpPrologue prologue) {
-                    reading.put(ctx, System.nanoTime());
-                }
-
-                @Override
-                public void headers(ConnectionContext ctx, Headers headers) {
-                    reading.remove(ctx);
+                    reading.put(Thread.currentThread(), new Reading(ctx, System.nanoTime()));
                 }
             };
         }
 
+        /** Stops it when a response starts (a request without a body, or one refused early). */
+        Http1ConnectionListener sending() {
+            return new Http1ConnectionListener() {
+                @Override
+                public void status(ConnectionContext ctx, Status status) {
+                    reading.remove(Thread.currentThread());
+                }
+            };
+        }
+
+        /** Stops it when the handler on this thread has the whole body. */
+        void bodyRead() {
+            reading.remove(Thread.currentThread());
+        }
+
         private void cut() {
             long now = System.nanoTime();
-            reading.forEach((ctx, since) -> {
-                if (now - since > limitNanos && reading.remove(ctx, since)) {
-                    ctx.serverSocket().close();
+            reading.forEach((thread, r) -> {
+                if (now - r.since() > limitNanos && reading.remove(thread, r)) {
+                    r.ctx().serverSocket().close();
                 }
             });
         }

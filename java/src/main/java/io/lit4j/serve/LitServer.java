@@ -66,9 +66,9 @@ public final class LitServer implements AutoCloseable {
         ApiKeys keys = ApiKeys.of(o.apiKeys());
         ServeMetrics metrics = new ServeMetrics(engine::queueDepth);
         engine.listen(metrics::batch);
-        Endpoints ep = new Endpoints(model, modelName, engine, l, () -> ready);
-        Guards guards = new Guards(keys, new RateLimiter(l.ratePerSecond(), l.rateBurst()), o.corsOrigins(), metrics, o.accessLog());
         this.slow = new Guards.SlowClients(l.readTimeout().toNanos());
+        Endpoints ep = new Endpoints(model, modelName, engine, l, () -> ready, slow::bodyRead);
+        Guards guards = new Guards(keys, new RateLimiter(l.ratePerSecond(), l.rateBurst()), o.corsOrigins(), metrics, o.accessLog());
         HttpRouting.Builder routing = HttpRouting.builder().addFilter(guards)
                 .post("/v1/embeddings", ep.post("/v1/embeddings", ep::openAiEmbeddings))
                 .post("/embed/texts", ep.post("/embed/texts", ep::embedTexts))
@@ -93,7 +93,7 @@ public final class LitServer implements AutoCloseable {
                 .idleConnectionPeriod(Duration.ofMillis(Math.clamp(l.idleTimeout().toMillis() / 4, 50, 5000)))
                 .connectionOptions(s -> s.readTimeout(l.readTimeout()))
                 .addProtocol(Http1Config.builder().maxHeadersSize(l.maxHeaderBytes()).maxPrologueLength(8192)
-                        .addReceiveListener(slow.listener()).build())
+                        .addReceiveListener(slow.receiving()).addSendListener(slow.sending()).build())
                 .directHandlers(jsonDirectHandlers())
                 .routing(routing);
         if (o.tls() != null) {

@@ -18,7 +18,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.StringReader;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -61,8 +60,10 @@ final class Requests {
             }
         } catch (RequestException e) { // Helidon's own cap (the backstop) or a broken chunked encoding
             throw e.status().code() == 413 ? tooLargeBody(limits.maxBodyBytes() + 1) : ApiError.badRequest("the request body is malformed");
-        } catch (IOException | UncheckedIOException e) {
-            throw ApiError.badRequest("the request body could not be read: " + e.getMessage());
+        } catch (ApiError e) {
+            throw e;
+        } catch (IOException | RuntimeException e) { // a bad chunk size, a connection closed mid-body
+            throw ApiError.badRequest("the request body could not be read (" + e.getClass().getSimpleName() + ")");
         }
         return out.toByteArray();
     }
@@ -90,7 +91,9 @@ final class Requests {
                 throw ApiError.badRequest("the body has more after its JSON value");
             }
         } catch (JsonParseException | IOException | IllegalStateException ex) {
-            throw ApiError.badRequest("the body is not valid JSON: " + ex.getMessage());
+            String m = String.valueOf(ex.getMessage()).replaceFirst("^[\\w.]+Exception: ", "")
+                    .replace("Use JsonReader.setStrictness(Strictness.LENIENT) to accept malformed JSON ", "");
+            throw ApiError.badRequest("the body is not valid JSON: " + (m.length() > 160 ? m.substring(0, 160) + "..." : m));
         }
         if (!e.isJsonObject()) {
             throw ApiError.invalid("the body must be a JSON object, e.g. {\"texts\": [\"a cat\"]}");

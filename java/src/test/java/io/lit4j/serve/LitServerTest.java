@@ -17,6 +17,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -302,6 +303,8 @@ class LitServerTest {
         assertError(415, send(http, server, "/embed/images", "text/plain", png));
         assertError(413, send(http, server, "/embed/images", "image/png", pngHeader(30_000, 30_000)));
         assertError(400, postJson("/embed/images", "{\"images\": [\"%%% not base64\"]}"));
+        assertTrue(send(http, server, "/health", null, null, "X-Big", "a".repeat(LIMITS.maxHeaderBytes() + 10)).statusCode() >= 400,
+                "headers over the limit");
         assertError(404, send(http, server, "/admin", null, null));
         assertError(405, send(http, server, "/embed/texts", null, null));
         // the server is still fine
@@ -328,7 +331,9 @@ class LitServerTest {
 
     @Test
     void keysAreCheckedAndRotated() throws Exception {
-        try (LitServer both = LitServer.start(model, "default", options().limits(LIMITS.withRate(1, 2)).apiKeys(List.of("old-key", "new-key")).build());
+        ByteArrayOutputStream access = new ByteArrayOutputStream();
+        try (LitServer both = LitServer.start(model, "default", options().limits(LIMITS.withRate(1, 2)).apiKeys(List.of("old-key", "new-key"))
+                .logs(new PrintStream(access, true, StandardCharsets.UTF_8), null).build());
              LitServer rotated = LitServer.start(model, "default", options().limits(LIMITS).apiKeys(List.of("new-key")).build())) {
             byte[] body = texts("a").getBytes(StandardCharsets.UTF_8);
             assertEquals(200, send(http, both, "/health", null, null).statusCode(), "/health stays open");
@@ -349,6 +354,27 @@ class LitServerTest {
             assertTrue(limited.headers().firstValue("Retry-After").isPresent());
             // new-key has its own bucket, one of two used
             assertEquals(200, send(http, both, "/embed/texts", "application/json", body, "Authorization", "Bearer new-key").statusCode());
+        }
+        String log = access.toString(StandardCharsets.UTF_8);
+        assertTrue(log.contains("POST /embed/texts 401") && log.contains("POST /embed/texts 429"), log);
+        assertTrue(!log.contains("old-key") && !log.contains("new-key") && !log.contains("wrong-key") && !log.contains("\"texts\""),
+                "keys or bodies in the access log: " + log);
+    }
+
+    @Test
+    void corsOnlyForNamedOriginsAndAWarningWhenOpenBeyondLoopback() throws Exception {
+        HttpResponse<String> none = send(http, server, "/info", null, null, "Origin", "https://evil.example");
+        assertTrue(none.headers().firstValue("Access-Control-Allow-Origin").isEmpty(), "CORS header without any origin named");
+        try (LitServer s = LitServer.start(model, "default", options().limits(LIMITS).corsOrigins(List.of("https://app.example")).build())) {
+            assertEquals("https://app.example", send(http, s, "/info", null, null, "Origin", "https://app.example").headers()
+                    .firstValue("Access-Control-Allow-Origin").orElse(null));
+            assertTrue(send(http, s, "/info", null, null, "Origin", "https://evil.example").headers()
+                    .firstValue("Access-Control-Allow-Origin").isEmpty());
+        }
+        ByteArrayOutputStream notes = new ByteArrayOutputStream();
+        try (LitServer open = LitServer.start(model, "default", options().host("0.0.0.0").limits(LIMITS).warmRounds(0)
+                .logs(null, new PrintStream(notes, true, StandardCharsets.UTF_8)).build())) {
+            assertTrue(notes.toString(StandardCharsets.UTF_8).contains("without API keys"), notes.toString(StandardCharsets.UTF_8));
         }
     }
 
@@ -435,6 +461,48 @@ class LitServerTest {
             // a reset while reading counts as cut too
         }
         assertEquals(200, postJson("/embed/texts", texts("after")).statusCode());
+    }
+
+    /** What a raw socket gets back for {@code request}: everything the server sends before it closes or goes quiet for 5 s. */
+    static String raw(LitServer s, String request) throws IOException {
+        try (Socket sock = new Socket("127.0.0.1", s.port())) {
+            sock.setSoTimeout(5000);
+            sock.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+            sock.getOutputStream().flush();
+            ByteArrayOutputStream got = new ByteArrayOutputStream();
+            byte[] buf = new byte[4096];
+            try {
+                for (int n; (n = sock.getInputStream().read(buf)) > 0; ) {
+                    got.write(buf, 0, n);
+                    if (got.toString(StandardCharsets.ISO_8859_1).contains("}")) {
+                        break; // one JSON answer is all these requests get
+                    }
+                }
+            } catch (IOException e) {
+                // closed or reset by the server: what came before is the answer
+            }
+            return got.toString(StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    @Test
+    void protocolAbuseGetsJsonErrorsAndCannotForgeLogLines() throws Exception {
+        ByteArrayOutputStream access = new ByteArrayOutputStream();
+        try (LitServer s = LitServer.start(model, "default", options().limits(LIMITS).warmRounds(0)
+                .logs(new PrintStream(access, true, StandardCharsets.UTF_8), null).build())) {
+            String json = "Host: x\r\nContent-Type: application/json\r\n";
+            assertTrue(raw(s, "POST /embed/texts HTTP/1.1\r\n" + json + "Transfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n")
+                    .startsWith("HTTP/1.1 400"), "a bad chunk size");
+            assertTrue(raw(s, "POST /embed/texts HTTP/1.1\r\n" + json + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n")
+                    .startsWith("HTTP/1.1 400"), "Content-Length and Transfer-Encoding together (smuggling)");
+            assertTrue(raw(s, "POST /embed/texts HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n").startsWith("HTTP/1.1 400"));
+            assertTrue(raw(s, "GET /health%0d%0aX-Forged:%20yes HTTP/1.1\r\nHost: x\r\n\r\n").startsWith("HTTP/1.1 404"));
+            long t0 = System.nanoTime();
+            raw(s, "POST /embed/texts HTTP/1.1\r\n" + json + "Content-Length: 100\r\n\r\n{\"texts\":"); // then silence
+            assertTrue((System.nanoTime() - t0) / 1e9 < LIMITS.readTimeout().toMillis() / 1000.0 + 2, "a silent body was not cut");
+            assertEquals(200, send(http, s, "/health", null, null).statusCode());
+        }
+        assertTrue(access.toString(StandardCharsets.UTF_8).lines().noneMatch(l -> l.startsWith("X-Forged")), access.toString(StandardCharsets.UTF_8));
     }
 
     @Test
