@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,6 +33,7 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
@@ -39,7 +41,9 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocket;
@@ -503,6 +507,60 @@ class LitServerTest {
             assertEquals(200, send(http, s, "/health", null, null).statusCode());
         }
         assertTrue(access.toString(StandardCharsets.UTF_8).lines().noneMatch(l -> l.startsWith("X-Forged")), access.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void closeStopsAcceptingAndFinishesWhatIsInFlight() throws Exception {
+        CountDownLatch entered = new CountDownLatch(1), release = new CountDownLatch(1);
+        DirectEngine direct = new DirectEngine(model, 1, 8);
+        Engine held = new Engine() { // the model call of the first request waits until the test says go
+            @Override
+            public void listen(BatchListener l) {
+                direct.listen(l);
+            }
+
+            @Override
+            public Embedded texts(List<String> texts, Instant deadline) {
+                entered.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return direct.texts(texts, deadline);
+            }
+
+            @Override
+            public Embedded images(List<BufferedImage> images, Instant deadline) {
+                return direct.images(images, deadline);
+            }
+
+            @Override
+            public int queueDepth() {
+                return direct.queueDepth();
+            }
+
+            @Override
+            public void warm(int rounds) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        LitServer s = LitServer.start(model, "default", held, options().limits(LIMITS).build());
+        int port = s.port();
+        try (ExecutorService pool = Executors.newFixedThreadPool(2)) {
+            Future<HttpResponse<String>> inFlight = pool.submit(() -> send(http, s, "/embed/texts", "application/json",
+                    texts("in flight").getBytes(StandardCharsets.UTF_8)));
+            assertTrue(entered.await(10, TimeUnit.SECONDS));
+            Future<?> closing = pool.submit(s::close);
+            Thread.sleep(300);
+            assertThrows(IOException.class, () -> new Socket("127.0.0.1", port).close(), "still accepting while closing");
+            release.countDown();
+            assertArrayEquals(model.embedTextRows(List.of("in flight")), rows(ok(inFlight.get(10, TimeUnit.SECONDS)).getAsJsonArray("embeddings")));
+            closing.get(15, TimeUnit.SECONDS);
+        }
     }
 
     @Test
