@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The conventions a newcomer expects of every command: help, JSON, checked numbers, lists of images, clear errors. */
 class CliConventionsTest {
     private static final List<String> COMMANDS = List.of("info", "tune", "dataset", "pretrain", "classify", "embed", "retrieve", "eval", "demo",
-            "ablation");
+            "ablation", "serve");
 
     private static void oneLineError(CliTest.Result r, String expected) {
         assertEquals(1, r.code(), r.out() + r.err());
@@ -61,6 +61,14 @@ class CliConventionsTest {
         }
         assertTrue(top.contains("probe"), "eval names probe: " + top);
         assertTrue(run("tune", "--help").out().contains("Default: 1000"), "defaults are shown");
+    }
+
+    @Test
+    void serveChecksItsOptionsBeforeLoadingTheModel(@TempDir Path dir) {
+        oneLineError(run("serve", "--tls-cert", "cert.pem"), "--tls-cert and --tls-key go together");
+        oneLineError(run("serve", "--api-keys-file", dir.resolve("none.txt").toString()), "none.txt: cannot read the API keys file");
+        oneLineError(run("serve", "--port", "70000"), "port 70000");
+        oneLineError(run("serve", "--max-body", "0"), "(got 0)");
     }
 
     @Test
