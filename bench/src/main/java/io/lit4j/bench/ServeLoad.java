@@ -93,6 +93,8 @@ public final class ServeLoad {
     private static List<Cell> runCells(HttpClient http, String base, String mode, List<String> kinds, int[] clients, Duration cell,
                                        Duration warm, List<String> texts, List<byte[]> images) throws InterruptedException {
         List<Cell> out = new ArrayList<>();
+        HttpLoad.run(http, i -> request(base, "health", i, texts, images), 1, warm); // the HTTP floor: GET /health, one client
+        out.add(new Cell(mode, "health", 1, HttpLoad.run(http, i -> request(base, "health", i, texts, images), 1, cell), Double.NaN, Double.NaN));
         for (String kind : kinds) {
             for (int c : clients) {
                 HttpLoad.run(http, i -> request(base, kind, i, texts, images), c, warm);
@@ -118,6 +120,9 @@ public final class ServeLoad {
         if (kind.equals("image")) {
             return HttpRequest.newBuilder(URI.create(base + "/embed/images")).header("Content-Type", "image/png")
                     .POST(HttpRequest.BodyPublishers.ofByteArray(images.get(i % images.size()))).build();
+        }
+        if (kind.equals("health")) {
+            return HttpRequest.newBuilder(URI.create(base + "/health")).build();
         }
         throw new LitException("--kinds: " + kind + " is neither text nor image");
     }
@@ -172,8 +177,18 @@ public final class ServeLoad {
                 one[i] = System.nanoTime() - t;
             }
             Arrays.sort(one);
-            return new InProcess(one[one.length / 2] / 1e6, BatcherThroughput.batchThroughput(model, texts, FULL_BATCH));
+            return new InProcess(one[one.length / 2] / 1e6, medianThroughput(model, texts, FULL_BATCH));
         }
+    }
+
+    /** The median of three runs of {@link BatcherThroughput#batchThroughput}: one slow run on a shared machine does not decide a goal. */
+    static double medianThroughput(LitModel model, List<String> texts, int batch) {
+        double[] v = new double[3];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = BatcherThroughput.batchThroughput(model, texts, batch);
+        }
+        Arrays.sort(v);
+        return v[1];
     }
 
     private static void print(List<Cell> cells, InProcess ip, LitModel model, List<String> texts, String goalMode) {
@@ -193,7 +208,7 @@ public final class ServeLoad {
         }
         if (t64 != null) {
             int formed = Double.isNaN(t64.batch()) ? 1 : Math.max(1, (int) Math.round(t64.batch()));
-            double atFormed = BatcherThroughput.batchThroughput(model, texts, formed);
+            double atFormed = medianThroughput(model, texts, formed);
             System.out.printf("in process at the batch the server formed (%d): %.1f texts/s%n", formed, atFormed);
             goal("serve_64_text_vs_in_process_formed_batch", t64.r().perSecond() / atFormed, 0.85);
             goal("serve_64_text_vs_in_process_batch64", t64.r().perSecond() / ip.batch64PerSecond(), 0.8);
