@@ -81,11 +81,7 @@ public final class BatcherThroughput {
                     same &= Arrays.equals(alone.get(i), batched[i]);
                 }
 
-                long t2 = System.nanoTime();
-                for (int s = 0; s < n; s += clients) {
-                    model.embedTexts(texts.subList(s, Math.min(n, s + clients)));
-                }
-                double full = n / seconds(t2);
+                double full = batchThroughput(model, texts, clients);
                 System.out.printf("%s, %d texts, %d threads, warm-up %d passes in %.1f s (settled %b)%n", name, n, threads, w.passes(),
                         w.took().toMillis() / 1e3, w.settled());
                 System.out.printf("batch 1, one after another:   %8.1f texts/s%n", seq);
@@ -99,12 +95,21 @@ public final class BatcherThroughput {
         }
     }
 
+    /** Texts per second embedding {@code texts} in batches of {@code batch}, one caller (the in-process ceiling for that batch size). */
+    static double batchThroughput(LitModel model, List<String> texts, int batch) {
+        long t0 = System.nanoTime();
+        for (int s = 0; s < texts.size(); s += batch) {
+            model.embedTexts(texts.subList(s, Math.min(texts.size(), s + batch)));
+        }
+        return texts.size() / seconds(t0);
+    }
+
     private static double seconds(long since) {
         return (System.nanoTime() - since) / 1e9;
     }
 
     /** Search-query-like texts: 1 to 8 words of lower-case letters. */
-    private static List<String> texts(Random r, int n) {
+    static List<String> texts(Random r, int n) {
         List<String> out = new ArrayList<>();
         for (int i = 0; i < n; i++) {
             StringBuilder sb = new StringBuilder();

@@ -1,0 +1,239 @@
+package io.lit4j.bench;
+
+import io.lit4j.LitException;
+import io.lit4j.LitModel;
+import io.lit4j.embed.Batcher;
+import io.lit4j.serve.BatchingEngine;
+import io.lit4j.serve.DirectEngine;
+import io.lit4j.serve.Engine;
+import io.lit4j.serve.LitServer;
+import io.lit4j.serve.ServeOptions;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The served load table: throughput and p50/p99/p99.9 latency at 1, 8, 64 and 256 closed-loop
+ * clients over HTTP on 127.0.0.1, for one short text per request ({@code POST /v1/embeddings}) and
+ * one sample PNG per request ({@code POST /embed/images}), with batching on and with batching off
+ * (the direct engine: one request, one model call) as the baseline. Then the in-process figures
+ * the issue's goals compare with (batch-1 latency, the throughput at the batch size the server
+ * formed and at batch 64, from {@link BatcherThroughput}) and one GOAL line per goal.
+ *
+ * <p>In process by default (the default model, a {@link LitServer} per mode on a free port);
+ * {@code --url http://127.0.0.1:P} measures a running {@code lit4j serve --rate 0} instead (its own
+ * mode only; the in-process figures still come from the default model loaded here, while that
+ * server idles).
+ *
+ * <p>{@code bench/run-load.sh [--seconds S] [--warm-seconds W] [--clients 1,8,64,256] [--kinds text,image] [--threads T] [--url URL]}
+ */
+public final class ServeLoad {
+    /** The most texts one batch of the server's {@code Batcher} takes (its default): "one full batch". */
+    static final int FULL_BATCH = Batcher.Options.defaults().maxBatchTexts();
+    private static final Pattern SERIES = Pattern.compile("^(lit4j_batch_size_sum\\{tower=\"(text|image)\"}|lit4j_batch_size_count\\{tower=\"(text|image)\"}|lit4j_batch_tokens_sum) (\\S+)$",
+            Pattern.MULTILINE);
+
+    private ServeLoad() {
+    }
+
+    /** One cell of the table. {@code batch}: the mean batch the server formed (NaN when it does not say); {@code tokens}: mean real tokens per text. */
+    record Cell(String mode, String kind, int clients, HttpLoad.Result r, double batch, double tokens) {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Worker.Args a = new Worker.Args(args);
+        Duration cell = Duration.ofMillis((long) (Double.parseDouble(a.s("--seconds", "3")) * 1000));
+        Duration warm = Duration.ofMillis((long) (Double.parseDouble(a.s("--warm-seconds", "1")) * 1000));
+        int[] clients = Arrays.stream(a.s("--clients", "1,8,64,256").split(",")).mapToInt(Integer::parseInt).toArray();
+        List<String> kinds = List.of(a.s("--kinds", "text,image").split(","));
+        int threads = a.i("--threads", 2);
+        String url = a.s("--url", null);
+        if (url != null && !URI.create(url).getHost().matches("127\\.0\\.0\\.1|localhost|\\[?::1]?")) {
+            throw new LitException("--url " + url + ": the load generator targets loopback only (127.0.0.1)");
+        }
+        List<String> texts = BatcherThroughput.texts(new Random(1), 1024);
+        List<byte[]> images = samples();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+        List<Cell> cells = new ArrayList<>();
+        try (LitModel model = LitModel.loadDefault(LitModel.Options.defaults().withThreads(threads))) {
+            InProcess before = InProcess.measure(model, texts);
+            if (url != null) {
+                cells.addAll(runCells(http, url, "target", kinds, clients, cell, warm, texts, images));
+            } else {
+                for (boolean batching : new boolean[] {true, false}) {
+                    Engine engine = batching ? new BatchingEngine(model.batcher(Batcher.Options.defaults().withQueueCapacity(1024)))
+                            : new DirectEngine(model, 1, 1024);
+                    ServeOptions o = ServeOptions.builder().port(0).logs(null, null)
+                            .limits(ServeOptions.Limits.defaults().withRate(0, 1).withQueue(1, 1024)).build();
+                    try (LitServer server = LitServer.start(model, "default", engine, o)) {
+                        cells.addAll(runCells(http, "http://127.0.0.1:" + server.port(), batching ? "batching" : "no-batching", kinds, clients,
+                                cell, warm, texts, images));
+                    }
+                }
+            }
+            print(cells, before, model, texts, url == null ? "batching" : "target");
+        }
+    }
+
+    /** Every kind at every client count against one server; each cell after its own warm-up run. */
+    private static List<Cell> runCells(HttpClient http, String base, String mode, List<String> kinds, int[] clients, Duration cell,
+                                       Duration warm, List<String> texts, List<byte[]> images) throws InterruptedException {
+        List<Cell> out = new ArrayList<>();
+        HttpLoad.run(http, i -> request(base, "health", i, texts, images), 1, warm); // the HTTP floor: GET /health, one client
+        out.add(new Cell(mode, "health", 1, HttpLoad.run(http, i -> request(base, "health", i, texts, images), 1, cell), Double.NaN, Double.NaN));
+        for (String kind : kinds) {
+            for (int c : clients) {
+                HttpLoad.run(http, i -> request(base, kind, i, texts, images), c, warm);
+                double[] m0 = batchSeries(http, base, kind);
+                HttpLoad.Result r = HttpLoad.run(http, i -> request(base, kind, i, texts, images), c, cell);
+                double[] m1 = batchSeries(http, base, kind);
+                double n = m1[1] - m0[1];
+                Cell x = new Cell(mode, kind, c, r, n > 0 ? (m1[0] - m0[0]) / n : Double.NaN,
+                        m1[2] > m0[2] && m1[0] > m0[0] ? (m1[2] - m0[2]) / (m1[0] - m0[0]) : Double.NaN);
+                System.err.printf("%s %s %d clients: %.1f/s%n", mode, kind, c, r.perSecond());
+                out.add(x);
+            }
+        }
+        return out;
+    }
+
+    static HttpRequest request(String base, String kind, int i, List<String> texts, List<byte[]> images) {
+        if (kind.equals("text")) {
+            String body = "{\"input\": \"" + texts.get(i % texts.size()) + "\"}";
+            return HttpRequest.newBuilder(URI.create(base + "/v1/embeddings")).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        }
+        if (kind.equals("image")) {
+            return HttpRequest.newBuilder(URI.create(base + "/embed/images")).header("Content-Type", "image/png")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(images.get(i % images.size()))).build();
+        }
+        if (kind.equals("health")) {
+            return HttpRequest.newBuilder(URI.create(base + "/health")).build();
+        }
+        throw new LitException("--kinds: " + kind + " is neither text nor image");
+    }
+
+    /** The sample PNGs shipped with the default model. */
+    static List<byte[]> samples() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("models/default/samples"))) {
+            List<byte[]> out = new ArrayList<>();
+            for (Path p : s.filter(p -> p.toString().endsWith(".png")).sorted().toList()) {
+                out.add(Files.readAllBytes(p));
+            }
+            if (out.isEmpty()) {
+                throw new LitException("models/default/samples: no .png samples (run from the repository root)");
+            }
+            return out;
+        }
+    }
+
+    /** {batch-size sum, batch-size count, batch-tokens sum} of {@code tower} from /metrics. */
+    private static double[] batchSeries(HttpClient http, String base, String tower) throws InterruptedException {
+        double[] v = new double[3];
+        try {
+            String text = http.send(HttpRequest.newBuilder(URI.create(base + "/metrics")).build(),
+                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8)).body();
+            Matcher m = SERIES.matcher(text);
+            while (m.find()) {
+                String name = m.group(1);
+                double x = Double.parseDouble(m.group(4));
+                if (name.startsWith("lit4j_batch_tokens")) {
+                    v[2] = x;
+                } else if (tower.equals(m.group(2)) || tower.equals(m.group(3))) {
+                    v[name.startsWith("lit4j_batch_size_sum") ? 0 : 1] = x;
+                }
+            }
+        } catch (IOException e) {
+            throw new LitException(base + "/metrics: " + e.getMessage(), e);
+        }
+        return v;
+    }
+
+    /** The in-process figures the goals compare with, measured while no server is busy. */
+    record InProcess(double batch1Ms, double batch64PerSecond) {
+        static InProcess measure(LitModel model, List<String> texts) {
+            for (int i = 0; i < 200; i++) {
+                model.embedTexts(List.of(texts.get(i))); // warm the batch-1 path
+            }
+            BatcherThroughput.batchThroughput(model, texts, FULL_BATCH); // and the full-batch one
+            long[] one = new long[300];
+            for (int i = 0; i < one.length; i++) {
+                long t = System.nanoTime();
+                model.embedTexts(List.of(texts.get(i)));
+                one[i] = System.nanoTime() - t;
+            }
+            Arrays.sort(one);
+            return new InProcess(one[one.length / 2] / 1e6, medianThroughput(model, texts, FULL_BATCH));
+        }
+    }
+
+    /** The median of three runs of {@link BatcherThroughput#batchThroughput}: one slow run on a shared machine does not decide a goal. */
+    static double medianThroughput(LitModel model, List<String> texts, int batch) {
+        double[] v = new double[3];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = BatcherThroughput.batchThroughput(model, texts, batch);
+        }
+        Arrays.sort(v);
+        return v[1];
+    }
+
+    private static void print(List<Cell> cells, InProcess ip, LitModel model, List<String> texts, String goalMode) {
+        System.out.println("| mode | input | clients | req/s | p50 ms | p99 ms | p99.9 ms | answered | 429 | failed | mean batch |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Cell c : cells) {
+            HttpLoad.Result r = c.r();
+            System.out.printf("| %s | %s | %d | %.1f | %.2f | %.2f | %.2f | %d | %d | %d | %s |%n", c.mode(), c.kind(), c.clients(), r.perSecond(),
+                    r.ms(0.5), r.ms(0.99), r.ms(0.999), r.ok(), r.shed(), r.failures() + r.errors(),
+                    Double.isNaN(c.batch()) ? "-" : String.format("%.1f", c.batch()));
+        }
+        System.out.printf("in process (one caller): batch 1 %.2f ms (median), batch %d %.1f texts/s (%.1f ms a batch)%n", ip.batch1Ms(), FULL_BATCH,
+                ip.batch64PerSecond(), FULL_BATCH / ip.batch64PerSecond() * 1e3);
+        Cell t64 = find(cells, goalMode, 64), t1 = find(cells, goalMode, 1);
+        if (t64 != null && !Double.isNaN(t64.tokens())) {
+            System.out.printf("texts: %.1f real tokens each on average (with the start and end tokens)%n", t64.tokens());
+        }
+        if (t64 != null) {
+            int formed = Double.isNaN(t64.batch()) ? 1 : Math.max(1, (int) Math.round(t64.batch()));
+            double atFormed = medianThroughput(model, texts, formed);
+            System.out.printf("in process at the batch the server formed (%d): %.1f texts/s%n", formed, atFormed);
+            goal("serve_64_text_vs_in_process_formed_batch", t64.r().perSecond() / atFormed, 0.85);
+            goal("serve_64_text_vs_in_process_batch64", t64.r().perSecond() / ip.batch64PerSecond(), 0.8);
+            double fullBatchMs = FULL_BATCH / ip.batch64PerSecond() * 1e3;
+            System.out.printf("GOAL serve_p99_64_text_clients ms=%.2f target<=%.2f (3x one batch of %d) %s%n", t64.r().ms(0.99), 3 * fullBatchMs,
+                    FULL_BATCH, t64.r().ms(0.99) <= 3 * fullBatchMs ? "met" : "missed");
+        }
+        if (t1 != null) {
+            double target = ip.batch1Ms() + 1;
+            System.out.printf("GOAL serve_p99_1_text_client ms=%.2f target<=%.2f (in-process batch 1 + 1 ms) %s%n", t1.r().ms(0.99), target,
+                    t1.r().ms(0.99) <= target ? "met" : "missed");
+        }
+        for (Cell c : cells) {
+            if (c.r().firstError() != null) {
+                System.out.printf("note: %s %s %d clients: %d failed, %d transport errors, first: %s%n", c.mode(), c.kind(), c.clients(),
+                        c.r().failures(), c.r().errors(), c.r().firstError());
+            }
+        }
+    }
+
+    private static Cell find(List<Cell> cells, String mode, int clients) {
+        return cells.stream().filter(c -> c.mode().equals(mode) && c.kind().equals("text") && c.clients() == clients).findFirst().orElse(null);
+    }
+
+    private static void goal(String name, double ratio, double target) {
+        System.out.printf("GOAL %s ratio=%.2f target=%.2f %s%n", name, ratio, target, ratio >= target ? "met" : "missed");
+    }
+}
