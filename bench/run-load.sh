@@ -4,13 +4,7 @@
 # Options: --seconds S (per cell, default 3) --warm-seconds W (default 1) --clients 1,8,64,256
 #          --kinds text,image --threads T --url http://127.0.0.1:P (a running `lit4j serve --rate 0`)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-cpfile="$(mktemp)"
-trap 'rm -f "$cpfile"' EXIT
-mvn -q -B -o -DskipTests package dependency:build-classpath -Dmdep.outputFile="$cpfile" -pl bench -am >&2
-cp="$(cat "$cpfile"):bench/target/classes"
-java_bin="$(LIT4J_WHICH_JAVA=1 "$root/lit4j")"
+source "$(dirname "${BASH_SOURCE[0]}")/classpath.sh"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 echo "machine: $(nproc) cores, $(uptime)" >&2
 "$java_bin" --enable-native-access=ALL-UNNAMED --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmn32m \

@@ -3,14 +3,7 @@
 # same weights and inputs, one run, alternating contenders. Options: --quick --threads N --rounds R --out DIR
 # Writes DIR/results.md, results.png, results.json and prints GOAL lines last.
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-cpfile="$(mktemp)"
-trap 'rm -f "$cpfile"' EXIT
-# one reactor build: the last module written is bench, whose classpath holds the engine jar and ONNX Runtime
-mvn -q -B -DskipTests package dependency:build-classpath -Dmdep.outputFile="$cpfile" -pl bench -am >&2
-cp="$(cat "$cpfile"):bench/target/classes"
-java_bin="$(LIT4J_WHICH_JAVA=1 "$root/lit4j")"
+source "$(dirname "${BASH_SOURCE[0]}")/classpath.sh"
 out="bench/results"
 args=("$@")
 for ((i = 0; i < ${#args[@]}; i++)); do [ "${args[$i]}" = "--out" ] && out="${args[$((i + 1))]}"; done

@@ -4,13 +4,7 @@
 # any error or any failed request that was not a 429.
 # Options: --minutes N (default 10) --clients C (default 8) --jar PATH (default: the newest java/target/lit4j-*-all.jar)
 set -euo pipefail
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$root"
-cpfile="$(mktemp)"
-trap 'rm -f "$cpfile"' EXIT
-mvn -q -B -o -DskipTests package dependency:build-classpath -Dmdep.outputFile="$cpfile" -pl bench -am >&2
-cp="$(cat "$cpfile"):bench/target/classes"
-java_bin="$(LIT4J_WHICH_JAVA=1 "$root/lit4j")"
+source "$(dirname "${BASH_SOURCE[0]}")/classpath.sh"
 export DJL_CACHE_DIR="${DJL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/lit4j/djl}"
 echo "machine: $(nproc) cores, $(uptime)" >&2
 "$java_bin" -cp "$cp" io.lit4j.bench.Soak --root "$root" "$@"

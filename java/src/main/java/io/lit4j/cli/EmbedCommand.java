@@ -94,8 +94,7 @@ final class EmbedCommand implements Callable<Integer> {
             } else {
                 ids.addAll(texts);
                 try (ProgressBar bar = texts.size() > 1024 ? common.progress("embed", texts.size()) : ProgressBar.silent()) {
-                    z = m.embedTexts(texts);
-                    bar.set(texts.size());
+                    z = m.texts().embed(texts, bar::step);
                 }
             }
             try (Arena a = Arena.ofConfined()) {

@@ -110,28 +110,30 @@ final class ImageInputs {
         }
     }
 
-    static boolean isGlob(String s) {
-        return s.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+    private static boolean isGlob(String s) {
+        return s.chars().anyMatch(c -> "*?[{".indexOf(c) >= 0);
     }
 
-    /** The files under the pattern's fixed leading folders that match it, sorted. */
+    /**
+     * The files under the pattern's fixed leading folders that match it, sorted, named as the
+     * pattern names them ('shots/*.jpg' gives 'shots/a.jpg'; '*.jpg' gives 'a.jpg').
+     */
     private static List<Path> glob(String pattern) {
         String norm = pattern.replace('\\', '/');
         int firstMeta = 0;
-        while (firstMeta < norm.length() && "*?[{".indexOf(norm.charAt(firstMeta)) < 0) {
+        while (firstMeta < norm.length() && !isGlob(String.valueOf(norm.charAt(firstMeta)))) {
             firstMeta++;
         }
         int cut = norm.lastIndexOf('/', firstMeta);
-        Path base = cut < 0 ? Path.of("") : Path.of(norm.substring(0, cut + 1));
-        String rest = cut < 0 ? norm : norm.substring(cut + 1);
-        PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + rest);
-        if (!Files.isDirectory(cut < 0 ? Path.of(".") : base)) {
+        Path root = cut < 0 ? Path.of(".") : Path.of(norm.substring(0, cut + 1));
+        String rest = norm.substring(cut + 1);
+        if (!Files.isDirectory(root)) {
             return List.of();
         }
+        PathMatcher m = FileSystems.getDefault().getPathMatcher("glob:" + rest);
         // only as deep as the pattern reaches: 'shots/*.jpg' must not walk the whole tree under shots/
         int depth = rest.contains("**") ? Integer.MAX_VALUE : (int) rest.chars().filter(c -> c == '/').count() + 1;
-        try (Stream<Path> all = Files.walk(cut < 0 ? Path.of(".") : base, depth)) {
-            Path root = cut < 0 ? Path.of(".") : base;
+        try (Stream<Path> all = Files.walk(root, depth)) {
             return all.filter(Files::isRegularFile)
                     .filter(f -> m.matches(root.relativize(f)))
                     .map(f -> cut < 0 ? root.relativize(f) : f)

@@ -30,7 +30,7 @@ public final class LabelCheck {
             for (String alias : label.aliases()) {
                 int[] ids = tok.ids(alias);
                 long unk = Arrays.stream(ids).filter(unknown::contains).count();
-                if (ids.length == 0 || unk * 2 >= ids.length && unk > 0) {
+                if (ids.length == 0 || (unk > 0 && unk * 2 >= ids.length)) {
                     out.add("label '" + alias + "': " + (ids.length == 0 ? "no tokens" : unk + " of its " + ids.length + " tokens")
                             + " unknown to the model's tokenizer (" + tok.path().getFileName() + "); its score says little");
                 }

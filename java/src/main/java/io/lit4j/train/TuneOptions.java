@@ -51,13 +51,15 @@ public record TuneOptions(String model, String imageTower, String textTower, int
         atLeastZero("--min-lr", minLr);
         atLeastZero("--weight-decay", weightDecay);
         atLeastZero("--clip", clipNorm);
-        for (Object[] c : new Object[][] {{"--warmup", warmup}, {"--embed-dim", embedDim}, {"--workers", workers}, {"--save-every", saveEvery},
-                {"--log-every", logEvery}, {"--eval-every", evalEvery}, {"--eval-limit", evalLimit}, {"--vocab-size", vocabSize},
-                {"--threads", threads}}) {
-            if ((int) c[1] < 0) {
-                throw new LitException(c[0] + " " + c[1] + ": must be 0 or more");
-            }
-        }
+        atLeastZero("--warmup", warmup);
+        atLeastZero("--embed-dim", embedDim);
+        atLeastZero("--workers", workers);
+        atLeastZero("--save-every", saveEvery);
+        atLeastZero("--log-every", logEvery);
+        atLeastZero("--eval-every", evalEvery);
+        atLeastZero("--eval-limit", evalLimit);
+        atLeastZero("--vocab-size", vocabSize);
+        atLeastZero("--threads", threads);
         if (minLr > lr) {
             throw new LitException("--min-lr " + minLr + " is above --lr " + lr + ": the cosine decays from --lr down to --min-lr");
         }
@@ -66,6 +68,12 @@ public record TuneOptions(String model, String imageTower, String textTower, int
     private static void positive(String option, double v) {
         if (!(v > 0) || Double.isInfinite(v)) {
             throw new LitException(option + " " + v + ": must be a positive number");
+        }
+    }
+
+    private static void atLeastZero(String option, int v) {
+        if (v < 0) {
+            throw new LitException(option + " " + v + ": must be 0 or more");
         }
     }
 
