@@ -81,7 +81,17 @@ public final class ImageEmbeddingCache implements AutoCloseable {
      * digest of the tower's parameters ({@code img.*}) and {@code preprocessing}.
      */
     public static ImageEmbeddingCache open(Path root, Backend be, Params params, String preprocessing, int dim) {
-        String key = digest(be, params, preprocessing, dim);
+        return openFor(root, digest(be, params, preprocessing, dim), preprocessing, dim);
+    }
+
+    /**
+     * Opens (or creates) the cache folder {@code key} under {@code root}, for a writer that computed
+     * the tower's {@link #digest} itself (the Spark {@code embed} job, on its driver).
+     */
+    public static ImageEmbeddingCache openFor(Path root, String key, String preprocessing, int dim) {
+        if (!key.matches("[0-9a-f]{16}")) {
+            throw new LitException("image-embedding cache: '" + key + "' is not a tower digest (16 hex digits)");
+        }
         try {
             ImageEmbeddingCache c = new ImageEmbeddingCache(root.resolve(key), dim);
             Files.writeString(c.dir.resolve("about.txt"), "image tower digest + preprocessing: " + key + "\npreprocessing: "
