@@ -46,6 +46,33 @@ final class Chunks implements Iterator<Row> {
         return out.next();
     }
 
+    /**
+     * A float-array column's values. Spark hands a row straight from one of our partition
+     * functions to the next without converting it, so the value may be the {@code float[]} we
+     * made, or a Scala sequence of boxed floats after a shuffle, a cache or a file.
+     */
+    static float[] floats(Row row, int col) {
+        Object v = row.get(col);
+        if (v instanceof float[] f) {
+            return f;
+        }
+        List<Object> list = row.getList(col);
+        float[] f = new float[list.size()];
+        for (int i = 0; i < f.length; i++) {
+            f[i] = (Float) list.get(i);
+        }
+        return f;
+    }
+
+    /** A string-array column's values (a {@code String[]} or a Scala sequence, as for {@link #floats}). */
+    static List<String> strings(Row row, int col) {
+        Object v = row.get(col);
+        if (v instanceof String[] s) {
+            return java.util.Arrays.asList(s);
+        }
+        return row.getList(col);
+    }
+
     /** {@code row}'s values followed by {@code more}. */
     static Row append(Row row, Object... more) {
         Object[] v = new Object[row.length() + more.length];

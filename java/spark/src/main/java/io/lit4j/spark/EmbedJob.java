@@ -80,13 +80,11 @@ final class EmbedJob {
                     cache.markUndecodable(id, r.isNullAt(2) ? "not embedded" : r.getString(2));
                     continue;
                 }
-                List<Float> e = r.getList(1);
-                if (e.size() != tower.dim()) {
-                    throw new LitException("row " + id + ": an embedding of " + e.size() + " values, not " + tower.dim());
+                float[] e = Chunks.floats(r, 1);
+                if (e.length != tower.dim()) {
+                    throw new LitException("row " + id + ": an embedding of " + e.length + " values, not " + tower.dim());
                 }
-                for (int j = 0; j < e.size(); j++) {
-                    buf[ids.size() * tower.dim() + j] = e.get(j);
-                }
+                System.arraycopy(e, 0, buf, ids.size() * tower.dim(), e.length);
                 ids.add(id);
                 if (ids.size() == 1024) {
                     cache.put(ids, buf);

@@ -125,12 +125,16 @@ public final class LitZeroShot extends LitTransformer<LitZeroShot> {
         int col = inputIndex(in, DataTypes.createArrayType(DataTypes.FloatType, false), DataTypes.createArrayType(DataTypes.FloatType, true));
         ModelSpec spec = modelSpec();
         List<ZeroShotClassifier.Label> classes = classes();
-        List<String> temps = Templates.load(getOrDefault(templates)); // a template file is read here, once
+        // what travels to the executors: plain strings (a Label is not serialisable)
+        String[][] names = classes.stream().map(l -> l.aliases().toArray(String[]::new)).toArray(String[][]::new); // the name first
+        String[] temps = Templates.load(getOrDefault(templates)).toArray(String[]::new); // a template file is read here, once
         int k = Math.max(1, Math.min((Integer) getOrDefault(topK), classes.size()));
         checkLoads(spec);
         MapPartitionsFunction<Row, Row> f = rows -> {
             ModelSpec task = spec.forThisTask();
-            return new Chunks(rows, 4 * task.batchSize(), c -> label(ExecutorModels.get(task), c, col, classes, temps, k));
+            List<ZeroShotClassifier.Label> cls = Arrays.stream(names)
+                    .map(n -> new ZeroShotClassifier.Label(n[0], List.of(n))).toList();
+            return new Chunks(rows, 4 * task.batchSize(), c -> label(ExecutorModels.get(task), c, col, cls, List.of(temps), k));
         };
         return dataset.toDF().mapPartitions(f, Encoders.row(out));
     }
@@ -144,15 +148,12 @@ public final class LitZeroShot extends LitTransformer<LitZeroShot> {
             if (rows.get(i).isNullAt(col)) {
                 continue;
             }
-            List<Float> e = rows.get(i).getList(col);
-            if (e.size() != dim) {
-                throw new LitException("LitZeroShot: an embedding of " + e.size() + " values in column '" + rows.get(i).schema().fieldNames()[col]
-                        + "', but the model's are " + dim + ": embed with the same model");
+            float[] e = Chunks.floats(rows.get(i), col);
+            if (e.length != dim) {
+                throw new LitException("LitZeroShot: an embedding of " + e.length + " values, but the model's have " + dim
+                        + ": embed with the same model");
             }
-            int at = present.size() * dim;
-            for (int j = 0; j < dim; j++) {
-                z[at + j] = e.get(j);
-            }
+            System.arraycopy(e, 0, z, present.size() * dim, dim);
             present.add(i);
         }
         List<List<ZeroShotClassifier.Scored>> scored = present.isEmpty() ? List.of()

@@ -44,7 +44,8 @@ import static org.apache.spark.sql.functions.lit;
  * each pair once over all blocks), and only candidates are joined with their embeddings. An exact
  * group of k images gives k - 1 pairs (each with its first member), not k². Output: Parquet of
  * {@code a, b, kind, hamming, cosine, against_eval} (ids; {@code b} is the evaluation image in a
- * pair against one; hamming and cosine are null for the exact kinds).
+ * pair against one, else the larger id of a near pair or a later member of an exact group; hamming and
+ * cosine are null for the exact kinds).
  */
 final class NeighboursJob {
     static final StructType KEYED = new StructType().add("row_id", DataTypes.StringType).add("eval", DataTypes.BooleanType)
@@ -99,8 +100,8 @@ final class NeighboursJob {
         }
         List<String> captionKeys = new ArrayList<>();
         if (!r.isNullAt(caps)) {
-            for (Object c : r.getList(caps)) {
-                String k = ExactKeys.caption((String) c);
+            for (String c : Chunks.strings(r, caps)) {
+                String k = ExactKeys.caption(c);
                 if (k != null && !captionKeys.contains(k)) {
                     captionKeys.add(k);
                 }
@@ -114,9 +115,9 @@ final class NeighboursJob {
         JavaPairRDD<String, Tuple2<String, Boolean>> byKey = keyed.javaRDD().flatMapToPair(r -> {
             List<Tuple2<String, Tuple2<String, Boolean>>> out = new ArrayList<>();
             if (!r.isNullAt(keyCol)) {
-                List<Object> ks = keyCol == 4 ? r.getList(keyCol) : List.of(r.getString(keyCol));
-                for (Object k : ks) {
-                    out.add(new Tuple2<>((String) k, new Tuple2<>(r.getString(0), r.getBoolean(1))));
+                List<String> ks = keyCol == 4 ? Chunks.strings(r, keyCol) : List.of(r.getString(keyCol));
+                for (String k : ks) {
+                    out.add(new Tuple2<>(k, new Tuple2<>(r.getString(0), r.getBoolean(1))));
                 }
             }
             return out.iterator();
@@ -177,21 +178,13 @@ final class NeighboursJob {
                     Tuple3<Long, Integer, Boolean> c = t._2()._1()._1();
                     Row a = t._2()._1()._2(), b = t._2()._2();
                     DedupRule.Candidate cand = new DedupRule.Candidate(0, t._1(), c._2(), c._3());
-                    NearDuplicates.Pair p = NearDuplicates.confirm(r, cand, floats(a.getList(5)), floats(b.getList(5)));
+                    NearDuplicates.Pair p = NearDuplicates.confirm(r, cand, Chunks.floats(a, 5), Chunks.floats(b, 5));
                     if (p == null) {
                         return Collections.emptyIterator();
                     }
-                    boolean aEval = a.getBoolean(1);
-                    Row x = aEval ? b : a, y = aEval ? a : b; // the evaluation image second
+                    boolean aFirst = b.getBoolean(1) || (!a.getBoolean(1) && a.getString(0).compareTo(b.getString(0)) < 0);
+                    Row x = aFirst ? a : b, y = aFirst ? b : a; // an evaluation image second, else by id
                     return List.of(RowFactory.create(x.getString(0), y.getString(0), "near", p.hamming(), p.cosine(), p.againstEval())).iterator();
                 });
-    }
-
-    private static float[] floats(List<Object> list) {
-        float[] f = new float[list.size()];
-        for (int i = 0; i < f.length; i++) {
-            f[i] = (Float) list.get(i);
-        }
-        return f;
     }
 }
