@@ -1,6 +1,7 @@
 package io.lit4j.dedup;
 
 import io.lit4j.LitException;
+import io.lit4j.data.Images;
 
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
@@ -22,13 +23,15 @@ public final class ExactKeys {
     private ExactKeys() {
     }
 
-    /** Key of an image's decoded pixels: its size and every ARGB value (alpha included). */
+    /**
+     * Key of an image's decoded pixels: its size and every RGB value as lit4j reads them
+     * ({@link Images#storedRgb}; alpha is not part of it, as the towers do not see it either).
+     */
     public static String pixels(BufferedImage image) {
-        int w = image.getWidth(), h = image.getHeight();
-        return pixels(image.getRGB(0, 0, w, h, null, 0, w), w, h);
+        return pixels(Images.storedRgb(image), image.getWidth(), image.getHeight());
     }
 
-    /** As {@link #pixels(BufferedImage)}, of packed ARGB pixels, row-major. */
+    /** As {@link #pixels(BufferedImage)}, of packed pixels, row-major. */
     public static String pixels(int[] argb, int width, int height) {
         if (argb.length != (long) width * height) {
             throw new LitException("pixel key: " + argb.length + " pixels are not " + width + "x" + height);

@@ -1,5 +1,7 @@
 package io.lit4j.dedup;
 
+import io.lit4j.data.Images;
+
 import java.awt.image.BufferedImage;
 import java.util.Arrays;
 
@@ -32,14 +34,12 @@ public final class PerceptualHash {
     private PerceptualHash() {
     }
 
-    /** The hash of a decoded image (any size ≥ 1×1; alpha is ignored). */
+    /** The hash of a decoded image (any size ≥ 1×1), read as lit4j reads pixels ({@link Images#storedRgb}: samples as stored, alpha ignored). */
     public static long of(BufferedImage image) {
-        int w = image.getWidth(), h = image.getHeight();
-        int[] argb = image.getRGB(0, 0, w, h, null, 0, w);
-        return of(argb, w, h);
+        return of(Images.storedRgb(image), image.getWidth(), image.getHeight());
     }
 
-    /** The hash of packed ARGB pixels, row-major. */
+    /** The hash of packed RGB pixels ({@code 0xRRGGBB}; higher bits ignored), row-major. */
     public static long of(int[] argb, int width, int height) {
         return bits(lowFrequencies(shrink(grey(argb, width, height), width, height)));
     }

@@ -2,6 +2,7 @@ package io.lit4j.dedup;
 
 import io.lit4j.DefaultModel;
 import io.lit4j.LitException;
+import io.lit4j.data.Images;
 import org.junit.jupiter.api.Test;
 
 import java.awt.Graphics2D;
@@ -63,6 +64,24 @@ class DedupTest {
                         > DedupRule.DEFAULT.maxHamming(), "samples " + i + " and " + j + " are different garments");
             }
         }
+    }
+
+    /** The hash of every shipped sample and of three odd-sized images equals numpy's transcription (make_dedup_golden.py) bit for bit. */
+    @Test
+    void hashesEqualTheNumpyReference() throws IOException {
+        Path golden = Path.of("src/test/resources/golden/dedup");
+        int checked = 0;
+        for (String line : Files.readAllLines(golden.resolve("phash.tsv"))) {
+            if (line.startsWith("#")) {
+                continue;
+            }
+            String[] f = line.split("\t");
+            Path file = f[0].startsWith("samples/") ? DefaultModel.samples().resolve(f[0].substring(8)) : golden.resolve(f[0]);
+            BufferedImage img = Images.decode(Files.readAllBytes(file), file.toString());
+            assertEquals(f[1], PerceptualHash.hex(PerceptualHash.of(img)), f[0]);
+            checked++;
+        }
+        assertEquals(21, checked);
     }
 
     @Test
