@@ -1,6 +1,7 @@
 package io.lit4j.spark;
 
 import io.lit4j.LitException;
+import io.lit4j.Version;
 import io.lit4j.dedup.DedupRule;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.Dataset;
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
  * Outside {@code spark-submit} (plain {@code java -cp}), {@code --master} picks the master
  * ({@code local[*]} when neither says). Errors are one line on stderr and exit status 1.
  */
-@Command(name = "lit4j-spark", mixinStandardHelpOptions = true, subcommands = {Jobs.Embed.class, Jobs.Label.class, Jobs.Neighbours.class},
+@Command(name = "lit4j-spark", mixinStandardHelpOptions = true, versionProvider = Jobs.VersionInfo.class, subcommands = {Jobs.Embed.class, Jobs.Label.class, Jobs.Neighbours.class},
         description = "lit4j on Apache Spark: embed, label and de-duplicate image corpora across a cluster.")
 public final class Jobs {
     public static void main(String[] args) {
@@ -34,6 +35,14 @@ public final class Jobs {
             return null;
         });
         System.exit(status);
+    }
+
+    /** lit4j's version and the Spark it runs on. */
+    static final class VersionInfo implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"lit4j-spark " + Version.lit4j() + " on Apache Spark " + org.apache.spark.package$.MODULE$.SPARK_VERSION()};
+        }
     }
 
     /** Where the jobs report (stderr, or what a caller of {@link #run} gives). */

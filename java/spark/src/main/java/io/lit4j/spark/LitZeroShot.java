@@ -28,7 +28,8 @@ import java.util.List;
  * {@code array<struct<label, probability, cosine>>} out. Labels are "name" or "name,alias,..."
  * (aliases are other names of the class, averaged in as the CLI's {@code --label} does); templates
  * are {@code clip_best}, {@code clip_80} or a file of one template per line, read on the driver.
- * A row with a null embedding (an image that did not decode) gets null labels.
+ * A row with a null embedding (an image that did not decode) gets null labels; the reason is already
+ * in the embedder's error column, so this transformer adds none (its inherited {@code errorCol} is unused).
  */
 public final class LitZeroShot extends LitTransformer<LitZeroShot> {
     private final StringArrayParam labels = new StringArrayParam(this, "labels", "classes: \"name\" or \"name,alias,...\"");

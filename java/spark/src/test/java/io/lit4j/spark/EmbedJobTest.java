@@ -1,6 +1,13 @@
 package io.lit4j.spark;
 
+import io.lit4j.LitModel;
 import io.lit4j.cli.Main;
+import io.lit4j.data.CaptionDataset;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.Npy;
 import org.apache.spark.sql.Row;
@@ -16,6 +23,7 @@ import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -39,6 +47,64 @@ class EmbedJobTest {
     @BeforeAll
     static void corpus() throws Exception {
         corpus = SparkTests.scenes(dir, 60, 3, 21); // 5 % corrupt
+    }
+
+    /** Two .tar shards (lit4j datasets) and a Parquet table of paths give the embeddings of the same files. */
+    @Test
+    void tarShardsAndATableOfPathsEmbedTheSameImages() throws Exception {
+        SparkSession spark = SparkTests.local();
+        List<String> shards = new ArrayList<>();
+        List<Row> table = new ArrayList<>();
+        for (int s = 0; s < 2; s++) {
+            Path tar = dir.resolve("shard-" + s + ".tar");
+            try (TarArchiveOutputStream t = new TarArchiveOutputStream(Files.newOutputStream(tar))) {
+                StringBuilder jsonl = new StringBuilder();
+                for (int i = 0; i < 4; i++) {
+                    String name = String.format("images/%06d.png", s * 4 + i);
+                    put(t, name, Files.readAllBytes(corpus.resolve(name)));
+                    jsonl.append(CaptionDataset.captionLine(name, List.of("shard " + s + " image " + i), null)).append('\n');
+                    table.add(RowFactory.create("t" + (s * 4 + i), corpus.resolve(name).toString()));
+                }
+                put(t, CaptionDataset.JSONL, jsonl.toString().getBytes(StandardCharsets.UTF_8));
+            }
+            shards.add(tar.toString());
+        }
+        table.add(RowFactory.create("missing", dir.resolve("no-such.png").toString()));
+        Path tableDir = dir.resolve("table.parquet");
+        spark.createDataFrame(table, new StructType().add("id", DataTypes.StringType).add("path", DataTypes.StringType)).write()
+                .parquet(tableDir.toString());
+        List<String> args = new ArrayList<>(List.of("embed", "--images"));
+        args.addAll(shards);
+        args.addAll(List.of("--out", dir.resolve("shards.parquet").toString()));
+        SparkTests.job(args.toArray(String[]::new));
+        SparkTests.job("embed", "--table", tableDir.toString(), "--out", dir.resolve("from-table.parquet").toString());
+        try (LitModel model = LitModel.loadDefault(LitModel.Options.defaults().withThreads(1))) {
+            List<Row> fromShards = spark.read().parquet(dir.resolve("shards.parquet").toString()).collectAsList();
+            assertEquals(8, fromShards.size());
+            for (Row r : fromShards) {
+                assertArrayEquals(model.embedImage(corpus.resolve(r.getString(0))), TransformersTest.floats(r.getList(2)), r.getString(0));
+                assertTrue(r.<String>getList(1).get(0).startsWith("shard "), r.toString());
+            }
+            List<Row> fromTable = spark.read().parquet(dir.resolve("from-table.parquet").toString()).collectAsList();
+            assertEquals(9, fromTable.size());
+            for (Row r : fromTable) {
+                if (r.getString(0).equals("missing")) {
+                    assertNull(r.get(2));
+                    assertTrue(r.getString(3).contains("no-such.png") && r.getString(3).contains("cannot read"), r.getString(3));
+                } else {
+                    int i = Integer.parseInt(r.getString(0).substring(1));
+                    assertArrayEquals(model.embedImage(corpus.resolve(String.format("images/%06d.png", i))), TransformersTest.floats(r.getList(2)));
+                }
+            }
+        }
+    }
+
+    private static void put(TarArchiveOutputStream t, String name, byte[] bytes) throws Exception {
+        TarArchiveEntry e = new TarArchiveEntry(name);
+        e.setSize(bytes.length);
+        t.putArchiveEntry(e);
+        t.write(bytes);
+        t.closeArchiveEntry();
     }
 
     @Test
