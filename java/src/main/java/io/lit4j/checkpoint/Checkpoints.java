@@ -73,9 +73,11 @@ public final class Checkpoints {
         }
         String name = path.getFileName().toString();
         if (name.endsWith(".npz")) {
-            try (ArraySource src = ArraySource.open(path)) {
+            try (ArraySource file = ArraySource.open(path)) {
+                ArraySource src = BigVisionFormat.view(file);
                 if (!BigVisionFormat.looksLike(src)) {
-                    throw new CheckpointException(path, "no img/ or txt/ arrays: not a big_vision LiT checkpoint");
+                    throw new CheckpointException(path, "no img/ or txt/ arrays (nor params/img/, params/txt/): not a big_vision"
+                            + " LiT or SigLIP checkpoint");
                 }
                 return new Detected(Format.BIG_VISION_NPZ, path, BigVisionFormat.inferConfig(src));
             }
@@ -112,7 +114,8 @@ public final class Checkpoints {
     public static TwoTower load(Backend backend, Path path, TwoTowerConfig config) {
         Detected d = inspect(path);
         TwoTowerConfig cfg = config != null ? config : d.config();
-        try (ArraySource src = ArraySource.open(d.weights())) {
+        try (ArraySource file = ArraySource.open(d.weights())) {
+            ArraySource src = d.format() == Format.BIG_VISION_NPZ ? BigVisionFormat.view(file) : file;
             checkFits(cfg, d.format(), src);
             WeightMap map = switch (d.format()) {
                 case LIT4J -> LitFormat.weightMap(cfg);
