@@ -130,11 +130,13 @@ final class HfSiglipFormat {
             if ((long) grid * grid != n) {
                 throw new CheckpointException(src.file(), pe, n + " position embeddings do not make a square patch grid");
             }
-            int imageSize = c.intOr("image_size", grid * patch);
-            if (imageSize != grid * patch) {
-                throw new CheckpointException(src.file(), pe, c.file().getFileName() + " says image_size " + imageSize + " but the "
+            int said = c.intOr("image_size", grid * patch);
+            if (said / patch != grid) {
+                throw new CheckpointException(src.file(), pe, c.file().getFileName() + " says image_size " + said + " but the "
                         + n + " position embeddings make a " + grid + "x" + grid + " grid of " + patch + "-pixel patches");
             }
+            // So400m/14 at 384: the stride-14 conv leaves the last 384 - 27 * 14 = 6 pixels unused; lit4j's input is the 378 it reads
+            int imageSize = grid * patch;
             String fc1 = V + "encoder.layers.0.mlp.fc1.weight";
             int mlp = size(c, "intermediate_size", Dims.of(src, fc1, "[M, D]").size(0), src, fc1);
             int depth = size(c, "num_hidden_layers", countLayers(src, V), src, V + "encoder.layers.0.layer_norm1.weight");
