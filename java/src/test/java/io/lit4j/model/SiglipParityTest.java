@@ -119,6 +119,23 @@ class SiglipParityTest {
         }
     }
 
+    @Test
+    void frozenAndBf16EmbeddingCallsUseTheMapHeadToo() {
+        Golden g = Golden.read("siglip.safetensors");
+        for (Backend be : backends) {
+            try (TwoTower m = Checkpoints.load(be, GOLDEN.resolve("siglip_scan.npz"))) {
+                m.setPrecision(Precision.BF16);
+                float[] bf16 = m.embedImages(g.images(), g.batch());
+                assertClose("bf16 image embedding on " + be.name(), g.values().get("img_embedding"), bf16, 3e-2);
+                m.setPrecision(Precision.FP32);
+                m.freezeForInference(); // kernels packed in place, the MAP head's included
+                assertClose("frozen image embedding on " + be.name(), g.values().get("img_embedding"), m.embedImages(g.images(), g.batch()),
+                        RTOL);
+                assertClose("frozen text embedding on " + be.name(), g.values().get("txt_embedding"), m.embedTexts(g.tokens()), RTOL);
+            }
+        }
+    }
+
     /** Sigmoid-loss gradients of the siglip model under {@code freeze} (regexes), each trainable one against autograd's. */
     private static void checkGradients(List<String> freeze, List<String> unfreeze, int minCompared) {
         Golden g = Golden.read("siglip.safetensors");
