@@ -5,6 +5,10 @@ import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.LitFormat;
+import io.lit4j.io.ArraySource;
+import io.lit4j.io.NpzWriter;
+import io.lit4j.io.SafetensorsWriter;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
@@ -15,15 +19,20 @@ import io.lit4j.train.Schedule;
 import io.lit4j.train.TrainingSession;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 import static io.lit4j.Assertions2.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,6 +115,71 @@ class SiglipParityTest {
             }
         }
         return out;
+    }
+
+    @TempDir
+    Path tmp;
+
+    private static void assertEmbedsLikeTheReference(String what, Path weights, boolean image, boolean text) {
+        Golden g = Golden.read("siglip.safetensors");
+        for (Backend be : backends) {
+            try (TwoTower m = Checkpoints.load(be, weights)) {
+                assertEquals(image, m.config().hasImage(), what);
+                assertEquals(text, m.config().hasText(), what);
+                if (image) {
+                    assertClose(what + " image on " + be.name(), g.values().get("img_embedding"), m.embedImages(g.images(), g.batch()), RTOL);
+                }
+                if (text) {
+                    assertClose(what + " text on " + be.name(), g.values().get("txt_embedding"), m.embedTexts(g.tokens()), RTOL);
+                }
+            }
+        }
+    }
+
+    @Test
+    void theInlinedMapHeadOfViTGEraFilesLoads() {
+        // fix_old_checkpoints: "MAP-head variants during ViT-G development had it inlined" (img/probe, ...)
+        Path npz = tmp.resolve("inlined.npz");
+        try (ArraySource src = ArraySource.open(GOLDEN.resolve("siglip.npz")); NpzWriter w = NpzWriter.create(npz)) {
+            for (String k : src.keys()) {
+                w.put(k.replace("img/MAPHead_0/", "img/"), src.info(k).shape(), src.readFloats(k));
+            }
+        }
+        assertEquals(ViTConfig.Pooling.MAP, Checkpoints.inspect(npz).config().image().pool());
+        assertEmbedsLikeTheReference("inlined MAP head", npz, true, true);
+    }
+
+    @Test
+    void singleTowerHuggingFaceFilesLoadEitherTower() throws IOException {
+        for (String tower : new String[] {"vision_model.", "text_model."}) {
+            Path dir = Files.createDirectories(tmp.resolve(tower.replace(".", "")));
+            Files.copy(GOLDEN.resolve("siglip_hf/config.json"), dir.resolve("config.json"));
+            try (SafetensorsReader r = SafetensorsReader.open(GOLDEN.resolve("siglip_hf/model.safetensors"))) {
+                List<HostArray> keep = new ArrayList<>();
+                for (String k : r.keys()) {
+                    if (k.startsWith(tower)) {
+                        keep.add(r.read(k));
+                    }
+                }
+                SafetensorsWriter.write(dir.resolve("model.safetensors"), Map.of("format", "pt"), keep);
+            }
+            assertEmbedsLikeTheReference(tower + " only", dir, tower.startsWith("vision"), tower.startsWith("text"));
+        }
+    }
+
+    @Test
+    void aSiglipModelRoundTripsThroughLit4jsOwnFormatBitForBit() {
+        Golden g = Golden.read("siglip.safetensors");
+        Path dir = tmp.resolve("lit");
+        try (TwoTower m = Checkpoints.load(scalar, GOLDEN.resolve("siglip_bf16.npz"))) {
+            LitFormat.save(m, dir, null);
+            try (TwoTower back = Checkpoints.load(scalar, dir)) {
+                assertEquals(m.config(), back.config());
+                assertArrayEquals(m.embedImages(g.images(), g.batch()), back.embedImages(g.images(), g.batch()));
+                assertArrayEquals(m.embedTexts(g.tokens()), back.embedTexts(g.tokens()));
+                assertArrayEquals(scalar.download(m.params().get("b")), scalar.download(back.params().get("b")));
+            }
+        }
     }
 
     @Test
