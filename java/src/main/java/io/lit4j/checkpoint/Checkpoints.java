@@ -19,8 +19,9 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Loads a model from whatever the user points at: a lit4j folder, a big_vision {@code .npz}, a
- * HuggingFace {@code ViTModel}/{@code BertModel} safetensors file or folder. The format is
+ * Loads a model from whatever the user points at: a lit4j folder, a big_vision LiT or SigLIP
+ * {@code .npz}, a HuggingFace {@code ViTModel}/{@code BertModel}/{@code SiglipModel} safetensors
+ * file or folder. The format is
  * detected; the config comes from the folder, or is inferred from the arrays' shapes, unless
  * the caller passes one (which the shapes must then match).
  */
@@ -95,7 +96,7 @@ public final class Checkpoints {
                 if (HuggingFaceFormat.looksLike(src)) {
                     return new Detected(Format.HUGGINGFACE, path, HuggingFaceFormat.inferConfig(src));
                 }
-                throw new CheckpointException(path, "neither a lit4j model nor a HuggingFace ViT/BERT (its keys start with "
+                throw new CheckpointException(path, "neither a lit4j model nor a HuggingFace ViT/BERT/SigLIP (its keys start with "
                         + src.keys().stream().limit(3).toList() + ")");
             }
         }
