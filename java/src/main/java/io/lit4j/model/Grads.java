@@ -44,16 +44,14 @@ public final class Grads {
         return false;
     }
 
-    /**
-     * LayerNorm backward with its scale/bias gradients where they train; a frozen one goes to
-     * scratch. Always with both (oneDNN 3.x answers UNIMPLEMENTED for a data-only LayerNorm backward
-     * with scale and shift, and the two small gradients cost next to nothing).
-     */
+    /** LayerNorm backward with its scale/bias gradients when either is trainable (a frozen one goes to scratch). */
     void layerNorm(Backend be, Tensor x, Params p, String name, Tensor mean, Tensor var, float eps, Tensor dy, Tensor dx) {
         Tensor ds = get(name + ".scale"), db = get(name + ".bias");
-        int d = x.dim(-1);
-        ds = ds != null ? ds : lnScratchScale.slice(0, d);
-        db = db != null ? db : lnScratchBias.slice(0, d);
+        if (ds != null || db != null) {
+            int d = x.dim(-1);
+            ds = ds != null ? ds : lnScratchScale.slice(0, d);
+            db = db != null ? db : lnScratchBias.slice(0, d);
+        }
         be.layerNormBackward(x, p.get(name + ".scale"), mean, var, eps, dy, dx, ds, db);
     }
 }
