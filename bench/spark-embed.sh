@@ -12,6 +12,8 @@ n=10000
 mkdir -p "$work"
 [ -d "$work/scenes" ] || "$root/lit4j" dataset scenes --out "$work/scenes" --train "$n" --test 16 --quiet
 now() { date +%s.%N; }
+"$root/lit4j" --version >/dev/null                      # build both before anything is timed
+"$root/java/spark/lit4j-spark" --version >/dev/null
 for round in 1 2; do
   echo "round $round: $(uptime)"
   t0=$(now); "$root/lit4j" embed --threads 2 --images "$work/scenes/train/images/000000.png" --out "$work/one.npy" --quiet >/dev/null

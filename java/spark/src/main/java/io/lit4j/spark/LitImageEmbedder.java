@@ -5,6 +5,7 @@ import io.lit4j.LitModel;
 import io.lit4j.data.BadRows;
 import io.lit4j.embed.ImageEmbedder;
 import io.lit4j.embed.ImageSource;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable;
@@ -14,6 +15,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.TaskCompletionListener;
 
 import java.io.IOException;
 import java.net.URI;
@@ -76,13 +78,21 @@ public final class LitImageEmbedder extends LitTransformer<LitImageEmbedder> {
         int chunk = spec.batchSize() * CHUNK_BATCHES;
         MapPartitionsFunction<Row, Row> f = rows -> {
             ModelSpec task = spec.forThisTask();
-            return new Chunks(rows, chunk, c -> embed(ExecutorModels.get(task), c, col, paths, nameCol));
+            LitModel model = ExecutorModels.get(task);
+            // the model is shared by the executor's tasks, but each task decodes on a thread of its own
+            // (as lit4j embed does per process): one shared decoding thread would serialise them
+            ImageEmbedder images = ImageEmbedder.of(model.twoTower(), ImageEmbedder.Options.of(task.batchSize(), 1));
+            TaskContext tc = TaskContext.get();
+            if (tc != null) {
+                tc.addTaskCompletionListener((TaskCompletionListener) done -> images.close());
+            }
+            return new Chunks(rows, chunk, c -> embed(images, c, col, paths, nameCol));
         };
         return dataset.toDF().mapPartitions(f, Encoders.row(out));
     }
 
     /** Embeds one chunk of rows: each row plus its embedding (or null) and its error (or null). */
-    static List<Row> embed(LitModel model, List<Row> rows, int col, boolean paths, int nameCol) {
+    static List<Row> embed(ImageEmbedder images, List<Row> rows, int col, boolean paths, int nameCol) {
         int n = rows.size();
         float[][] z = new float[n][];
         String[] error = new String[n];
@@ -112,8 +122,8 @@ public final class LitImageEmbedder extends LitTransformer<LitImageEmbedder> {
                 return paths ? readPath(r.getString(col)) : (byte[]) r.get(col);
             }
         };
-        int dim = model.embedDim();
-        model.images().embed(source, true, new ImageEmbedder.Sink() {
+        int dim = images.dim();
+        images.embed(source, true, new ImageEmbedder.Sink() {
             @Override
             public void embedded(int[] indices, float[] embeddings) {
                 for (int j = 0; j < indices.length; j++) {

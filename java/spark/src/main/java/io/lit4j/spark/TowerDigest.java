@@ -5,7 +5,7 @@ import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.backend.Backends;
 import io.lit4j.checkpoint.Checkpoints;
-import io.lit4j.data.Preprocess;
+import io.lit4j.embed.ImageEmbedder;
 import io.lit4j.model.TwoTower;
 import io.lit4j.train.ImageEmbeddingCache;
 
@@ -24,7 +24,10 @@ record TowerDigest(String digest, String preprocess, int dim) {
             if (!m.config().hasImage()) {
                 throw new LitException(path + ": this model has no image tower");
             }
-            String pre = Preprocess.bigVision(m.config().image().imageSize()).describe();
+            String pre;
+            try (ImageEmbedder e = ImageEmbedder.of(m, ImageEmbedder.Options.of(1, 0))) { // the preprocessing the embedder (and tune) use
+                pre = e.preprocess().describe();
+            }
             int dim = m.config().embedDim();
             return new TowerDigest(ImageEmbeddingCache.digest(scalar.backend(), m.params(), pre, dim), pre, dim);
         }
