@@ -19,6 +19,10 @@ Self-checks (assert):
   * quick GELU equals x * torch.sigmoid(1.702 x); the end-of-text pooling of both transformers
     rules (eos_token_id == 2: argmax of the ids; else the first eos_token_id) agree on the inputs;
   * the written files read back to the same arrays.
+
+clip_hf_grads.safetensors: the gradients (torch autograd, float64) of lit4j's softmax loss
+0.5 (CE(logits) + CE(logits^T)), logits = exp(logit_scale) zi zt^T (CLIP's clip_loss), with
+respect to every parameter, converted to lit4j's parameter names by lit4j_grads() below.
 """
 
 import json
@@ -72,7 +76,7 @@ PROJECTION = 40
 LOGIT_SCALE = math.log(1 / 0.07)  # CLIPConfig.logit_scale_init_value = 2.6592
 
 TEXTS = ["a photo of a cat", "  A Photo of\tthe DOG!! ", "the cat's photo of a dog, of a cat, of the photo of a dog of 42 cats"]
-IMAGES = 2
+IMAGES = 3  # pair i = image i, text i, for the gradient golden
 
 # --------------------------------------------------------------------------------------------
 # The tokenizer (openai/CLIP clip/simple_tokenizer.py), tiny merges
@@ -175,7 +179,12 @@ def tokenizer_json():
 # --------------------------------------------------------------------------------------------
 
 
+LEAVES = {}  # name -> float64 leaf tensor (requires grad) while the gradient golden is computed
+
+
 def W(P, k):
+    if k in LEAVES:
+        return LEAVES[k]
     return torch.from_numpy(P[k]).to(F64)
 
 
@@ -265,6 +274,47 @@ def text_forward(P, ids, outs):
     emb = F.linear(pooled, W(P, "text_projection.weight"))  # CLIPModel.get_text_features
     outs["txt_logits"] = emb
     return emb
+
+
+def clip_loss(zi, zt, logit_scale):
+    """modeling_clip.clip_loss on CLIPModel.forward's logits_per_text = exp(logit_scale) zt zi^T."""
+    logits = torch.exp(logit_scale) * zt @ zi.T
+    target = torch.arange(logits.shape[0])
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+def lit4j_grads(G):
+    """HF-named gradients as lit4j's parameters' (models/README.md names; kernels [in, out]; q, k, v
+    side by side; the class token's gradient is class_embedding's, since lit4j folds position row 0
+    into it, and img.pos holds rows 1..N)."""
+    out = {}
+    t = lambda k: G[k].T
+    for tower, hf, n in (("img", "vision_model.", VISION["num_hidden_layers"]), ("txt", "text_model.", TEXT["num_hidden_layers"])):
+        for i in range(n):
+            s, b = hf + "encoder.layers.%d." % i, tower + ".blocks.%d." % i
+            a = s + "self_attn."
+            out[b + "ln1.scale"], out[b + "ln1.bias"] = G[s + "layer_norm1.weight"], G[s + "layer_norm1.bias"]
+            out[b + "attn.qkv.kernel"] = torch.cat([t(a + x + "_proj.weight") for x in "qkv"], dim=1)
+            out[b + "attn.qkv.bias"] = torch.cat([G[a + x + "_proj.bias"] for x in "qkv"])
+            out[b + "attn.out.kernel"], out[b + "attn.out.bias"] = t(a + "out_proj.weight"), G[a + "out_proj.bias"]
+            out[b + "ln2.scale"], out[b + "ln2.bias"] = G[s + "layer_norm2.weight"], G[s + "layer_norm2.bias"]
+            out[b + "mlp.fc1.kernel"], out[b + "mlp.fc1.bias"] = t(s + "mlp.fc1.weight"), G[s + "mlp.fc1.bias"]
+            out[b + "mlp.fc2.kernel"], out[b + "mlp.fc2.bias"] = t(s + "mlp.fc2.weight"), G[s + "mlp.fc2.bias"]
+    v = "vision_model."
+    pk = G[v + "embeddings.patch_embedding.weight"].permute(2, 3, 1, 0)
+    out["img.patch.kernel"] = pk.reshape(-1, pk.shape[-1])
+    out["img.cls"] = G[v + "embeddings.class_embedding"]
+    out["img.pos"] = G[v + "embeddings.position_embedding.weight"][1:]
+    out["img.pre_norm.scale"], out["img.pre_norm.bias"] = G[v + "pre_layrnorm.weight"], G[v + "pre_layrnorm.bias"]
+    out["img.norm.scale"], out["img.norm.bias"] = G[v + "post_layernorm.weight"], G[v + "post_layernorm.bias"]
+    out["img.head.kernel"] = t("visual_projection.weight")
+    x = "text_model."
+    out["txt.tok"] = G[x + "embeddings.token_embedding.weight"]
+    out["txt.pos"] = G[x + "embeddings.position_embedding.weight"]
+    out["txt.norm.scale"], out["txt.norm.bias"] = G[x + "final_layer_norm.weight"], G[x + "final_layer_norm.bias"]
+    out["txt.head.kernel"] = t("text_projection.weight")
+    out["t"] = G["logit_scale"].reshape(1)
+    return out
 
 
 def normalize(e):
@@ -397,11 +447,28 @@ def main():
     path = os.path.join(OUT, "clip_hf.safetensors")
     write_safetensors(path, golden, meta)
 
+    # gradients of the contrastive loss through both towers
+    for k, a in P.items():
+        if a.dtype == np.float32:
+            LEAVES[k] = torch.from_numpy(a).to(F64).requires_grad_(True)
+    zi = normalize(vision_forward(P, torch.from_numpy(images).to(F64).permute(0, 3, 1, 2), {}))
+    zt = normalize(text_forward(P, tokens, {}))
+    loss = clip_loss(zi, zt, LEAVES["logit_scale"])
+    loss.backward()
+    G = {k: v.grad for k, v in LEAVES.items()}
+    LEAVES.clear()
+    grads = {"grad/" + k: v.to(torch.float32).numpy() for k, v in lit4j_grads(G).items()}
+    grads["loss0"] = np.array([loss.item()], dtype=np.float32)
+    gpath = os.path.join(OUT, "clip_hf_grads.safetensors")
+    write_safetensors(gpath, grads, {"loss": "softmax", "setup": "UU"})
+    gb, _ = read_safetensors(gpath)
+    assert all(np.array_equal(gb[k], grads[k]) for k in grads)
+
     back, m2 = read_safetensors(path)
     assert m2 == meta and set(back) == set(golden) and all(np.array_equal(back[k], golden[k]) for k in golden)
     wb, _ = read_safetensors(os.path.join(DIR, "model.safetensors"))
     assert set(wb) == set(P) and all(np.array_equal(wb[k], P[k]) for k in P)
-    print("wrote", DIR, "and", path, "; txt ids:", ids)
+    print("wrote", DIR, path, gpath, "; loss0", loss.item(), "; txt ids:", ids)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,20 @@ import io.lit4j.data.TokenBatch;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsReader;
 import io.lit4j.model.ClipTextConfig;
+import io.lit4j.model.ParamSpec;
 import io.lit4j.model.ForwardObserver;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
 import org.junit.jupiter.api.AutoClose;
+import io.lit4j.train.AdamW;
+import io.lit4j.train.ContrastiveLoss;
+import io.lit4j.train.LockSpec;
+import io.lit4j.train.Schedule;
+import io.lit4j.train.TrainingSession;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -120,6 +128,41 @@ class ClipParityTest {
             n++;
         }
         assertTrue(n >= 4, prefix + ": too few golden tensors compared (" + n + ")");
+    }
+
+    /**
+     * Tuning's gradients against torch autograd through the same transcription (clip_hf_grads):
+     * both towers trainable (UU: the pre-LayerNorm, the folded class token, the end-of-text gather,
+     * the causal blocks, the bias-free projections), and with the image tower locked (Lu, LiT's
+     * setup), whose text gradients are the same.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"UU", "Lu"})
+    void tuningGradientsMatchAutogradOnBothBackends(String setup) {
+        Golden g = Golden.read();
+        try (SafetensorsReader want = SafetensorsReader.open(GOLDEN.resolve("clip_hf_grads.safetensors"))) {
+            for (Backend be : new Backend[] {scalar, onednn}) {
+                try (TwoTower m = Checkpoints.load(be, FOLDER);
+                     TrainingSession s = new TrainingSession(m, LockSpec.parse(setup, List.of(), List.of()),
+                             new AdamW.Config(new Schedule(1e-3, 0, 1, 0), 0.9f, 0.999f, 1e-8f, 0f, 0f, AdamW.Config.kernelsOnly()),
+                             TrainingSession.Options.of(g.tokens().batch()))) {
+                    ContrastiveLoss.Result r = s.forwardBackward(g.images(), null, g.tokens());
+                    String what = setup + " on " + be.name();
+                    assertEquals(want.read("loss0").toFloatArray()[0], r.loss(), 1e-5, what + ": loss");
+                    int compared = 0;
+                    for (ParamSpec p : m.config().params()) {
+                        boolean trains = s.lock().trainable(p.name());
+                        assertEquals(trains, s.grads().has(p.name()), what + ": " + p.name() + " has a gradient iff it trains");
+                        if (trains) {
+                            assertClose(what + ": grad of " + p.name(), want.read("grad/" + p.name()).toFloatArray(),
+                                    be.download(s.grads().get(p.name())), 1e-4);
+                            compared++;
+                        }
+                    }
+                    assertTrue(compared >= (setup.equals("UU") ? 50 : 25), what + ": only " + compared + " gradients compared");
+                }
+            }
+        }
     }
 
     @Test
