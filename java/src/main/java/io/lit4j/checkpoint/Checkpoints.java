@@ -2,6 +2,7 @@ package io.lit4j.checkpoint;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.data.PreprocessorConfig;
 import io.lit4j.io.ArrayInfo;
 import io.lit4j.io.ArraySource;
 import io.lit4j.io.CheckpointException;
@@ -132,6 +133,10 @@ public final class Checkpoints {
             TwoTower model = TwoTower.allocate(backend, cfg);
             try {
                 map.load(src, backend, model.params());
+                Path pre = d.weights().toAbsolutePath().getParent().resolve(PreprocessorConfig.FILE);
+                if (cfg.hasImage() && Files.isRegularFile(pre)) {
+                    model.setPreprocess(PreprocessorConfig.read(pre, cfg.image().imageSize()));
+                }
                 return model;
             } catch (RuntimeException e) {
                 model.close();

@@ -84,6 +84,11 @@ final class HfClipFormat {
             return p == null ? 1e-5f : p.getAsFloat();
         }
 
+        String stringOr(String key, String dflt) {
+            JsonPrimitive p = value(key, false, "a string");
+            return p == null ? dflt : p.getAsString();
+        }
+
         Gelu actOr() {
             JsonPrimitive p = value("hidden_act", false, "a string (quick_gelu, gelu, ...)");
             if (p == null) {
@@ -135,8 +140,7 @@ final class HfClipFormat {
         if (s != null) {
             return s;
         }
-        String type = root.json() != null && root.json().has("model_type") ? root.json().get("model_type").getAsString() : "";
-        return type.equals(singleType) ? root : new Section(root.file(), sub + ".", null);
+        return root.stringOr("model_type", "").equals(singleType) ? root : new Section(root.file(), sub + ".", null);
     }
 
     private static int countLayers(ArraySource src, String prefix) {
@@ -149,7 +153,7 @@ final class HfClipFormat {
 
     static TwoTowerConfig inferConfig(ArraySource src) {
         Section root = config(src.file());
-        String type = root.json() != null && root.json().has("model_type") ? root.json().get("model_type").getAsString() : "clip";
+        String type = root.stringOr("model_type", "clip");
         if (!type.startsWith("clip")) {
             throw new CheckpointException(src.file(), "its keys are HuggingFace CLIP's, but " + root.file() + " says model_type '" + type + "'");
         }
@@ -162,12 +166,12 @@ final class HfClipFormat {
             long tokens = Dims.of(src, V + "embeddings.position_embedding.weight", "[N, D]").size(0);
             int grid = (int) Math.round(Math.sqrt(tokens - 1));
             int mlp = Dims.of(src, V + "encoder.layers.0.mlp.fc1.weight", "[M, D]").size(0);
-            int head = src.contains("visual_projection.weight") ? Dims.of(src, "visual_projection.weight", "[P, D]").size(0) : 0;
+            int head = projection(src, root, "visual_projection.weight", projection);
             int w = c.intOr("hidden_size", width);
-            image = new ViTConfig(c.intOr("image_size", grid * patch), c.intOr("patch_size", patch), c.intOr("num_channels", channels),
+            image = fromConfig(root, () -> new ViTConfig(c.intOr("image_size", grid * patch), c.intOr("patch_size", patch), c.intOr("num_channels", channels),
                     w, c.intOr("num_hidden_layers", countLayers(src, V)), c.intOr("num_attention_heads", Math.max(1, w / 64)),
-                    c.intOr("intermediate_size", mlp), ViTConfig.Pooling.TOK, c.epsOr(), c.actOr(), head > 0 && projection > 0 ? projection : head,
-                    ViTConfig.Layout.CLIP);
+                    c.intOr("intermediate_size", mlp), ViTConfig.Pooling.TOK, c.epsOr(), c.actOr(), head,
+                    ViTConfig.Layout.CLIP));
         }
         ClipTextConfig text = null;
         if (src.contains(WORDS)) {
@@ -175,15 +179,36 @@ final class HfClipFormat {
             Dims tok = Dims.of(src, WORDS, "[V, D]");
             int positions = Dims.of(src, T + "embeddings.position_embedding.weight", "[P, D]").size(0);
             int mlp = Dims.of(src, T + "encoder.layers.0.mlp.fc1.weight", "[M, D]").size(0);
-            int head = src.contains("text_projection.weight") ? Dims.of(src, "text_projection.weight", "[P, D]").size(0) : 0;
+            int head = projection(src, root, "text_projection.weight", projection);
             int w = c.intOr("hidden_size", tok.size(1));
             // no config: the rule of the openai configs (eos_token_id 2: pool at the largest id, <|endoftext|>)
-            text = new ClipTextConfig(c.intOr("vocab_size", tok.size(0)), c.intOr("max_position_embeddings", positions), w,
+            text = fromConfig(root, () -> new ClipTextConfig(c.intOr("vocab_size", tok.size(0)), c.intOr("max_position_embeddings", positions), w,
                     c.intOr("num_hidden_layers", countLayers(src, T)), c.intOr("num_attention_heads", Math.max(1, w / 64)),
-                    c.intOr("intermediate_size", mlp), c.epsOr(), c.actOr(), head > 0 && projection > 0 ? projection : head,
-                    c.intOr("eos_token_id", ClipTextConfig.LEGACY_EOS));
+                    c.intOr("intermediate_size", mlp), c.epsOr(), c.actOr(), head,
+                    c.intOr("eos_token_id", ClipTextConfig.LEGACY_EOS)));
         }
         return new TwoTowerConfig(image, text, TwoTowerConfig.Loss.SOFTMAX);
+    }
+
+    /** The width of projection {@code key} (0 when the file has none), which must be config.json's {@code projection_dim} when it says one. */
+    private static int projection(ArraySource src, Section root, String key, int projectionDim) {
+        if (!src.contains(key)) {
+            return 0;
+        }
+        int p = Dims.of(src, key, "[P, D]").size(0);
+        if (projectionDim > 0 && projectionDim != p) {
+            throw new CheckpointException(src.file(), key, "has " + p + " rows but " + root.file() + " says projection_dim " + projectionDim);
+        }
+        return p;
+    }
+
+    /** A tower config from config.json's values: its own checks' errors name the file. */
+    private static <C> C fromConfig(Section root, java.util.function.Supplier<C> make) {
+        try {
+            return make.get();
+        } catch (LitException e) {
+            throw e.getMessage().startsWith(root.file().toString()) ? e : new LitException(root.file() + ": " + e.getMessage(), e);
+        }
     }
 
     // ------------------------------------------------------------------ weights

@@ -5,6 +5,7 @@ import io.lit4j.backend.Backend;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
+import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.io.HostArray;
@@ -80,6 +81,9 @@ class ClipParityTest {
                 new ViTConfig(32, 8, 3, 48, 2, 3, 96, ViTConfig.Pooling.TOK, 1e-5f, Gelu.QUICK, 40, ViTConfig.Layout.CLIP),
                 new ClipTextConfig(527, 16, 32, 2, 4, 64, 1e-5f, Gelu.QUICK, 40, ClipTextConfig.LEGACY_EOS), TwoTowerConfig.Loss.SOFTMAX);
         assertEquals(want, d.config());
+        try (TwoTower m = Checkpoints.load(scalar, FOLDER)) { // preprocessor_config.json: CLIP's documented preprocessing
+            assertEquals(Preprocess.clip(32), m.preprocess());
+        }
     }
 
     @Test
