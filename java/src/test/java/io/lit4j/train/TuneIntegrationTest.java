@@ -4,12 +4,16 @@ import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.data.CaptionDataset;
+import io.lit4j.data.Preprocess;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.datasets.Scenes;
 import io.lit4j.model.BertConfig;
+import io.lit4j.model.ClipTextConfig;
 import io.lit4j.model.TwoTower;
+import io.lit4j.model.ViTConfig;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -48,6 +52,7 @@ class TuneIntegrationTest {
             "vit_old.npz,bert,Lu",        // big_vision npz image tower, lit4j BERT folder, LiT
             "vit_hf,txt,Lu",              // HuggingFace ViT (no head: one is added), text transformer
             "vit_scan.npz,txt,UU",        // both towers unlocked (no embedding cache)
+            "clip_hf,txt,Lu",             // HuggingFace CLIP's vision tower locked, a new text transformer
     })
     void tunesWithTowersFromEveryFormat(String image, String text, String setup) throws Exception {
         Path out = dir.resolve("run-" + image.replace('.', '_') + "-" + text + "-" + setup);
@@ -66,6 +71,25 @@ class TuneIntegrationTest {
         try (TwoTower m = Checkpoints.load(be, out.resolve("checkpoint"))) {
             assertEquals(40, m.config().embedDim());
             assertEquals(text.equals("bert"), m.config().text() instanceof BertConfig);
+        }
+    }
+
+    /** LiT on both of CLIP's towers: its image tower locked, its own text tower tuned with the CLIP tokenizer found beside it. */
+    @Test
+    void tunesClipsTextTowerAgainstItsLockedImageTower() {
+        Path out = dir.resolve("run-clip-LU");
+        String clip = GOLDEN.resolve("clip_hf").toString();
+        TuneOptions opts = TuneOptions.builder().imageTower(clip).textTower(clip).data(data.resolve("train").toString()).setup("LU")
+                .steps(20).batch(16).lr(1e-3).warmup(2).seed(1).workers(1).out(out.toString()).saveEvery(20).logEvery(1)
+                .cache(dir.resolve("cache").toString()).build();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Tuner.Summary s = Tuner.run(be, opts, new PrintStream(log, true));
+        assertEquals(20, s.stepsDone(), log::toString);
+        assertTrue(s.lastLoss() < s.firstLoss(), "loss should fall: " + s.firstLoss() + " -> " + s.lastLoss());
+        try (TwoTower m = Checkpoints.load(be, out.resolve("checkpoint"))) {
+            assertTrue(m.config().text() instanceof ClipTextConfig, "the tuned text tower is CLIP's");
+            assertEquals(ViTConfig.Layout.CLIP, m.config().image().layout());
+            assertEquals(Preprocess.clip(32), m.preprocess(), "CLIP's preprocessing survives the lit4j checkpoint");
         }
     }
 
