@@ -20,6 +20,11 @@ Self-checks (assert):
     rules (eos_token_id == 2: argmax of the ids; else the first eos_token_id) agree on the inputs;
   * the written files read back to the same arrays.
 
+clip_resize/: CLIPImageProcessor's geometry on three small PNGs (a downscale in each orientation and an
+upscale): PIL (Debian's python3-pil) resizes the shortest edge to 16 with Image.BICUBIC, as
+transformers' image_transforms.resize does for uint8 images, then the centre crop of
+image_transforms.center_crop; the 16x16x3 uint8 results are in clip_resize.safetensors (I32).
+
 clip_hf_grads.safetensors: the gradients (torch autograd, float64) of lit4j's softmax loss
 0.5 (CE(logits) + CE(logits^T)), logits = exp(logit_scale) zi zt^T (CLIP's clip_loss), with
 respect to every parameter, converted to lit4j's parameter names by lit4j_grads() below.
@@ -400,7 +405,30 @@ def check_layer_against_torch(P, pre, c, x, causal):
     assert err < 1e-12, (pre, err)
 
 
+def resize_golden():
+    """PNGs and what CLIPImageProcessor (do_resize shortest_edge 16, BICUBIC; do_center_crop 16) makes of them."""
+    from PIL import Image
+    g = np.random.default_rng(11)
+    out, crop = {}, 16
+    for name, (w, h) in {"wide": (53, 29), "tall": (23, 41), "small": (7, 11)}.items():
+        yy, xx = np.mgrid[0:h, 0:w]
+        smooth = np.stack([127 + 100 * np.sin(xx / 3.0 + c) * np.cos(yy / 4.0 - c) for c in range(3)], axis=-1)
+        px = np.clip(smooth + g.integers(-40, 41, (h, w, 3)), 0, 255).astype(np.uint8)
+        img = Image.fromarray(px, "RGB")
+        img.save(os.path.join(OUT, "clip_resize", name + ".png"), optimize=False, compress_level=6)
+        short, long = (w, h) if w <= h else (h, w)
+        new_long = int(crop * long / short)  # image_processing_utils.get_resize_output_image_size, default_to_square=False
+        size = (crop, new_long) if w <= h else (new_long, crop)
+        r = np.asarray(img.resize(size, resample=Image.BICUBIC))
+        top, left = (r.shape[0] - crop) // 2, (r.shape[1] - crop) // 2  # image_transforms.center_crop
+        out[name] = r[top:top + crop, left:left + crop].astype(np.int32)
+    os.makedirs(os.path.join(OUT, "clip_resize"), exist_ok=True)
+    write_safetensors(os.path.join(OUT, "clip_resize.safetensors"), out, {"crop": str(crop), "filter": "PIL.Image.BICUBIC"})
+
+
 def main():
+    os.makedirs(os.path.join(OUT, "clip_resize"), exist_ok=True)
+    resize_golden()
     TEXT["vocab_size"] = len(VOCAB)
     assert max(VOCAB.values()) == VOCAB[EOS], "CLIP's <|endoftext|> is the last id (the eos_token_id 2 rule relies on it)"
     x = torch.linspace(-6, 6, 101, dtype=F64)

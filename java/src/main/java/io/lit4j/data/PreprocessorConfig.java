@@ -15,10 +15,10 @@ import java.nio.file.Path;
  * ...) as a {@link Preprocess}: {@code size} / {@code crop_size} / {@code do_center_crop} give the
  * geometry ({@code shortest_edge} then a centre crop of the same size, or a square resize),
  * {@code image_mean} / {@code image_std} the values (unit mean and std when {@code do_normalize}
- * is false). What lit4j's pipeline cannot do exactly is refused with the field named: a crop
- * smaller than the resized edge, a non-square output, a rescale other than 1/255. The
- * {@code resample} filter is not followed: lit4j always resamples with its antialiased triangle
- * filter, so pixels differ slightly from transformers' bicubic ones.
+ * is false), {@code resample} the filter (PIL's 2, bilinear, or 3, bicubic; absent: bicubic for a
+ * {@code CLIPImageProcessor}, as its default, else bilinear). What lit4j's pipeline cannot do is
+ * refused with the field named: a crop smaller than the resized edge, a non-square output, a
+ * rescale other than 1/255, another filter.
  */
 public final class PreprocessorConfig {
     private PreprocessorConfig() {
@@ -78,7 +78,22 @@ public final class PreprocessorConfig {
             mean = channels(o, "image_mean", Preprocess.CLIP_MEAN, where);
             std = channels(o, "image_std", Preprocess.CLIP_STD, where);
         }
-        return Preprocess.meanStd(out, resize, mean, std);
+        return Preprocess.meanStd(out, resize, mean, std).withFilter(filter(o, where));
+    }
+
+    /** PIL's resample codes: 2 BILINEAR, 3 BICUBIC (the two lit4j has). */
+    private static Preprocess.Filter filter(JsonObject o, String where) {
+        JsonElement e = o.get("resample");
+        if (e == null || e.isJsonNull()) {
+            JsonElement type = o.get("image_processor_type");
+            boolean clip = type != null && type.isJsonPrimitive() && type.getAsString().startsWith("CLIP");
+            return clip ? Preprocess.Filter.BICUBIC : Preprocess.Filter.TRIANGLE;
+        }
+        return switch (e.getAsInt()) {
+            case 2 -> Preprocess.Filter.TRIANGLE;
+            case 3 -> Preprocess.Filter.BICUBIC;
+            default -> throw new LitException(where + ": field 'resample' is " + e + "; lit4j resamples with PIL's bilinear (2) or bicubic (3)");
+        };
     }
 
     private static boolean bool(JsonObject o, String key, boolean dflt) {
