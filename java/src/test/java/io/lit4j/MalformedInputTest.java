@@ -43,6 +43,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
@@ -420,7 +421,7 @@ class MalformedInputTest {
     // ------------------------------------------------------------------ HuggingFace CLIP
 
     /** A copy of the golden CLIP folder whose config.json has {@code edit} applied. */
-    private Path clipWith(java.util.function.Consumer<JsonObject> edit) throws IOException {
+    private Path clipWith(Consumer<JsonObject> edit) throws IOException {
         Path dir = Files.createDirectories(tmp.resolve("clip" + System.nanoTime()));
         for (String f : List.of("model.safetensors", "tokenizer.json", "preprocessor_config.json")) {
             Files.copy(GOLDEN.resolve("clip_hf").resolve(f), dir.resolve(f));

@@ -71,13 +71,13 @@ public final class Checkpoints {
             if (npz.size() == 1) {
                 return detect(npz.get(0));
             }
-            refusePickles(path, list(path, ".bin"));
+            refusePickles(list(path, ".bin"));
             throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, or one big_vision .npz"
                     + (npz.size() > 1 ? "; found several .npz files: pass one" : "") + ")");
         }
         String name = path.getFileName().toString();
         if (name.endsWith(".bin") || name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".ckpt")) {
-            refusePickles(path.toAbsolutePath().getParent(), List.of(path));
+            refusePickles(List.of(path));
         }
         if (name.endsWith(".npz")) {
             try (ArraySource src = ArraySource.open(path)) {
@@ -181,13 +181,12 @@ public final class Checkpoints {
      * Refuses PyTorch pickles ({@code pytorch_model.bin}, {@code .pt}): unpickling runs whatever code
      * the file names, so lit4j never opens one. Says how to get the same weights as safetensors.
      */
-    private static void refusePickles(Path dir, List<Path> pickles) {
+    private static void refusePickles(List<Path> pickles) {
         if (!pickles.isEmpty()) {
-            throw new LitException(pickles.get(0) + ": a PyTorch pickle, which lit4j does not load (unpickling a file can run any code"
-                    + " it names). Use the model's model.safetensors instead: download it from the model's HuggingFace page (most have"
-                    + " one, e.g. under the refs/pr/ or main branch), or convert once where you trust the file: python -c \"import torch;"
-                    + " from safetensors.torch import save_file; save_file(torch.load('pytorch_model.bin'), 'model.safetensors')\""
-                    + (dir != null ? " in " + dir : ""));
+            throw new LitException(pickles.get(0) + ": a PyTorch pickle, which lit4j does not load (unpickling a file can run any"
+                    + " code in it). Get the model's model.safetensors instead (HuggingFace has one for most models, openai/clip-* included),"
+                    + " or convert once where you trust the file: python3 -c \"import torch, safetensors.torch as s;"
+                    + " s.save_file(torch.load('pytorch_model.bin'), 'model.safetensors')\"");
         }
     }
 

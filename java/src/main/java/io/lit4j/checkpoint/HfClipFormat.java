@@ -16,6 +16,7 @@ import io.lit4j.model.ViTConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Supplier;
 
 /**
  * HuggingFace CLIP safetensors ({@code model_type: clip}: {@code openai/clip-vit-base-patch32},
@@ -203,7 +204,7 @@ final class HfClipFormat {
     }
 
     /** A tower config from config.json's values: its own checks' errors name the file. */
-    private static <C> C fromConfig(Section root, java.util.function.Supplier<C> make) {
+    private static <C> C fromConfig(Section root, Supplier<C> make) {
         try {
             return make.get();
         } catch (LitException e) {
