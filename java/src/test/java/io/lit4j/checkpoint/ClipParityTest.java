@@ -1,6 +1,7 @@
 package io.lit4j.checkpoint;
 
 import com.google.gson.JsonParser;
+import io.lit4j.LitModel;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.onednn.OneDnnBackend;
@@ -166,6 +167,17 @@ class ClipParityTest {
                     assertTrue(compared >= (setup.equals("UU") ? 50 : 25), what + ": only " + compared + " gradients compared");
                 }
             }
+        }
+    }
+
+    /** Through the public API (frozen, packed in place, tokenizer found beside): texts in, the reference embeddings out. */
+    @Test
+    void litModelEmbedsTheReferenceTextsAndPixels() {
+        Golden g = Golden.read();
+        try (LitModel m = LitModel.load(FOLDER, LitModel.Options.defaults().withThreads(2))) {
+            assertEquals(Preprocess.clip(32), m.preprocess());
+            assertClose("texts through LitModel", g.values().get("txt_embedding"), m.embedTexts(g.texts()), RTOL);
+            assertClose("pixels through LitModel", g.values().get("img_embedding"), m.embedPixels(g.images(), g.imageBatch()), RTOL);
         }
     }
 
