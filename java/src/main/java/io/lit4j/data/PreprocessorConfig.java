@@ -1,5 +1,6 @@
 package io.lit4j.data;
 
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -79,6 +80,42 @@ public final class PreprocessorConfig {
             std = channels(o, "image_std", Preprocess.CLIP_STD, where);
         }
         return Preprocess.meanStd(out, resize, mean, std).withFilter(filter(o, where));
+    }
+
+    /**
+     * {@code p} as a preprocessor_config.json that {@link #read} turns back into {@code p}
+     * ({@code v / 127.5 - 1} is written as mean and std 0.5, which reads back as that mean/std mapping).
+     */
+    public static String toJson(Preprocess p) {
+        JsonObject o = new JsonObject();
+        JsonObject size = new JsonObject();
+        boolean crop = p.resize() == Preprocess.Resize.CENTER_CROP;
+        if (crop) {
+            size.addProperty("shortest_edge", p.size());
+            JsonObject c = new JsonObject();
+            c.addProperty("height", p.size());
+            c.addProperty("width", p.size());
+            o.add("crop_size", c);
+        } else {
+            size.addProperty("height", p.size());
+            size.addProperty("width", p.size());
+        }
+        o.addProperty("do_resize", true);
+        o.add("size", size);
+        o.addProperty("do_center_crop", crop);
+        o.addProperty("resample", p.filter() == Preprocess.Filter.BICUBIC ? 3 : 2);
+        o.addProperty("do_rescale", true);
+        o.addProperty("rescale_factor", 1.0 / 255);
+        o.addProperty("do_normalize", true);
+        boolean half = p.values() == Preprocess.Values.MINUS_ONE_TO_ONE;
+        JsonArray mean = new JsonArray(), std = new JsonArray();
+        for (int c = 0; c < 3; c++) {
+            mean.add(half ? 0.5f : p.mean()[c]);
+            std.add(half ? 0.5f : p.std()[c]);
+        }
+        o.add("image_mean", mean);
+        o.add("image_std", std);
+        return new GsonBuilder().setPrettyPrinting().create().toJson(o);
     }
 
     /** PIL's resample codes: 2 BILINEAR, 3 BICUBIC (the two lit4j has). */

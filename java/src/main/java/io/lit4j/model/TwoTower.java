@@ -95,8 +95,13 @@ public final class TwoTower implements AutoCloseable {
             throw new LitException("this model has no image tower");
         }
         Preprocess p = preprocess;
-        if (p != null) {
-            return p;
+        return p != null ? p : defaultPreprocess();
+    }
+
+    /** The documented preprocessing of the image tower's layout (what {@link #preprocess()} is unless set). */
+    public Preprocess defaultPreprocess() {
+        if (!config.hasImage()) {
+            throw new LitException("this model has no image tower");
         }
         int s = config.image().imageSize();
         return config.image().layout() == ViTConfig.Layout.CLIP ? Preprocess.clip(s) : Preprocess.bigVision(s);

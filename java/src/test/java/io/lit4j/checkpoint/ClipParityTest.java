@@ -7,6 +7,7 @@ import io.lit4j.backend.Gelu;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.data.Preprocess;
+import io.lit4j.data.PreprocessorConfig;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.io.HostArray;
@@ -24,9 +25,12 @@ import io.lit4j.train.LockSpec;
 import io.lit4j.train.Schedule;
 import io.lit4j.train.TrainingSession;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -36,6 +40,7 @@ import java.util.Map;
 import static io.lit4j.Assertions2.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -178,6 +183,21 @@ class ClipParityTest {
             assertEquals(Preprocess.clip(32), m.preprocess());
             assertClose("texts through LitModel", g.values().get("txt_embedding"), m.embedTexts(g.texts()), RTOL);
             assertClose("pixels through LitModel", g.values().get("img_embedding"), m.embedPixels(g.images(), g.imageBatch()), RTOL);
+        }
+    }
+
+    /** A lit4j folder keeps a preprocessing that is not the layout's default (and writes none when it is). */
+    @Test
+    void savedFoldersKeepTheirPreprocessing(@TempDir Path dir) throws IOException {
+        try (TwoTower m = Checkpoints.load(scalar, FOLDER)) {
+            LitFormat.save(m, dir.resolve("plain"), null);
+            assertFalse(Files.exists(dir.resolve("plain").resolve(PreprocessorConfig.FILE)), "CLIP's default needs no file");
+            Preprocess custom = Preprocess.meanStd(32, Preprocess.Resize.SQUASH, Preprocess.IMAGENET_MEAN, Preprocess.IMAGENET_STD);
+            m.setPreprocess(custom);
+            LitFormat.save(m, dir.resolve("custom"), null);
+            try (TwoTower back = Checkpoints.load(scalar, dir.resolve("custom"))) {
+                assertEquals(custom, back.preprocess());
+            }
         }
     }
 
