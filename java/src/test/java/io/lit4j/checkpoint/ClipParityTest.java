@@ -33,6 +33,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -208,6 +209,17 @@ class ClipParityTest {
             TextTokenizer.Encoded enc = tok.encodeChecked(g.texts(), g.tokens().length(), TextTokenizer.Policy.CLIP);
             assertArrayEquals(g.tokens().ids(), enc.batch().ids(), "ids of " + g.texts());
             assertArrayEquals(new boolean[] {false, false, true}, enc.tooLong(), "only the long caption is truncated");
+
+            // CLIP's own length: 77, the end-of-text token kept at the end of a truncated text
+            int bos = tok.id(TextTokenizer.CLIP_BOS), eos = tok.id(TextTokenizer.CLIP_EOS);
+            TokenBatch b = tok.encode(List.of("A CAT", "a cat ".repeat(100)), 77, TextTokenizer.Policy.CLIP);
+            int[] ids = b.ids();
+            assertEquals(77, b.length());
+            assertArrayEquals(new int[] {bos, tok.id("a</w>"), tok.id("cat</w>"), eos, eos}, Arrays.copyOf(ids, 5), "lowercased, framed, padded");
+            assertEquals(bos, ids[77]);
+            assertEquals(tok.id("a</w>"), ids[77 + 75]); // the 75th of "a cat a cat ..." : 75 ids fit
+            assertEquals(tok.id("cat</w>"), ids[77 + 74]);
+            assertEquals(eos, ids[77 + 76]);
         }
     }
 }
