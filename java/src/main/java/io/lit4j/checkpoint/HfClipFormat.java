@@ -49,8 +49,9 @@ final class HfClipFormat {
     private static final String PATCH = V + "embeddings.patch_embedding.weight";
     private static final String WORDS = T + "embeddings.token_embedding.weight";
 
+    /** CLIP's key prefixes, and not SigLIP's file (which shares them; see {@link HfSiglipFormat#looksLike}). */
     static boolean looksLike(ArraySource src) {
-        return src.contains(PATCH) || src.contains(WORDS);
+        return (src.contains(PATCH) || src.contains(WORDS)) && !HfSiglipFormat.looksLike(src);
     }
 
     // ------------------------------------------------------------------ config.json

@@ -19,7 +19,7 @@ import java.nio.file.Path;
  * is false), {@code resample} the filter (PIL's 2, bilinear, or 3, bicubic; absent: bicubic for a
  * {@code CLIPImageProcessor}, as its default, else bilinear). What lit4j's pipeline cannot do is
  * refused with the field named: a crop smaller than the resized edge, a non-square output, a
- * rescale other than 1/255, another filter.
+ * rescale other than 1/255, another filter. The output size is always the model's.
  */
 public final class PreprocessorConfig {
     private PreprocessorConfig() {
@@ -71,9 +71,9 @@ public final class PreprocessorConfig {
             out = o.has("size") ? square(o, "size", where) : imageSize;
             resize = Preprocess.Resize.SQUASH;
         }
-        if (out != imageSize) {
-            throw new LitException(where + ": images are preprocessed to " + out + " pixels, but the model takes " + imageSize);
-        }
+        // A size other than the model's is the model's: the tower can take nothing else (SigLIP
+        // So400m/14-384's processor says 384, its stride-14 patches cover 378).
+        out = imageSize;
         float[] mean = {0f, 0f, 0f}, std = {1f, 1f, 1f};
         if (bool(o, "do_normalize", true)) {
             mean = channels(o, "image_mean", Preprocess.CLIP_MEAN, where);
