@@ -68,6 +68,10 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         public Options withTokenizer(Path t) {
             return new Options(backend, threads, precision, t, batchSize);
         }
+
+        public Options withBatchSize(int b) {
+            return new Options(backend, threads, precision, tokenizer, b);
+        }
     }
 
     /** A retrieval hit: the row in the index, its id, the cosine similarity. */

@@ -387,6 +387,25 @@ public final class Images {
         }
     }
 
+    /**
+     * The pixels as lit4j's preprocessing reads them: samples as stored (no colour management, so
+     * a grey PNG's levels are not gamma-shifted as {@link BufferedImage#getRGB} would), alpha
+     * dropped; packed {@code 0xRRGGBB}, row-major. What the de-duplication keys are computed from.
+     */
+    public static int[] storedRgb(BufferedImage img) {
+        int w = img.getWidth(), h = img.getHeight();
+        Resample.RowSource rows = rows(img);
+        int[] rgb = new int[3 * w];
+        int[] out = new int[Math.multiplyExact(w, h)];
+        for (int y = 0; y < h; y++) {
+            rows.row(y, rgb);
+            for (int x = 0; x < w; x++) {
+                out[y * w + x] = (rgb[3 * x] << 16) | (rgb[3 * x + 1] << 8) | rgb[3 * x + 2];
+            }
+        }
+        return out;
+    }
+
     /** A row reader that takes samples as stored (no colour management) wherever it can. */
     static Resample.RowSource rows(BufferedImage img) {
         ColorModel cm = img.getColorModel();

@@ -81,7 +81,17 @@ public final class ImageEmbeddingCache implements AutoCloseable {
      * digest of the tower's parameters ({@code img.*}) and {@code preprocessing}.
      */
     public static ImageEmbeddingCache open(Path root, Backend be, Params params, String preprocessing, int dim) {
-        String key = digest(be, params, preprocessing, dim);
+        return openFor(root, digest(be, params, preprocessing, dim), preprocessing, dim);
+    }
+
+    /**
+     * Opens (or creates) the cache folder {@code key} under {@code root}, for a writer that computed
+     * the tower's {@link #digest} itself (the Spark {@code embed} job, on its driver).
+     */
+    public static ImageEmbeddingCache openFor(Path root, String key, String preprocessing, int dim) {
+        if (!key.matches("[0-9a-f]{16}")) {
+            throw new LitException("image-embedding cache: '" + key + "' is not a tower digest (16 hex digits)");
+        }
         try {
             ImageEmbeddingCache c = new ImageEmbeddingCache(root.resolve(key), dim);
             Files.writeString(c.dir.resolve("about.txt"), "image tower digest + preprocessing: " + key + "\npreprocessing: "
@@ -92,8 +102,12 @@ public final class ImageEmbeddingCache implements AutoCloseable {
         }
     }
 
-    /** SHA-256 over the image tower's parameter bytes, the preprocessing and the dimension (16 hex digits). */
-    static String digest(Backend be, Params params, String preprocessing, int dim) {
+    /**
+     * SHA-256 over the image tower's parameter bytes, the preprocessing and the dimension (16 hex
+     * digits): the name of the tower's cache folder, and what other writers of this cache (the Spark
+     * {@code embed} job) record beside the embeddings they make.
+     */
+    public static String digest(Backend be, Params params, String preprocessing, int dim) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             ByteBuffer buf = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
@@ -167,6 +181,22 @@ public final class ImageEmbeddingCache implements AutoCloseable {
     }
 
     /**
+     * Records that image {@code id} does not decode, so that later fills skip it instead of trying
+     * again (the file {@code undecodable.tsv}: id TAB reason); returns the reason as recorded (one line).
+     */
+    public synchronized String markUndecodable(String id, String why) {
+        String message = String.valueOf(why).replace('\n', ' ').replace('\r', ' ');
+        Path badList = dir.resolve("undecodable.tsv");
+        try {
+            Files.writeString(badList, id + "\t" + message + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new LitException("cannot write " + badList + ": " + e.getMessage(), e);
+        }
+        return message;
+    }
+
+    /**
      * Embeds every image of {@code ds} not yet in the cache, batch by batch, and returns the rows whose image would not decode, by row index with the reason:
      * those found now and those an earlier fill recorded in {@code undecodable.tsv}.
      */
@@ -207,14 +237,7 @@ public final class ImageEmbeddingCache implements AutoCloseable {
                 @Override
                 public void skipped(int index, BadRows.Reason reason, String why) {
                     String id = missing.get(index);
-                    String message = String.valueOf(why).replace('\n', ' ');
-                    bad.put(rowOf.get(id), message);
-                    try {
-                        Files.writeString(badList, id + "\t" + message + "\n", StandardCharsets.UTF_8,
-                                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                    } catch (IOException e) {
-                        throw new LitException("cannot write " + badList + ": " + e.getMessage(), e);
-                    }
+                    bad.put(rowOf.get(id), markUndecodable(id, why));
                 }
             }, bar::step);
         }
