@@ -40,9 +40,12 @@ class CudaAvailabilityTest {
     }
 
     @Test
-    void theBuildCarriesTheKernelsExactlyWhenNvccWasThere() {
-        // the same environment builds and tests, so the jar's fatbin follows the nvcc search of native/build-kernels.sh
-        assertEquals(nvccFindable(), CudaModule.inThisBuild(), "kernels in the build vs nvcc on this machine");
+    void theBuildCarriesTheKernelsWhenNvccIsThere() {
+        // under Maven the same machine builds and tests, so nvcc here means the jar's fatbin was made; the
+        // device check runs a bundle built elsewhere, where nvcc may be missing and the kernels present
+        if (nvccFindable()) {
+            assertTrue(CudaModule.inThisBuild(), "nvcc is on this machine but the build carries no kernels");
+        }
         if (!CudaModule.inThisBuild()) {
             assertEquals("no kernels in this build (nvcc was not found when lit4j was built)", CudaBackend.unavailableReason());
         }
