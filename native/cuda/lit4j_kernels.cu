@@ -11,7 +11,8 @@
 //
 // Conventions, shared with io.lit4j.backend.cuda.KernelLaunch (which computes the launch sizes):
 //  - every kernel is extern "C" (unmangled, found by cuModuleGetFunction by name);
-//  - a floating tensor is a pointer plus a dtype code: 0 fp32, 1 bf16, 2 fp16 (DType.ordinal());
+//  - a floating tensor is a pointer plus a dtype code: 0 fp32, 1 bf16, 2 fp16 (DeviceOps.code);
+//    enum-valued arguments (GELU kind, epilogue, pooling) are codes from CudaBackend's switches;
 //    loads widen to fp32, stores round to nearest even;
 //  - element-wise kernels take a 64-bit count and loop grid-stride over it (the grid is capped);
 //  - row kernels ("one block per row") take rows/cols, run one block per row (gridDim.x = rows,
@@ -114,9 +115,19 @@ __device__ __forceinline__ float gelu_erf(float x) {
     return 0.5f * x * (1.f + erff(x * 0.7071067811865476f));
 }
 
-// The rest of a linear after its GEMM wrote acc[N,M] (fp32): y = act(acc + bias) or, for
-// kind 3 (Epilogue.ACCUMULATE), y += acc + bias. kind: 0 none, 1 gelu tanh, 2 gelu erf, 3 accumulate
-// (Epilogue.ordinal()). bias (fp32/bf16) may be null. acc may alias y when y is fp32 and kind != 3.
+// OpenAI CLIP's quick GELU, x * sigmoid(1.702 x) (Gelu.QUICK_ALPHA).
+__device__ __forceinline__ float gelu_quick(float x) {
+    return x / (1.f + expf(-1.702f * x));
+}
+
+// The activation of GELU code `kind`: 0 tanh, 1 erf, 2 quick (CudaBackend.geluCode).
+__device__ __forceinline__ float gelu_of(float x, int kind) {
+    return kind == 0 ? gelu_tanh(x) : kind == 1 ? gelu_erf(x) : gelu_quick(x);
+}
+
+// The rest of a linear after its GEMM wrote acc[N,M] (fp32): y = act(acc + bias) or, for kind 4
+// (accumulate), y += acc + bias. kind: 0 none, 1 gelu tanh, 2 gelu erf, 3 quick gelu, 4 accumulate
+// (CudaBackend.epilogueCode). bias (fp32/bf16) may be null. acc may alias y when y is fp32 and kind != 4.
 extern "C" __global__ void lit4j_linear_epilogue(const float* acc, const void* bias, int bt, void* y, int yt,
                                                  i64 rows, i64 m, int kind) {
     i64 n = rows * m;
@@ -124,7 +135,8 @@ extern "C" __global__ void lit4j_linear_epilogue(const float* acc, const void* b
         float v = acc[i] + (bias ? ld(bias, bt, i % m) : 0.f);
         if (kind == 1) v = gelu_tanh(v);
         else if (kind == 2) v = gelu_erf(v);
-        else if (kind == 3) v += ld(y, yt, i);
+        else if (kind == 3) v = gelu_quick(v);
+        else if (kind == 4) v += ld(y, yt, i);
         st(y, yt, i, v);
     }
 }
@@ -133,12 +145,11 @@ extern "C" __global__ void lit4j_linear_epilogue(const float* acc, const void* b
 
 extern "C" __global__ void lit4j_gelu(const void* x, int xt, void* y, int yt, i64 n, int kind) {
     GRID_STRIDE(i, n) {
-        float v = ld(x, xt, i);
-        st(y, yt, i, kind == 0 ? gelu_tanh(v) : gelu_erf(v));
+        st(y, yt, i, gelu_of(ld(x, xt, i), kind));
     }
 }
 
-// dx = gelu'(x) * dy; kind 0 tanh, 1 erf (Gelu.ordinal()).
+// dx = gelu'(x) * dy; kind 0 tanh, 1 erf, 2 quick (CudaBackend.geluCode).
 extern "C" __global__ void lit4j_gelu_backward(const void* x, int xt, const void* dy, int dyt, void* dx, int dxt,
                                                i64 n, int kind) {
     GRID_STRIDE(i, n) {
@@ -147,8 +158,11 @@ extern "C" __global__ void lit4j_gelu_backward(const void* x, int xt, const void
             const float c = 0.7978845608028654f;
             float th = tanhf(c * (v + 0.044715f * v * v * v));
             d = 0.5f * (1.f + th) + 0.5f * v * (1.f - th * th) * c * (1.f + 3.f * 0.044715f * v * v);
-        } else {
+        } else if (kind == 1) {
             d = 0.5f * (1.f + erff(v * 0.7071067811865476f)) + v * expf(-0.5f * v * v) * 0.3989422804014327f;
+        } else { // d/dv v s(av) = s + a v s (1 - s)
+            float sg = 1.f / (1.f + expf(-1.702f * v));
+            d = sg + 1.702f * v * sg * (1.f - sg);
         }
         st(dx, dxt, i, d * ld(dy, dyt, i));
     }
@@ -230,16 +244,19 @@ extern "C" __global__ void lit4j_layernorm_backward_params(const void* x, int xt
 
 // One block per row of x[rows,c]: y = softmax(alpha * x + mask) where, when keyMask is not null,
 // key j of row r is masked (-inf) if keyMask[(r / rowsPerBatch) * c + j] == 0 (attention scores
-// [B,H,T,T]: rowsPerBatch = H*T). A row with every key masked becomes zeros.
+// [B,H,T,T]: rowsPerBatch = H*T), and with `causal` (square scores, c = T) key j of query
+// i = r % c is masked when j > i. A row with every key masked becomes zeros.
+#define KEEP(j) ((!mrow || mrow[j] != 0.f) && (!causal || (j) <= q))
 extern "C" __global__ void lit4j_softmax(const void* x, int xt, void* y, int yt, i64 rows, int c, float alpha,
-                                         const float* keyMask, i64 rowsPerBatch) {
+                                         const float* keyMask, i64 rowsPerBatch, int causal) {
     __shared__ float buf[32];
     ROW_STRIDE(r, rows) {
         i64 base = r * c;
         const float* mrow = keyMask ? keyMask + (r / rowsPerBatch) * c : 0;
+        int q = (int) (r % c);
         float mx = -INFINITY;
         for (int i = threadIdx.x; i < c; i += blockDim.x) {
-            if (!mrow || mrow[i] != 0.f) mx = fmaxf(mx, alpha * ld(x, xt, base + i));
+            if (KEEP(i)) mx = fmaxf(mx, alpha * ld(x, xt, base + i));
         }
         mx = block_max(mx, buf);
         if (mx == -INFINITY) {
@@ -248,15 +265,16 @@ extern "C" __global__ void lit4j_softmax(const void* x, int xt, void* y, int yt,
         }
         float s = 0.f;
         for (int i = threadIdx.x; i < c; i += blockDim.x) {
-            if (!mrow || mrow[i] != 0.f) s += expf(alpha * ld(x, xt, base + i) - mx);
+            if (KEEP(i)) s += expf(alpha * ld(x, xt, base + i) - mx);
         }
         float inv = 1.f / block_sum(s, buf);
         for (int i = threadIdx.x; i < c; i += blockDim.x) {
-            float e = (!mrow || mrow[i] != 0.f) ? expf(alpha * ld(x, xt, base + i) - mx) * inv : 0.f;
+            float e = KEEP(i) ? expf(alpha * ld(x, xt, base + i) - mx) * inv : 0.f;
             st(y, yt, base + i, e);
         }
     }
 }
+#undef KEEP
 
 // dx = alpha * y * (dy - sum(dy * y)) row-wise (alpha = 1 for softmaxBackward, 1/sqrt(dh) for
 // attention's scores).
@@ -381,7 +399,7 @@ extern "C" __global__ void lit4j_prepend_token_backward(const float* dout, float
     }
 }
 
-// out[B,D] from x[B,T,D]: mode 0 token 0, 1 the last token, 2 the mean of tokens [from, T) (Pool.ordinal()).
+// out[B,D] from x[B,T,D]: mode 0 token 0, 1 the last token, 2 the mean of tokens [from, T) (CudaBackend.poolCode).
 extern "C" __global__ void lit4j_pool(const void* x, int xt, void* out, int ot, int b, int t, int d, int mode, int from) {
     i64 n = (i64) b * d;
     GRID_STRIDE(i, n) {

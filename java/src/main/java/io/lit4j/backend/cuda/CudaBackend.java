@@ -208,17 +208,51 @@ public final class CudaBackend implements Backend {
                 // cuBLASLt writes x·w + bias (+ y when accumulating) into y; a GELU runs in place after
                 float beta = epilogue == Epilogue.ACCUMULATE ? 1f : 0f;
                 o.gemm(buf(x), false, buf(w), false, buf(y), n, m, k, 1, 0, 0, 1f, beta, ptr(bias), false);
-                if (epilogue == Epilogue.GELU_TANH || epilogue == Epilogue.GELU_ERF) {
-                    int kind = epilogue == Epilogue.GELU_TANH ? Gelu.TANH.ordinal() : Gelu.ERF.ordinal();
-                    o.launch(Kernel.GELU, elements(y.numel()), ptr(y), code(y), ptr(y), code(y), y.numel(), kind);
+                Gelu act = switch (epilogue) {
+                    case GELU_TANH -> Gelu.TANH;
+                    case GELU_ERF -> Gelu.ERF;
+                    case GELU_QUICK -> Gelu.QUICK;
+                    case NONE, ACCUMULATE -> null;
+                };
+                if (act != null) {
+                    o.launch(Kernel.GELU, elements(y.numel()), ptr(y), code(y), ptr(y), code(y), y.numel(), geluCode(act));
                 }
             } else {
                 Buf acc = o.temp(DType.F32, (long) n * m);
                 o.gemm(buf(x), false, buf(w), false, acc, n, m, k, 1, 0, 0, 1f, 0f, 0L, false);
                 o.launch(Kernel.LINEAR_EPILOGUE, elements((long) n * m), acc.address(), ptr(bias), bias == null ? 0 : code(bias), ptr(y),
-                        code(y), (long) n, (long) m, epilogue.ordinal());
+                        code(y), (long) n, (long) m, epilogueCode(epilogue));
             }
         }
+    }
+
+    /** The kernels' code for a GELU (lit4j_gelu, lit4j_gelu_backward): a switch, so a new kind will not compile unmapped. */
+    static int geluCode(Gelu g) {
+        return switch (g) {
+            case TANH -> 0;
+            case ERF -> 1;
+            case QUICK -> 2;
+        };
+    }
+
+    /** lit4j_pool's and lit4j_pool_backward's code for a pooling. */
+    static int poolCode(Pool p) {
+        return switch (p) {
+            case FIRST -> 0;
+            case LAST -> 1;
+            case MEAN -> 2;
+        };
+    }
+
+    /** lit4j_linear_epilogue's code for an epilogue. */
+    static int epilogueCode(Epilogue e) {
+        return switch (e) {
+            case NONE -> 0;
+            case GELU_TANH -> 1;
+            case GELU_ERF -> 2;
+            case GELU_QUICK -> 3;
+            case ACCUMULATE -> 4;
+        };
     }
 
     /** A plain copy in the asked precision: cuBLASLt needs no packed layout. */
@@ -278,7 +312,7 @@ public final class CudaBackend implements Backend {
     public void gelu(Tensor x, Tensor y, Gelu kind) {
         Shapes.requireSameShape("gelu", "x", x, "y", y);
         try (DeviceOps o = ops("gelu", x, y)) {
-            o.launch(Kernel.GELU, elements(x.numel()), ptr(x), code(x), ptr(y), code(y), x.numel(), kind.ordinal());
+            o.launch(Kernel.GELU, elements(x.numel()), ptr(x), code(x), ptr(y), code(y), x.numel(), geluCode(kind));
         }
     }
 
@@ -287,7 +321,7 @@ public final class CudaBackend implements Backend {
         Shapes.requireSame("softmax", "x", x, "y", y);
         int c = x.dim(-1);
         try (DeviceOps o = ops("softmax", x, y)) {
-            o.launch(Kernel.SOFTMAX, rows(x.rows(), c), ptr(x), code(x), ptr(y), code(y), (long) x.rows(), c, 1f, 0L, 1L);
+            o.launch(Kernel.SOFTMAX, rows(x.rows(), c), ptr(x), code(x), ptr(y), code(y), (long) x.rows(), c, 1f, 0L, 1L, 0);
         }
     }
 
@@ -307,7 +341,7 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- attention
 
     @Override
-    public void attention(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
+    public void attention(Tensor qkv, Tensor keyMask, boolean causal, int heads, Tensor probs, Tensor out) {
         int[] dd = HostBackend.attentionDims(qkv, keyMask, heads, probs, out);
         int b = dd[0], t = dd[1], h = dd[3], dh = dd[4];
         long bh = (long) b * h, headElems = bh * t * dh, scores = bh * t * t;
@@ -321,7 +355,7 @@ public final class CudaBackend implements Backend {
             o.gemm(q, false, k, true, p, t, t, dh, (int) bh, (long) t * dh, (long) t * dh, 1f, 0f, 0L, false);
             Buf mask = keyMask == null ? null : o.as(buf(keyMask), DType.F32);
             o.launch(Kernel.SOFTMAX, rows(scores / t, t), p.address(), 0, p.address(), 0, scores / t, t, (float) (1.0 / Math.sqrt(dh)),
-                    mask == null ? 0L : mask.address(), (long) h * t);
+                    mask == null ? 0L : mask.address(), (long) h * t, causal ? 1 : 0);
             if (probs.dtype() != DType.F32) {
                 o.convert(p, buf(probs));
             }
@@ -442,7 +476,7 @@ public final class CudaBackend implements Backend {
             throw new LitException("pool: out " + out + " must have x's dtype " + x.dtype());
         }
         try (DeviceOps o = ops("pool", x, out)) {
-            o.launch(Kernel.POOL, elements(out.numel()), ptr(x), code(x), ptr(out), code(out), b, t, d, pool.ordinal(), from);
+            o.launch(Kernel.POOL, elements(out.numel()), ptr(x), code(x), ptr(out), code(out), b, t, d, poolCode(pool), from);
         }
     }
 
@@ -505,7 +539,7 @@ public final class CudaBackend implements Backend {
         Shapes.requireSame("geluBackward", "x", x, "dy", dy);
         Shapes.requireSame("geluBackward", "x", x, "dx", dx);
         try (DeviceOps o = ops("geluBackward", x, dy, dx)) {
-            o.launch(Kernel.GELU_BACKWARD, elements(x.numel()), ptr(x), code(x), ptr(dy), code(dy), ptr(dx), code(dx), x.numel(), kind.ordinal());
+            o.launch(Kernel.GELU_BACKWARD, elements(x.numel()), ptr(x), code(x), ptr(dy), code(dy), ptr(dx), code(dx), x.numel(), geluCode(kind));
         }
     }
 
@@ -562,7 +596,7 @@ public final class CudaBackend implements Backend {
         Shapes.requireType("poolBackward", "dout", dout, DType.F32);
         Shapes.requireType("poolBackward", "dx", dx, DType.F32);
         try (DeviceOps o = ops("poolBackward", dout, dx)) {
-            o.launch(Kernel.POOL_BACKWARD, elements(dx.numel()), ptr(dout), ptr(dx), b, t, d, pool.ordinal(), from);
+            o.launch(Kernel.POOL_BACKWARD, elements(dx.numel()), ptr(dout), ptr(dx), b, t, d, poolCode(pool), from);
         }
     }
 

@@ -24,7 +24,7 @@ public enum Kernel {
     LAYERNORM("lit4j_layernorm", "PIPIPIPIPPLIF"),
     LAYERNORM_BACKWARD("lit4j_layernorm_backward", "PIPIPPPPLIF"),
     LAYERNORM_BACKWARD_PARAMS("lit4j_layernorm_backward_params", "PIPPPPPLIF"),
-    SOFTMAX("lit4j_softmax", "PIPILIFPL"),
+    SOFTMAX("lit4j_softmax", "PIPILIFPLI"),
     SOFTMAX_BACKWARD("lit4j_softmax_backward", "PIPIPILIF"),
     SPLIT_HEADS("lit4j_split_heads", "PIPIIIIII"),
     MERGE_HEADS("lit4j_merge_heads", "PIPIIIIII"),
