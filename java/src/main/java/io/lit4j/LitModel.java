@@ -2,6 +2,7 @@ package io.lit4j;
 
 import io.lit4j.backend.Backends;
 import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.KnownModels;
 import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
@@ -107,9 +108,12 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         return load(DefaultModel.path(), options);
     }
 
-    /** {@code "default"} or a path: the shipped model or any checkpoint. */
+    /** {@code "default"}, a path, or a name {@link KnownModels} knows ({@code minilm}): the shipped model or any checkpoint. */
     public static LitModel open(String spec, Options options) {
-        return spec == null || spec.equals(DEFAULT_MODEL) ? loadDefault(options) : load(Path.of(spec), options);
+        if (spec == null || spec.equals(DEFAULT_MODEL)) {
+            return loadDefault(options);
+        }
+        return load(KnownModels.isName(spec) && !Files.exists(Path.of(spec)) ? KnownModels.resolve(spec) : Path.of(spec), options);
     }
 
     /** Loads any checkpoint {@link Checkpoints} reads, with the tokenizer beside it (or {@code options.tokenizer()}). */

@@ -20,7 +20,9 @@ import java.util.stream.Stream;
 
 /**
  * Loads a model from whatever the user points at: a lit4j folder, a big_vision {@code .npz}, a
- * HuggingFace {@code ViTModel}/{@code BertModel} safetensors file or folder. The format is
+ * HuggingFace {@code ViTModel}/{@code BertModel} safetensors file or folder, a BERT exported to
+ * ONNX ({@code .onnx}, or a folder with {@code model.onnx}), or a model lit4j knows by name
+ * ({@link KnownModels}: {@code minilm}). The format is
  * detected; the config comes from the folder, or is inferred from the arrays' shapes, unless
  * the caller passes one (which the shapes must then match).
  */
@@ -30,7 +32,7 @@ public final class Checkpoints {
 
     /** The formats lit4j reads. */
     public enum Format {
-        LIT4J, BIG_VISION_NPZ, HUGGINGFACE
+        LIT4J, BIG_VISION_NPZ, HUGGINGFACE, ONNX
     }
 
     /** What a path holds: its format, the weights file, and the model's config. */
@@ -53,6 +55,9 @@ public final class Checkpoints {
     }
 
     private static Detected detect(Path path) {
+        if (!Files.exists(path) && KnownModels.isName(path.toString())) {
+            path = KnownModels.resolve(path.toString());
+        }
         if (!Files.exists(path)) {
             throw new LitException(path + ": no such file or folder (expected a lit4j model folder, a big_vision .npz or HuggingFace safetensors)");
         }
@@ -64,11 +69,15 @@ public final class Checkpoints {
             if (Files.isRegularFile(st)) {
                 return detect(st);
             }
+            Path onnx = path.resolve("model.onnx");
+            if (Files.isRegularFile(onnx)) {
+                return detect(onnx);
+            }
             List<Path> npz = list(path, ".npz");
             if (npz.size() == 1) {
                 return detect(npz.get(0));
             }
-            throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, or one big_vision .npz"
+            throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, model.onnx, or one big_vision .npz"
                     + (npz.size() > 1 ? "; found several .npz files: pass one" : "") + ")");
         }
         String name = path.getFileName().toString();
@@ -97,7 +106,12 @@ public final class Checkpoints {
                         + src.keys().stream().limit(3).toList() + ")");
             }
         }
-        throw new LitException(path + ": not a model (lit4j reads model folders, .npz and .safetensors)");
+        if (name.endsWith(".onnx")) {
+            try (OnnxFormat.View src = OnnxFormat.open(path)) {
+                return new Detected(Format.ONNX, path, OnnxFormat.inferConfig(src));
+            }
+        }
+        throw new LitException(path + ": not a model (lit4j reads model folders, .npz, .safetensors and .onnx)");
     }
 
     /** Loads {@code path} with the config in it or inferred from it. */
@@ -112,12 +126,12 @@ public final class Checkpoints {
     public static TwoTower load(Backend backend, Path path, TwoTowerConfig config) {
         Detected d = inspect(path);
         TwoTowerConfig cfg = config != null ? config : d.config();
-        try (ArraySource src = ArraySource.open(d.weights())) {
+        try (ArraySource src = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
             checkFits(cfg, d.format(), src);
             WeightMap map = switch (d.format()) {
                 case LIT4J -> LitFormat.weightMap(cfg);
                 case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
-                case HUGGINGFACE -> HuggingFaceFormat.weightMap(cfg, src);
+                case HUGGINGFACE, ONNX -> HuggingFaceFormat.weightMap(cfg, src); // ONNX: its BERT under HF names
             };
             TwoTower model = TwoTower.allocate(backend, cfg);
             try {

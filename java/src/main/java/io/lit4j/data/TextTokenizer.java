@@ -36,6 +36,12 @@ public final class TextTokenizer implements AutoCloseable {
          */
         BERT,
         /**
+         * HuggingFace's BertTokenizer, as sentence-transformers models were trained:
+         * {@code [CLS]} + WordPiece ids + {@code [SEP]}, the ids truncated to {@code context - 2}
+         * so {@code [SEP]} always ends the text, padded with 0.
+         */
+        BERT_SEP,
+        /**
          * big_vision's text transformer ({@code eos="sticky"}, padded with EOS): ids + EOS,
          * truncated to {@code context - 1} ids so the last real token is always EOS, padded with
          * EOS. The EOS token is {@code [SEP]}, {@code </s>} or {@code <eos>}, the first the
@@ -306,10 +312,10 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     private int checkContext(int contextLength, Policy policy) {
-        int min = 2;
+        int min = policy == Policy.BERT_SEP ? 3 : 2;
         if (contextLength < min) {
             throw new LitException("tokenizer: context length " + contextLength + " < " + min
-                    + " leaves no room for a token next to the " + (policy == Policy.BERT ? "[CLS]" : "EOS"));
+                    + " leaves no room for a token next to the " + (policy == Policy.STICKY_EOS ? "EOS" : "[CLS]"));
         }
         return contextLength;
     }
@@ -342,6 +348,19 @@ public final class TextTokenizer implements AutoCloseable {
                 System.arraycopy(raw, 0, out, 1, n);
                 // the rest stays 0
                 return new Single(out, raw.length + 1, cut || raw.length + 1 > contextLength);
+            }
+            case BERT_SEP -> {
+                Integer cls = vocab.get("[CLS]"), sep = vocab.get("[SEP]");
+                if (cls == null || sep == null) {
+                    throw new LitException(path + ": policy BERT_SEP needs [CLS] and [SEP] tokens and the vocabulary lacks "
+                            + (cls == null ? "[CLS]" : "[SEP]"));
+                }
+                int n = Math.min(raw.length, contextLength - 2);
+                out[0] = cls;
+                System.arraycopy(raw, 0, out, 1, n);
+                out[n + 1] = sep;
+                // the rest stays 0
+                return new Single(out, raw.length + 2, cut || raw.length + 2 > contextLength);
             }
             case STICKY_EOS -> {
                 int eos = eosId().orElseThrow(() -> new LitException(path

@@ -98,6 +98,11 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     /** The forward's end, shared by both towers: pool, head, L2 normalisation. */
     protected void head(Tensor encoded, Pool pool, ForwardObserver obs) {
         be.pool(encoded, pool, 0, pooled);
+        headFromPooled(obs);
+    }
+
+    /** The head and the L2 normalisation, once {@link #pooled} holds the pooled features. */
+    protected void headFromPooled(ForwardObserver obs) {
         obs.onTensor("pooled", pooled);
         if (hasHead) {
             be.linear(pooled, p.get(prefix + ".head.kernel"), p.get(prefix + ".head.bias"), out, Epilogue.NONE);
@@ -197,11 +202,12 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     /**
      * A text tower. big_vision's text transformer: token embedding plus positions, the blocks, a
      * final LayerNorm, pooled at the configured position. BERT: token + position + type-0
-     * embeddings and their LayerNorm, post-LN blocks with padding masked out, pooled at [CLS].
+     * embeddings and their LayerNorm, post-LN blocks with padding masked out, pooled at [CLS] or
+     * by the mean over the real tokens ({@link BertConfig.Pooling#MEAN}).
      */
     public static final class Text extends TowerPass {
         private final TextConfig c;
-        private final boolean bert;
+        private final boolean bert, meanOfTokens;
         private final int length;
         private final Tensor ids, mask, emb, embMean, embVar, encoded, lnMean, lnVar, dEncoded, dEmb;
 
@@ -209,6 +215,7 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             super(be, p, arena, Encoder.Spec.of(c), c.headDim(), batch, checkLength(c, length), precision, mode);
             this.c = c;
             this.bert = c instanceof BertConfig;
+            this.meanOfTokens = c instanceof BertConfig bc && bc.pool() == BertConfig.Pooling.MEAN;
             this.length = length;
             int d = c.width(), rows = batch * length;
             ids = arena.allocate(DType.I32, batch, length);
@@ -264,12 +271,21 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
                 last = encoded;
             }
             obs.onTensor("encoded", last);
-            head(last, pool(), obs);
+            if (meanOfTokens) {
+                be.maskedMean(last, mask, pooled);
+                headFromPooled(obs);
+            } else {
+                head(last, pool(), obs);
+            }
         }
 
         @Override
         protected void backwardFromPooled(Grads grads) {
-            be.poolBackward(dPooled, pool(), 0, dEncoded);
+            if (meanOfTokens) {
+                be.maskedMeanBackward(dPooled, mask, dEncoded);
+            } else {
+                be.poolBackward(dPooled, pool(), 0, dEncoded);
+            }
             Tensor dx = dEncoded;
             if (!bert) {
                 grads.layerNorm(be, encoder.output(), p, "txt.norm", lnMean, lnVar, c.lnEps(), dEncoded, dEmb);
