@@ -6,6 +6,7 @@ import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.OpProfile;
 import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.KnownModels;
 import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.BadRows;
 import io.lit4j.data.CaptionDataset;
@@ -129,7 +130,8 @@ public final class Tuner {
         if (o.tokenizer() != null) {
             return Path.of(o.tokenizer());
         }
-        for (String from : new String[] {o.textTower(), o.model()}) {
+        for (String spec : new String[] {o.textTower(), o.model()}) {
+            String from = spec != null && KnownModels.isName(spec) && !Files.exists(Path.of(spec)) ? KnownModels.resolve(spec).toString() : spec;
             if (from != null && Files.exists(Path.of(from))) {
                 Path p = Path.of(from);
                 Path dir = Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
