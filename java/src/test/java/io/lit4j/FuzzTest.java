@@ -69,7 +69,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * one-line {@link LitException}: a message of several lines, an exception of another type, an {@link Error} (OutOfMemoryError, ...) or
  * a case that runs past its deadline is listed in the failure with its target, case seed and
  * mutation, enough to replay it. Seeds are small valid files this test makes itself: npy, npz and
- * safetensors checkpoints, lit4j and HuggingFace config.json, tokenizer.json (WordPiece and
+ * safetensors checkpoints, the golden BERT exported to ONNX, lit4j and HuggingFace config.json, tokenizer.json (WordPiece and
  * SentencePiece-style), IDX (plain and gzipped), PNG, JPEG (baseline
  * and progressive), GIF, BMP, TIFF (several compressions), captions.jsonl, tar and zip datasets.
  *
@@ -208,6 +208,8 @@ class FuzzTest {
         Path golden = Path.of("src/test/resources/golden");
         t.add(new Target("safetensors", List.of(Files.readAllBytes(lit.resolve(LitFormat.WEIGHTS)),
                 Files.readAllBytes(golden.resolve("bert_hf/model.safetensors"))), "m.safetensors", false,
+                (dir, f) -> load(f)));
+        t.add(new Target("onnx", List.of(Files.readAllBytes(golden.resolve("bert_onnx/model.onnx"))), "m.onnx", false,
                 (dir, f) -> load(f)));
         t.add(new Target("npz", List.of(Files.readAllBytes(golden.resolve("txt.npz")), Files.readAllBytes(golden.resolve("vit_scan.npz"))),
                 "m.npz", false, (dir, f) -> load(f)));
