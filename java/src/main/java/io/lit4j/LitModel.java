@@ -3,7 +3,6 @@ package io.lit4j;
 import io.lit4j.backend.Backends;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.checkpoint.KnownModels;
-import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.embed.Batcher;
@@ -128,7 +127,7 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
             Path tokPath = options.tokenizer() != null ? options.tokenizer() : findTokenizer(path);
             if (model.config().hasText()) {
                 if (tokPath == null) {
-                    throw new LitException(path + ": no tokenizer.json beside the model; pass one (--tokenizer FILE)");
+                    throw new LitException(path + ": no tokenizer beside the model (tokenizer.json, a .model or " + TextTokenizer.CONVENTIONS + "); pass one (--tokenizer FILE)");
                 }
                 tok = TextTokenizer.load(tokPath);
             }
@@ -146,9 +145,7 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     }
 
     private static Path findTokenizer(Path model) {
-        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-        Path t = dir.resolve(LitFormat.TOKENIZER);
-        return Files.isRegularFile(t) ? t : null;
+        return TextTokenizer.findIn(Files.isDirectory(model) ? model : model.toAbsolutePath().getParent());
     }
 
     public TwoTowerConfig config() {

@@ -70,7 +70,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  * a case that runs past its deadline is listed in the failure with its target, case seed and
  * mutation, enough to replay it. Seeds are small valid files this test makes itself: npy, npz and
  * safetensors checkpoints, the golden BERT exported to ONNX, lit4j and HuggingFace config.json, tokenizer.json (WordPiece and
- * SentencePiece-style), IDX (plain and gzipped), PNG, JPEG (baseline
+ * SentencePiece-style), a SentencePiece .model and its tokenizer_conventions.json, IDX (plain and gzipped), PNG, JPEG (baseline
  * and progressive), GIF, BMP, TIFF (several compressions), captions.jsonl, tar and zip datasets.
  *
  * <p>By default it runs {@value #DEFAULT_CASES} cases (fixed seed; about 7 s) and stops early after
@@ -236,6 +236,21 @@ class FuzzTest {
                         tok.encode(List.of("a red circle", "the blue squares on a red square ."), 16,
                                 tok.has("[CLS]") ? TextTokenizer.Policy.BERT : TextTokenizer.Policy.STICKY_EOS);
                     }
+                }));
+
+        Path spm = golden.resolve("spm/tiny.model");
+        Action encodeAll = (dir, f) -> {
+            try (TextTokenizer tok = TextTokenizer.load(f)) {
+                tok.tokens("a red \uFB01 circle");
+                tok.decode(tok.ids("the blue circle"));
+                tok.encode(List.of("a red circle", "The Blue squares on a red square ."), 8, TextTokenizer.Policy.STICKY_EOS);
+            }
+        };
+        t.add(new Target("sentencepiece .model", List.of(Files.readAllBytes(spm)), "spiece.model", false, encodeAll));
+        t.add(new Target("tokenizer_conventions.json", List.of(("{\"tokenizer\": \"spiece.model\", \"eos\": \"sticky\", \"pad_id\": 1,"
+                + " \"lowercase\": true}").getBytes(StandardCharsets.UTF_8)), TextTokenizer.CONVENTIONS, true, (dir, f) -> {
+                    Files.copy(spm, f.resolveSibling("spiece.model"));
+                    encodeAll.run(dir, f);
                 }));
 
         t.add(new Target("idx", idxSeeds(), "data.idx", false, (dir, f) -> {

@@ -11,6 +11,7 @@ import io.lit4j.LitException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -294,7 +295,12 @@ public final class TextTokenizer implements AutoCloseable {
             throw new LitException(file + ": field 'lowercase' should be true or false, got " + lower);
         }
         Conventions c = new Conventions(eos, pad.getAsInt(), lower != null && lower.getAsBoolean());
-        Path model = file.resolveSibling(tok);
+        Path model;
+        try {
+            model = file.resolveSibling(tok);
+        } catch (InvalidPathException e) {
+            throw new LitException(file + ": field 'tokenizer' is not a usable file name: " + e.getReason(), e);
+        }
         if (!tok.endsWith(".model")) {
             throw new LitException(file + ": field 'tokenizer' should name a SentencePiece .model file, got \"" + tok + "\"");
         }
