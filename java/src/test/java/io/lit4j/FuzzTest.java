@@ -211,8 +211,8 @@ class FuzzTest {
                 (dir, f) -> load(f)));
         t.add(new Target("onnx", List.of(Files.readAllBytes(golden.resolve("bert_onnx/model.onnx"))), "m.onnx", false,
                 (dir, f) -> load(f)));
-        t.add(new Target("npz", List.of(Files.readAllBytes(golden.resolve("txt.npz")), Files.readAllBytes(golden.resolve("vit_scan.npz"))),
-                "m.npz", false, (dir, f) -> load(f)));
+        t.add(new Target("npz", List.of(Files.readAllBytes(golden.resolve("txt.npz")), Files.readAllBytes(golden.resolve("vit_scan.npz")),
+                Files.readAllBytes(golden.resolve("siglip_bf16.npz"))), "m.npz", false, (dir, f) -> load(f)));
         byte[] litWeights = Files.readAllBytes(lit.resolve(LitFormat.WEIGHTS));
         t.add(new Target("lit4j config.json", List.of(Files.readAllBytes(lit.resolve(LitFormat.CONFIG))), "model/config.json", true,
                 (dir, f) -> {
@@ -220,10 +220,12 @@ class FuzzTest {
                     load(f.getParent());
                 }));
         t.add(new Target("HF config.json", List.of(Files.readAllBytes(golden.resolve("bert_hf/config.json")),
-                Files.readAllBytes(golden.resolve("vit_hf/config.json"))), "hf/config.json", true,
+                Files.readAllBytes(golden.resolve("vit_hf/config.json")), Files.readAllBytes(golden.resolve("siglip_hf/config.json"))),
+                "hf/config.json", true,
                 (dir, f) -> {
                     String cfg = Files.readString(f, StandardCharsets.ISO_8859_1);
-                    Path weights = golden.resolve((cfg.contains("\"vit\"") ? "vit_hf" : "bert_hf") + "/model.safetensors");
+                    Path weights = golden.resolve((cfg.contains("siglip") ? "siglip_hf" : cfg.contains("\"vit\"") ? "vit_hf" : "bert_hf")
+                            + "/model.safetensors");
                     Files.copy(weights, f.resolveSibling("model.safetensors"));
                     load(f.resolveSibling("model.safetensors"));
                 }));

@@ -13,6 +13,7 @@ import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenizerBuilder;
+import io.lit4j.io.ArraySource;
 import io.lit4j.io.NpzWriter;
 import io.lit4j.model.Precision;
 import io.lit4j.model.Presets;
@@ -448,6 +449,71 @@ class MalformedInputTest {
                 System.setProperty("maven.repo.local", before);
             }
         }
+    }
+
+    /** golden/siglip.npz rewritten with {@code extra} arrays added (null values: keys removed). */
+    private Path siglipNpzWith(String name, Map<String, float[]> extra) {
+        Path npz = tmp.resolve(name);
+        try (ArraySource src = ArraySource.open(GOLDEN.resolve("siglip.npz")); NpzWriter w = NpzWriter.create(npz)) {
+            for (String k : src.keys()) {
+                if (!extra.containsKey(k)) {
+                    w.put(k, src.info(k).shape(), src.readFloats(k));
+                }
+            }
+            extra.forEach((k, v) -> {
+                if (v != null) {
+                    w.put(k, new long[] {v.length}, v);
+                }
+            });
+        }
+        return npz;
+    }
+
+    @Test
+    void aSiglipNpzWithAnUnknownKeyNamesIt() {
+        Path npz = siglipNpzWith("extra.npz", Map.of("img/MAPHead_0/Dense_9/bias", new float[48]));
+        String m = litError(5000, () -> Checkpoints.load(BE, npz));
+        assertTrue(m.contains("extra.npz") && m.contains("unused keys") && m.contains("img/MAPHead_0/Dense_9/bias"), m);
+    }
+
+    @Test
+    void aSiglipNpzWithAMisspelledMapHeadKeyNamesBoth() {
+        Map<String, float[]> typo = new java.util.HashMap<>();
+        typo.put("img/MAPHead_0/LayerNorm_0/scale", null);
+        typo.put("img/MAPHead_0/LayerNorm_0/scael", new float[48]);
+        Path npz = siglipNpzWith("typo.npz", typo);
+        String m = litError(5000, () -> Checkpoints.load(BE, npz));
+        assertTrue(m.contains("typo.npz") && m.contains("img/MAPHead_0/LayerNorm_0/scale") && m.contains("missing")
+                && m.contains("img/MAPHead_0/LayerNorm_0/scael"), m);
+    }
+
+    /** golden/siglip_hf with its config.json edited by {@code edit}. */
+    private Path siglipHfWith(String name, java.util.function.Consumer<JsonObject> edit) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        Files.copy(GOLDEN.resolve("siglip_hf/model.safetensors"), dir.resolve("model.safetensors"));
+        JsonObject cfg = JsonParser.parseString(Files.readString(GOLDEN.resolve("siglip_hf/config.json"))).getAsJsonObject();
+        edit.accept(cfg);
+        Files.writeString(dir.resolve("config.json"), cfg.toString());
+        return dir;
+    }
+
+    @Test
+    void aSiglipConfigThatDisagreesWithTheArraysNamesBoth() throws IOException {
+        Path dir = siglipHfWith("wide", c -> c.getAsJsonObject("vision_config").addProperty("hidden_size", 64));
+        String m = litError(5000, () -> Checkpoints.load(BE, dir));
+        assertTrue(m.contains("hidden_size 64") && m.contains("vision_model.embeddings.patch_embedding.weight") && m.contains("48"), m);
+
+        Path deep = siglipHfWith("deep", c -> c.getAsJsonObject("text_config").addProperty("num_hidden_layers", 3));
+        m = litError(5000, () -> Checkpoints.load(BE, deep));
+        assertTrue(m.contains("num_hidden_layers 3") && m.contains("text_model.encoder.layers.0"), m);
+
+        Path heads = siglipHfWith("heads", c -> c.getAsJsonObject("vision_config").addProperty("num_attention_heads", 5));
+        m = litError(5000, () -> Checkpoints.load(BE, heads));
+        assertTrue(m.contains("heads") && m.contains("48") && m.contains("5"), m);
+
+        Path naflex = siglipHfWith("naflex", c -> c.addProperty("model_type", "siglip2"));
+        m = litError(5000, () -> Checkpoints.load(BE, naflex));
+        assertTrue(m.contains("siglip2") && m.contains("NaFlex"), m);
     }
 
     @Test

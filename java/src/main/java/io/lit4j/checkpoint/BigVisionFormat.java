@@ -13,13 +13,21 @@ import io.lit4j.model.ViTConfig;
 
 
 /**
- * big_vision LiT checkpoints ({@code .npz}, keys joined by '/'): the image tower in the ViT
- * naming of any age, the text tower as big_vision's text transformer or flaxformer's BERT, and
- * {@code t} (and {@code b}). Mirrors big_vision's own repairs ({@code fix_old_checkpoints},
- * {@code convert_pre_linen}, {@code scan_to_pyloop}, the text transformer's doubled posemb).
+ * big_vision LiT and SigLIP / SigLIP 2 checkpoints ({@code .npz}, keys joined by '/', at the top
+ * or under {@code params/}): the image tower in the ViT naming of any age, pooled by CLS, mean or
+ * a MAP head ({@code MAPHead_0}), the text tower as big_vision's text transformer or flaxformer's
+ * BERT, and {@code t} (and {@code b}). Mirrors big_vision's own repairs ({@code
+ * models/vit.py fix_old_checkpoints}, {@code convert_pre_linen}, {@code scan_to_pyloop}, the text
+ * transformer's doubled posemb). Where the file stores the head count (q/k/v kernels {@code
+ * [D, H, dh]}), it must be the config's.
  */
 final class BigVisionFormat {
     private BigVisionFormat() {
+    }
+
+    /** The arrays as the recipes name them: SigLIP's published files keep them under {@code params/}. */
+    static ArraySource view(ArraySource file) {
+        return PrefixedSource.strip(file, "params/");
     }
 
     static boolean looksLike(ArraySource src) {
@@ -49,6 +57,11 @@ final class BigVisionFormat {
         /** Block {@code i}'s array {@code sub} (e.g. "LayerNorm_0/scale"). */
         Arr read(Reader r, int i, String sub) {
             return scanned ? r.readStacked(prefix + "encoderblock/" + sub, i) : r.read(prefix + "encoderblock_" + i + "/" + sub);
+        }
+
+        /** Block {@code i}'s array {@code sub} named for messages. */
+        String name(int i, String sub) {
+            return scanned ? prefix + "encoderblock/" + sub + " (block " + i + ")" : prefix + "encoderblock_" + i + "/" + sub;
         }
 
         /** The block-0 key of {@code sub}, for shape inference. */
@@ -82,22 +95,20 @@ final class BigVisionFormat {
         }
     }
 
-    /** Recipes for {@code depth} pre-LN blocks of a flax ViT-style encoder. */
-    static void preLnBlocks(WeightMap map, String lit, EncoderLayout e) {
+    /** Recipes for {@code depth} pre-LN blocks of a flax ViT-style encoder with {@code heads} attention heads. */
+    static void preLnBlocks(WeightMap map, String lit, EncoderLayout e, int heads) {
         for (int i = 0; i < e.depth(); i++) {
             int bi = i;
             String b = lit + ".blocks." + i + ".";
             String attn = e.attn() + "/";
             map.put(b + "ln1.scale", r -> e.read(r, bi, e.ln1() + "/scale"));
             map.put(b + "ln1.bias", r -> e.read(r, bi, e.ln1() + "/bias"));
-            map.put(b + "attn.qkv.kernel", r -> Arr.concatLast(flatKernel(e.read(r, bi, attn + "query/kernel")),
-                    flatKernel(e.read(r, bi, attn + "key/kernel")), flatKernel(e.read(r, bi, attn + "value/kernel"))));
+            map.put(b + "attn.qkv.kernel", r -> Arr.concatLast(qkvKernel(r, e.read(r, bi, attn + "query/kernel"), heads, e.name(bi, attn + "query/kernel")),
+                    qkvKernel(r, e.read(r, bi, attn + "key/kernel"), heads, e.name(bi, attn + "key/kernel")),
+                    qkvKernel(r, e.read(r, bi, attn + "value/kernel"), heads, e.name(bi, attn + "value/kernel"))));
             map.put(b + "attn.qkv.bias", r -> Arr.concatLast(flat(e.read(r, bi, attn + "query/bias")),
                     flat(e.read(r, bi, attn + "key/bias")), flat(e.read(r, bi, attn + "value/bias"))));
-            map.put(b + "attn.out.kernel", r -> {
-                Arr k = e.read(r, bi, attn + "out/kernel"); // [H, dh, D]
-                return k.reshape(k.data().length / k.dim(-1), k.dim(-1));
-            });
+            map.put(b + "attn.out.kernel", r -> outKernel(r, e.read(r, bi, attn + "out/kernel"), heads, e.name(bi, attn + "out/kernel")));
             map.put(b + "attn.out.bias", r -> e.read(r, bi, attn + "out/bias"));
             map.put(b + "ln2.scale", r -> e.read(r, bi, e.ln2() + "/scale"));
             map.put(b + "ln2.bias", r -> e.read(r, bi, e.ln2() + "/bias"));
@@ -111,6 +122,27 @@ final class BigVisionFormat {
     /** A q/k/v kernel [D, H, dh] (or already [D, D]) as [D, H*dh]. */
     static Arr flatKernel(Arr k) {
         return k.reshape(k.dim(0), k.data().length / k.dim(0));
+    }
+
+    /** A q/k/v kernel as [D, H*dh], its stored head count (if it has one) checked against the config's. */
+    static Arr qkvKernel(Reader r, Arr k, int heads, String key) {
+        if (k.shape().length == 3 && k.dim(1) != heads) {
+            throw headsMismatch(r, key, k, k.dim(1), heads);
+        }
+        return flatKernel(k);
+    }
+
+    /** An attention output kernel [H, dh, D] (or [D, D]) as [H*dh, D], its head count checked. */
+    static Arr outKernel(Reader r, Arr k, int heads, String key) {
+        if (k.shape().length == 3 && k.dim(0) != heads) {
+            throw headsMismatch(r, key, k, k.dim(0), heads);
+        }
+        return k.reshape(k.data().length / k.dim(-1), k.dim(-1));
+    }
+
+    private static CheckpointException headsMismatch(Reader r, String key, Arr k, long stored, int heads) {
+        return new CheckpointException(r.file(), key, "stores " + stored + " attention heads (shape " + k.shapeString()
+                + ") but the config says " + heads + " - is the config right for this file?");
     }
 
     static Arr flat(Arr a) {
@@ -128,12 +160,19 @@ final class BigVisionFormat {
         throw new CheckpointException(src.file(), "no image position embedding (img/pos_embedding or img/Transformer/posembed_input/pos_embedding)");
     }
 
+    /**
+     * Where a MAP head's arrays live: {@code img/MAPHead_0/}, or {@code img/} itself for the inlined
+     * head of ViT-G-era files ({@code fix_old_checkpoints}); null without a head.
+     */
+    static String mapPrefix(ArraySource src) {
+        return src.contains("img/MAPHead_0/probe") ? "img/MAPHead_0/" : src.contains("img/probe") ? "img/" : null;
+    }
+
     static ViTConfig inferImage(ArraySource src) {
-        for (String unsupported : new String[] {"img/MAPHead_0/probe", "img/probe", "img/pre_logits/kernel"}) {
-            if (src.contains(unsupported)) {
-                throw new CheckpointException(src.file(), unsupported, "this image tower uses a layer lit4j does not implement yet (MAP pooling / pre_logits)");
-            }
+        if (src.contains("img/pre_logits/kernel")) {
+            throw new CheckpointException(src.file(), "img/pre_logits/kernel", "this image tower has a pre_logits layer, which lit4j does not implement");
         }
+        String mapHead = mapPrefix(src);
         Dims k = Dims.of(src, "img/embedding/kernel", "[P, P, C, D]");
         if (k.size(0) != k.size(1)) {
             throw new CheckpointException(src.file(), "img/embedding/kernel", "expected a square conv kernel [P, P, C, D], got "
@@ -144,9 +183,13 @@ final class BigVisionFormat {
         int heads = e.size(src, e.attn() + "/query/kernel", "[D, H, dh]", 1);
         int mlp = e.size(src, e.mlp() + "/Dense_0/kernel", "[D, M]", 1);
         boolean cls = src.contains("img/cls");
+        if (cls && mapHead != null) {
+            throw new CheckpointException(src.file(), mapHead + "probe", "the image tower has both a CLS token (img/cls) and a MAP head: one pooling only");
+        }
         long tokens = Dims.of(src, posembKey(src), "[1, N, D]").size(1);
         long patches = tokens;
-        if (cls && !isSquare(tokens) && isSquare(tokens - 1)) {
+        // an N+1 posemb: a CLS slot (folded into the token), or, without one, dropped as big_vision does
+        if (!isSquare(tokens) && isSquare(tokens - 1)) {
             patches = tokens - 1;
         }
         if (!isSquare(patches)) {
@@ -155,7 +198,7 @@ final class BigVisionFormat {
         int grid = (int) Math.round(Math.sqrt(patches));
         int headDim = src.contains("img/head/kernel") ? Dims.of(src, "img/head/kernel", "[D, E]").size(1) : 0;
         return new ViTConfig(grid * patch, patch, channels, width, e.depth(), heads, mlp,
-                cls ? ViTConfig.Pooling.TOK : ViTConfig.Pooling.GAP, 1e-6f, Gelu.TANH, headDim);
+                cls ? ViTConfig.Pooling.TOK : mapHead != null ? ViTConfig.Pooling.MAP : ViTConfig.Pooling.GAP, 1e-6f, Gelu.TANH, headDim);
     }
 
     private static boolean isSquare(long n) {
@@ -190,13 +233,39 @@ final class BigVisionFormat {
                 return c;
             });
         }
-        preLnBlocks(map, "img", e);
+        preLnBlocks(map, "img", e, cfg.heads());
         map.copy("img.norm.scale", "img/Transformer/encoder_norm/scale");
         map.copy("img.norm.bias", "img/Transformer/encoder_norm/bias");
+        if (cfg.pool() == ViTConfig.Pooling.MAP) {
+            String mp = mapPrefix(src);
+            if (mp == null) {
+                throw new CheckpointException(src.file(), "img/MAPHead_0/probe", "the config pools by a MAP head, but the file has none");
+            }
+            mapRecipes(map, mp, cfg.heads());
+        }
         if (cfg.headDim() > 0) {
             map.copy("img.head.kernel", "img/head/kernel");
             map.copy("img.head.bias", "img/head/bias");
         }
+    }
+
+    /** big_vision's MAPHead (probe [1, 1, D], one flax attention, LayerNorm_0, MlpBlock_0) as lit4j's img.map.*. */
+    static void mapRecipes(WeightMap map, String mp, int heads) {
+        String att = mp + "MultiHeadDotProductAttention_0/";
+        map.put("img.map.probe", r -> flat(r.read(mp + "probe")));
+        map.put("img.map.attn.qkv.kernel", r -> Arr.concatLast(qkvKernel(r, r.read(att + "query/kernel"), heads, att + "query/kernel"),
+                qkvKernel(r, r.read(att + "key/kernel"), heads, att + "key/kernel"),
+                qkvKernel(r, r.read(att + "value/kernel"), heads, att + "value/kernel")));
+        map.put("img.map.attn.qkv.bias", r -> Arr.concatLast(flat(r.read(att + "query/bias")), flat(r.read(att + "key/bias")),
+                flat(r.read(att + "value/bias"))));
+        map.put("img.map.attn.out.kernel", r -> outKernel(r, r.read(att + "out/kernel"), heads, att + "out/kernel"));
+        map.copy("img.map.attn.out.bias", att + "out/bias");
+        map.copy("img.map.ln.scale", mp + "LayerNorm_0/scale");
+        map.copy("img.map.ln.bias", mp + "LayerNorm_0/bias");
+        map.copy("img.map.mlp.fc1.kernel", mp + "MlpBlock_0/Dense_0/kernel");
+        map.copy("img.map.mlp.fc1.bias", mp + "MlpBlock_0/Dense_0/bias");
+        map.copy("img.map.mlp.fc2.kernel", mp + "MlpBlock_0/Dense_1/kernel");
+        map.copy("img.map.mlp.fc2.bias", mp + "MlpBlock_0/Dense_1/bias");
     }
 
     // ------------------------------------------------------------------ text towers
@@ -249,7 +318,7 @@ final class BigVisionFormat {
                     }
                     return p;
                 });
-                preLnBlocks(map, "txt", EncoderLayout.detect(src, "txt/Encoder_0/"));
+                preLnBlocks(map, "txt", EncoderLayout.detect(src, "txt/Encoder_0/"), tc.heads());
                 map.copy("txt.norm.scale", "txt/Encoder_0/encoder_norm/scale");
                 map.copy("txt.norm.bias", "txt/Encoder_0/encoder_norm/bias");
             }

@@ -19,10 +19,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * Loads a model from whatever the user points at: a lit4j folder, a big_vision {@code .npz}, a
- * HuggingFace {@code ViTModel}/{@code BertModel} safetensors file or folder, a BERT exported to
- * ONNX ({@code .onnx}, or a folder with {@code model.onnx}), or a model lit4j knows by name
- * ({@link KnownModels}: {@code minilm}). The format is
+ * Loads a model from whatever the user points at: a lit4j folder, a big_vision LiT or SigLIP
+ * {@code .npz}, a HuggingFace {@code ViTModel}/{@code BertModel}/{@code SiglipModel} safetensors
+ * file or folder, a BERT exported to ONNX ({@code .onnx}, or a folder with {@code model.onnx}), or
+ * a model lit4j knows by name ({@link KnownModels}: {@code minilm}). The format is
  * detected; the config comes from the folder, or is inferred from the arrays' shapes, unless
  * the caller passes one (which the shapes must then match).
  */
@@ -82,9 +82,11 @@ public final class Checkpoints {
         }
         String name = path.getFileName().toString();
         if (name.endsWith(".npz")) {
-            try (ArraySource src = ArraySource.open(path)) {
+            try (ArraySource file = ArraySource.open(path)) {
+                ArraySource src = BigVisionFormat.view(file);
                 if (!BigVisionFormat.looksLike(src)) {
-                    throw new CheckpointException(path, "no img/ or txt/ arrays: not a big_vision LiT checkpoint");
+                    throw new CheckpointException(path, "no img/ or txt/ arrays (nor params/img/, params/txt/): not a big_vision"
+                            + " LiT or SigLIP checkpoint");
                 }
                 return new Detected(Format.BIG_VISION_NPZ, path, BigVisionFormat.inferConfig(src));
             }
@@ -102,7 +104,7 @@ public final class Checkpoints {
                 if (HuggingFaceFormat.looksLike(src)) {
                     return new Detected(Format.HUGGINGFACE, path, HuggingFaceFormat.inferConfig(src));
                 }
-                throw new CheckpointException(path, "neither a lit4j model nor a HuggingFace ViT/BERT (its keys start with "
+                throw new CheckpointException(path, "neither a lit4j model nor a HuggingFace ViT/BERT/SigLIP (its keys start with "
                         + src.keys().stream().limit(3).toList() + ")");
             }
         }
@@ -126,7 +128,8 @@ public final class Checkpoints {
     public static TwoTower load(Backend backend, Path path, TwoTowerConfig config) {
         Detected d = inspect(path);
         TwoTowerConfig cfg = config != null ? config : d.config();
-        try (ArraySource src = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
+        try (ArraySource file = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
+            ArraySource src = d.format() == Format.BIG_VISION_NPZ ? BigVisionFormat.view(file) : file;
             checkFits(cfg, d.format(), src);
             WeightMap map = switch (d.format()) {
                 case LIT4J -> LitFormat.weightMap(cfg);

@@ -23,7 +23,7 @@ import java.nio.file.Path;
  * {@code bert.} prefix. Linear weights are {@code [out, in]} there and are transposed; the
  * patch conv {@code [D, C, P, P]} becomes lit4j's {@code [(P, P, C), D]}. HF numerics (eps 1e-12,
  * exact GELU) unless the {@code config.json} beside the file says otherwise. The pooler, the MLM
- * and NSP heads and an image classifier are known and skipped.
+ * and NSP heads and an image classifier are known and skipped. SigLIP files go to {@link HfSiglipFormat}.
  */
 final class HuggingFaceFormat {
     private HuggingFaceFormat() {
@@ -42,7 +42,7 @@ final class HuggingFaceFormat {
     }
 
     static boolean looksLike(ArraySource src) {
-        return vitPrefix(src) != null || bertPrefix(src) != null;
+        return HfSiglipFormat.looksLike(src) || vitPrefix(src) != null || bertPrefix(src) != null;
     }
 
     /**
@@ -120,6 +120,9 @@ final class HuggingFaceFormat {
     }
 
     static TwoTowerConfig inferConfig(ArraySource src) {
+        if (HfSiglipFormat.looksLike(src)) {
+            return HfSiglipFormat.inferConfig(src);
+        }
         HfConfig hf = HfConfig.beside(src.file());
         String vp = vitPrefix(src);
         if (vp != null) {
@@ -187,6 +190,9 @@ final class HuggingFaceFormat {
     }
 
     static WeightMap weightMap(TwoTowerConfig cfg, ArraySource src) {
+        if (HfSiglipFormat.looksLike(src)) {
+            return HfSiglipFormat.weightMap(cfg, src);
+        }
         WeightMap map = new WeightMap();
         String vp = vitPrefix(src);
         if (vp != null) {

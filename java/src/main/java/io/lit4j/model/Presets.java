@@ -30,6 +30,28 @@ public final class Presets {
                 Gelu.TANH, 0);
     }
 
+    /** big_vision's MAP-pooled ViT as SigLIP publishes it: no CLS token, no linear head. */
+    private static ViTConfig siglipVit(int size, int patch, int width, int depth, int heads, int mlp) {
+        return new ViTConfig(size, patch, 3, width, depth, heads, mlp, ViTConfig.Pooling.MAP, 1e-6f, Gelu.TANH, 0);
+    }
+
+    /**
+     * A SigLIP pair (big_vision {@code configs/proj/image_text/SigLIP_demo.ipynb}: {@code out_dim
+     * (None, width)}, text of the image's variant, pooled at its last token, a head to the image width).
+     */
+    private static TwoTowerConfig siglip(int size, int patch, String variant, int vocab, int seqLen) {
+        int[] v = switch (variant) {
+            case "B" -> new int[] {768, 12, 12, 3072};
+            case "L" -> new int[] {1024, 24, 16, 4096};
+            case "So400m" -> new int[] {1152, 27, 16, 4304};
+            default -> throw new IllegalArgumentException(variant);
+        };
+        ViTConfig img = siglipVit(size, patch, v[0], v[1], v[2], v[3]);
+        TextTransformerConfig txt = new TextTransformerConfig(vocab, seqLen, v[0], v[1], v[2], v[3], TextTransformerConfig.Pooling.LAST,
+                1e-6f, Gelu.TANH, v[0]);
+        return new TwoTowerConfig(img, txt, TwoTowerConfig.Loss.SIGMOID);
+    }
+
     private static BertConfig bert(int width, int depth, int heads, int mlp) {
         // flaxformer's BERT, as big_vision's LiT uses it: eps 1e-12, tanh GELU; 16 tokens.
         return new BertConfig(30_522, 512, 2, 16, width, depth, heads, mlp, 1e-12f, Gelu.TANH, 0);
@@ -41,6 +63,7 @@ public final class Presets {
         IMAGE.put("B/16", vit(16, 768, 12, 12, 3072));
         IMAGE.put("B/32", vit(32, 768, 12, 12, 3072));
         IMAGE.put("L/16", vit(16, 1024, 24, 16, 4096));
+        IMAGE.put("So400m/14", siglipVit(224, 14, 1152, 27, 16, 4304)); // SigLIP's shape-optimised ViT, MAP-pooled
         IMAGE.put("smoke", new ViTConfig(32, 8, 3, 32, 2, 4, 64, ViTConfig.Pooling.TOK, 1e-6f, Gelu.TANH, 0));
 
         TEXT.put("bert-base", bert(768, 12, 12, 3072));
@@ -59,6 +82,16 @@ public final class Presets {
         PAIRS.put("lit-l16ti", pair("L/16", "text-Ti", 1024));
         PAIRS.put("lit-b16-text-b", pair("B/16", "text-B", 768));
         PAIRS.put("smoke", pair("smoke", "smoke", 24));
+
+        // SigLIP (big_vision webli_en_*: 32k English SentencePiece vocabulary) and SigLIP 2
+        // (256k Gemma vocabulary, 64 tokens); HF google/siglip-* and google/siglip2-* have these shapes.
+        PAIRS.put("siglip-b16-224", siglip(224, 16, "B", 32_000, 64));
+        PAIRS.put("siglip-b16-256", siglip(256, 16, "B", 32_000, 64));
+        PAIRS.put("siglip-l16-256", siglip(256, 16, "L", 32_000, 64));
+        PAIRS.put("siglip-so400m14-224", siglip(224, 14, "So400m", 32_000, 16));
+        PAIRS.put("siglip2-b16-224", siglip(224, 16, "B", 256_000, 64));
+        PAIRS.put("siglip2-l16-256", siglip(256, 16, "L", 256_000, 64));
+        PAIRS.put("siglip2-so400m14-224", siglip(224, 14, "So400m", 256_000, 64));
     }
 
     private static TwoTowerConfig pair(String img, String txt, int dim) {

@@ -98,11 +98,11 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     /** The forward's end, shared by both towers: pool, head, L2 normalisation. */
     protected void head(Tensor encoded, Pool pool, ForwardObserver obs) {
         be.pool(encoded, pool, 0, pooled);
-        headFromPooled(obs);
+        project(obs);
     }
 
-    /** The head and the L2 normalisation, once {@link #pooled} holds the pooled features. */
-    protected void headFromPooled(ForwardObserver obs) {
+    /** From {@link #pooled} on: the head (if any) and the L2 normalisation. */
+    protected void project(ForwardObserver obs) {
         obs.onTensor("pooled", pooled);
         if (hasHead) {
             be.linear(pooled, p.get(prefix + ".head.kernel"), p.get(prefix + ".head.bias"), out, Epilogue.NONE);
@@ -132,10 +132,14 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     /** The tower's own part of the backward, from the pooled gradient in {@link #dPooled}. */
     protected abstract void backwardFromPooled(Grads grads);
 
-    /** The ViT: patch embedding, positions, an optional CLS token, the blocks, a final LayerNorm, CLS or mean pooling. */
+    /**
+     * The ViT: patch embedding, positions, an optional CLS token, the blocks, a final LayerNorm,
+     * CLS, mean or attention ({@link MapHead}) pooling.
+     */
     public static final class Image extends TowerPass {
         private final ViTConfig c;
         private final Tensor patches, emb, encoded, lnMean, lnVar, dEncoded, dEmb;
+        private final MapHead map;
 
         private Image(Backend be, Params p, TensorArena arena, ViTConfig c, int batch, Precision precision, Mode mode) {
             super(be, p, arena, Encoder.Spec.of(c), c.headDim(), batch, c.tokens(), precision, mode);
@@ -149,6 +153,8 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             lnVar = training ? arena.allocate(DType.F32, batch * t) : null;
             dEncoded = training ? arena.allocate(DType.F32, batch, t, d) : null;
             dEmb = training && cls ? arena.allocate(DType.F32, batch, n, d) : null;
+            map = c.pool() == ViTConfig.Pooling.MAP
+                    ? new MapHead(be, p, arena, batch, t, d, c.heads(), c.mlpDim(), c.lnEps(), c.gelu(), training) : null;
         }
 
         private Pool pool() {
@@ -169,16 +175,29 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             encoder.forward(null, obs);
             be.layerNorm(encoder.output(), p.get("img.norm.scale"), p.get("img.norm.bias"), c.lnEps(), encoded, lnMean, lnVar);
             obs.onTensor("encoded", encoded);
-            head(encoded, pool(), obs);
+            if (map != null) {
+                map.forward(encoded, pooled, obs);
+                project(obs);
+            } else {
+                head(encoded, pool(), obs);
+            }
         }
 
         @Override
         protected void backwardFromPooled(Grads grads) {
-            be.poolBackward(dPooled, pool(), 0, dEncoded);
-            Tensor dx = encoded; // the forward's LayerNorm output is spent: it holds the blocks' output gradient now
-            grads.layerNorm(be, encoder.output(), p, "img.norm", lnMean, lnVar, c.lnEps(), dEncoded, dx);
             boolean embTrainable = grads.has("img.patch.kernel") || grads.has("img.patch.bias") || grads.has("img.pos") || grads.has("img.cls");
             int lowest = embTrainable ? 0 : encoder.lowestTrainableBlock(grads);
+            boolean below = lowest < c.depth() || grads.has("img.norm.scale") || grads.has("img.norm.bias");
+            if (map != null) {
+                map.backward(grads, dPooled, dEncoded, below);
+            } else {
+                be.poolBackward(dPooled, pool(), 0, dEncoded);
+            }
+            if (!below) { // only the heads train: nothing under them needs a gradient
+                return;
+            }
+            Tensor dx = encoded; // the forward's LayerNorm output is spent: it holds the blocks' output gradient now
+            grads.layerNorm(be, encoder.output(), p, "img.norm", lnMean, lnVar, c.lnEps(), dEncoded, dx);
             Tensor dIn = encoder.backward(grads, dx, lowest);
             if (!embTrainable) {
                 return;
@@ -273,7 +292,7 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             obs.onTensor("encoded", last);
             if (meanOfTokens) {
                 be.maskedMean(last, mask, pooled);
-                headFromPooled(obs);
+                project(obs);
             } else {
                 head(last, pool(), obs);
             }

@@ -13,20 +13,22 @@ import java.util.Set;
 /**
  * A ViT image tower (big_vision's layout): patch embedding, learned position embedding on the
  * patches, an optional CLS token, pre-LN encoder blocks, a final LayerNorm, pooling by the CLS
- * token ({@code tok}) or the mean of the patch tokens ({@code gap}), and an optional linear head.
+ * token ({@code tok}), the mean of the patch tokens ({@code gap}) or a multihead attention pooling
+ * head ({@code map}: SigLIP's, see {@link MapHead}), and an optional linear head.
  */
 public record ViTConfig(int imageSize, int patchSize, int channels, int width, int depth, int heads, int mlpDim,
                         Pooling pool, float lnEps, Gelu gelu, int headDim) {
 
     /** How the image tower pools its tokens. */
     public enum Pooling {
-        TOK, GAP;
+        TOK, GAP, MAP;
 
         static Pooling parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
                 case "tok", "cls", "token" -> TOK;
                 case "gap", "mean" -> GAP;
-                default -> throw new LitException("unknown image pool '" + s + "' (tok or gap)");
+                case "map" -> MAP;
+                default -> throw new LitException("unknown image pool '" + s + "' (tok, gap or map)");
             };
         }
     }
@@ -86,6 +88,9 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
         Encoder.params(p, "img", depth, width, mlpDim);
         p.add(new ParamSpec("img.norm.scale", new int[] {width}));
         p.add(new ParamSpec("img.norm.bias", new int[] {width}));
+        if (pool == Pooling.MAP) {
+            MapHead.params(p, width, mlpDim);
+        }
         if (headDim > 0) {
             p.add(new ParamSpec("img.head.kernel", new int[] {width, headDim}));
             p.add(new ParamSpec("img.head.bias", new int[] {headDim}));
@@ -97,7 +102,8 @@ public record ViTConfig(int imageSize, int patchSize, int channels, int width, i
     public double flopsPerImage() {
         double t = tokens();
         double perBlock = 2 * t * (3.0 * width * width + width * width + 2.0 * width * mlpDim) + 4 * t * t * width;
-        return 2 * numPatches() * (double) patchDim() * width + depth * perBlock + 2.0 * width * Math.max(headDim, 0);
+        double map = pool == Pooling.MAP ? MapHead.flops(numPatches(), width, mlpDim) : 0;
+        return 2 * numPatches() * (double) patchDim() * width + depth * perBlock + map + 2.0 * width * Math.max(headDim, 0);
     }
 
     public JsonObject toJson() {

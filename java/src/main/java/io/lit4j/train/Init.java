@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
 /**
  * Random initialisation of a tower ({@code u} in a setup, or a model built from presets), after
  * big_vision: Xavier-uniform dense kernels (q, k and v each as its own D x D matrix), zero biases,
- * unit LayerNorm scales, position and token embeddings ~ N(0, 1/D), a zero CLS token. BERT
+ * unit LayerNorm scales, position and token embeddings ~ N(0, 1/D) (the MAP head's probe too, at about
+ * the scale of big_vision's Xavier-uniform probe), a zero CLS token. BERT
  * towers use BERT's truncated normal (std 0.02). Each parameter draws from its own stream seeded
  * by (seed, name), so the result does not depend on the order of parameters.
  */

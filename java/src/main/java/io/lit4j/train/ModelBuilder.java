@@ -106,7 +106,9 @@ public final class ModelBuilder {
             if (tc.outDim() != dim) {
                 tc = tc.withHeadDim(tc.width() == dim ? 0 : dim);
             }
-            TwoTowerConfig.Loss l = loss != null ? loss : base != null ? base.config().loss() : TwoTowerConfig.Loss.SOFTMAX;
+            // the loss the model was trained with: --model's, else a pretrained image tower's (SigLIP's sigmoid)
+            TwoTowerConfig.Loss l = loss != null ? loss : base != null ? base.config().loss()
+                    : img != null && img.weights() != null ? img.config().loss() : TwoTowerConfig.Loss.SOFTMAX;
             TwoTowerConfig cfg = new TwoTowerConfig(ic, tc, l);
             TwoTower out = TwoTower.allocate(be, cfg);
             try {

@@ -26,6 +26,14 @@ class ConfigTest {
         long bert = Presets.text("bert-base").params().stream().mapToLong(ParamSpec::numel).sum();
         assertEquals(108_891_648, bert);
         assertEquals(197, Presets.image("B/16").tokens());
+        // google/siglip-base-patch16-224 (SiglipModel): 203.16M parameters, of which the vision
+        // tower (SiglipVisionModel, MAP head included) has 92.88M.
+        TwoTowerConfig siglip = Presets.pair("siglip-b16-224");
+        assertEquals(203.16e6, siglip.numValues(), 0.005e6);
+        assertEquals(92.88e6, siglip.image().params().stream().mapToLong(ParamSpec::numel).sum(), 0.005e6);
+        assertEquals(196, siglip.image().tokens(), "no CLS token");
+        ViTConfig so = Presets.image("So400m/14");
+        assertTrue(so.width() == 1152 && so.depth() == 27 && so.mlpDim() == 4304 && so.heads() == 16 && so.numPatches() == 256);
     }
 
     @Test

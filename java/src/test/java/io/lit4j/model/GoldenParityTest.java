@@ -77,6 +77,7 @@ class GoldenParityTest {
                 Arguments.of("vit", "vit_old.npz", false),
                 Arguments.of("vit_f16", "vit_f16.npz", true),
                 Arguments.of("vit_gap", "vit_gap", false),
+                Arguments.of("vit_gap", "vit_gap_posemb.npz", true), // an N+1 posemb without CLS: slot 0 dropped
                 Arguments.of("vit_hf", "vit_hf_lit4j", false),
                 Arguments.of("vit_hf", "vit_hf", false),
                 Arguments.of("vit_hf", "vit_hf/model.safetensors", false),

@@ -8,6 +8,8 @@ import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.datasets.Scenes;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.TwoTower;
+import io.lit4j.model.TwoTowerConfig;
+import io.lit4j.model.ViTConfig;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,6 +50,8 @@ class TuneIntegrationTest {
             "vit_old.npz,bert,Lu",        // big_vision npz image tower, lit4j BERT folder, LiT
             "vit_hf,txt,Lu",              // HuggingFace ViT (no head: one is added), text transformer
             "vit_scan.npz,txt,UU",        // both towers unlocked (no embedding cache)
+            "siglip.npz,txt,Lu",          // SigLIP's MAP-pooled image tower, locked; its sigmoid loss by default
+            "siglip_hf,txt,UU",           // HuggingFace SigLIP, the MAP head trained with the rest
     })
     void tunesWithTowersFromEveryFormat(String image, String text, String setup) throws Exception {
         Path out = dir.resolve("run-" + image.replace('.', '_') + "-" + text + "-" + setup);
@@ -66,6 +70,9 @@ class TuneIntegrationTest {
         try (TwoTower m = Checkpoints.load(be, out.resolve("checkpoint"))) {
             assertEquals(40, m.config().embedDim());
             assertEquals(text.equals("bert"), m.config().text() instanceof BertConfig);
+            assertEquals(image.startsWith("siglip") ? TwoTowerConfig.Loss.SIGMOID : TwoTowerConfig.Loss.SOFTMAX, m.config().loss(),
+                    "the image tower's own loss is the default");
+            assertEquals(image.startsWith("siglip") ? ViTConfig.Pooling.MAP : m.config().image().pool(), m.config().image().pool());
         }
     }
 
