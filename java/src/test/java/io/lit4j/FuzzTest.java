@@ -9,6 +9,7 @@ import io.lit4j.data.CaptionDataset;
 import io.lit4j.data.CaptionDataset.Row;
 import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
+import io.lit4j.data.PreprocessorConfig;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.datasets.Idx;
@@ -69,8 +70,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * one-line {@link LitException}: a message of several lines, an exception of another type, an {@link Error} (OutOfMemoryError, ...) or
  * a case that runs past its deadline is listed in the failure with its target, case seed and
  * mutation, enough to replay it. Seeds are small valid files this test makes itself: npy, npz and
- * safetensors checkpoints, the golden BERT exported to ONNX, lit4j and HuggingFace config.json, tokenizer.json (WordPiece and
- * SentencePiece-style), a SentencePiece .model and its tokenizer_conventions.json, IDX (plain and gzipped), PNG, JPEG (baseline
+ * safetensors checkpoints (a HuggingFace CLIP one too), the golden BERT exported to ONNX, lit4j, HuggingFace and CLIP
+ * config.json, a CLIP preprocessor_config.json, tokenizer.json (WordPiece, SentencePiece-style and CLIP's BPE), a SentencePiece
+ * .model and its tokenizer_conventions.json, IDX (plain and gzipped), PNG, JPEG (baseline
  * and progressive), GIF, BMP, TIFF (several compressions), captions.jsonl, tar and zip datasets.
  *
  * <p>By default it runs {@value #DEFAULT_CASES} cases (fixed seed; about 7 s) and stops early after
@@ -229,14 +231,25 @@ class FuzzTest {
                     Files.copy(weights, f.resolveSibling("model.safetensors"));
                     load(f.resolveSibling("model.safetensors"));
                 }));
-        t.add(new Target("tokenizer.json", List.of(Files.readAllBytes(tokFile), unigramJson(1).getBytes(StandardCharsets.UTF_8)),
-                "tokenizer.json", true,
+        Path clip = golden.resolve("clip_hf");
+        t.add(new Target("CLIP safetensors", List.of(Files.readAllBytes(clip.resolve("model.safetensors"))), "clip/model.safetensors", false,
+                (dir, f) -> load(f)));
+        t.add(new Target("CLIP config.json", List.of(Files.readAllBytes(clip.resolve("config.json"))), "clip/config.json", true,
+                (dir, f) -> {
+                    Files.copy(clip.resolve("model.safetensors"), f.resolveSibling("model.safetensors"));
+                    load(f.getParent());
+                }));
+        t.add(new Target("preprocessor_config.json", List.of(Files.readAllBytes(clip.resolve(PreprocessorConfig.FILE))),
+                "pre/" + PreprocessorConfig.FILE, true, (dir, f) -> PreprocessorConfig.read(f, 32)));
+        t.add(new Target("tokenizer.json", List.of(Files.readAllBytes(tokFile), unigramJson(1).getBytes(StandardCharsets.UTF_8),
+                Files.readAllBytes(clip.resolve("tokenizer.json"))), "tokenizer.json", true,
                 (dir, f) -> {
                     try (TextTokenizer tok = TextTokenizer.load(f)) {
                         tok.tokens("a red \uFB01 circle");
                         tok.decode(tok.ids("the blue circle"));
                         tok.encode(List.of("a red circle", "the blue squares on a red square ."), 16,
-                                tok.has("[CLS]") ? TextTokenizer.Policy.BERT : TextTokenizer.Policy.STICKY_EOS);
+                                tok.has("[CLS]") ? TextTokenizer.Policy.BERT : tok.has(TextTokenizer.CLIP_BOS) ? TextTokenizer.Policy.CLIP
+                                        : TextTokenizer.Policy.STICKY_EOS);
                     }
                 }));
 

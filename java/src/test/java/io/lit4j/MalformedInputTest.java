@@ -11,6 +11,7 @@ import io.lit4j.data.BadRows;
 import io.lit4j.data.CaptionDataset;
 import io.lit4j.data.Images;
 import io.lit4j.data.Preprocess;
+import io.lit4j.data.PreprocessorConfig;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.io.ArraySource;
@@ -44,6 +45,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
@@ -553,5 +555,80 @@ class MalformedInputTest {
         Path f = Files.write(tmp.resolve("layers.safetensors"), out.toByteArray());
         String m = litError(5000, () -> Checkpoints.load(BE, f));
         assertTrue(m.contains("layers.safetensors") && m.contains(key), m);
+    }
+
+    // ------------------------------------------------------------------ HuggingFace CLIP
+
+    /** A copy of the golden CLIP folder whose config.json has {@code edit} applied. */
+    private Path clipWith(Consumer<JsonObject> edit) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("clip" + System.nanoTime()));
+        for (String f : List.of("model.safetensors", "tokenizer.json", "preprocessor_config.json")) {
+            Files.copy(GOLDEN.resolve("clip_hf").resolve(f), dir.resolve(f));
+        }
+        JsonObject cfg = JsonParser.parseString(Files.readString(GOLDEN.resolve("clip_hf/config.json"))).getAsJsonObject();
+        edit.accept(cfg);
+        Files.writeString(dir.resolve("config.json"), cfg.toString());
+        return dir;
+    }
+
+    @Test
+    void aWrongClipConfigNamesTheFieldOrTheShape() throws IOException {
+        Path dir = clipWith(c -> c.getAsJsonObject("vision_config").addProperty("hidden_act", 7));
+        String m = litError(5000, () -> Checkpoints.load(BE, dir));
+        assertTrue(m.contains("config.json") && m.contains("'vision_config.hidden_act'"), m);
+
+        Path heads = clipWith(c -> c.getAsJsonObject("text_config").addProperty("num_attention_heads", 5));
+        m = litError(5000, () -> Checkpoints.load(BE, heads));
+        assertTrue(m.contains("config.json") && m.contains("heads") && m.contains("5"), m);
+
+        Path wide = clipWith(c -> c.getAsJsonObject("text_config").addProperty("hidden_size", 64));
+        m = litError(5000, () -> Checkpoints.load(BE, wide)); // refused before allocating: the file is too small for it
+        assertTrue(m.contains("model.safetensors") && m.contains("is the config right"), m);
+
+        Path projection = clipWith(c -> c.addProperty("projection_dim", 41));
+        m = litError(5000, () -> Checkpoints.load(BE, projection));
+        assertTrue(m.contains("model.safetensors") && m.contains("projection_dim 41") && m.contains("40 rows"), m);
+
+        Path other = clipWith(c -> c.addProperty("model_type", "siglip")); // read as SigLIP, which lacks its MAP head
+        m = litError(5000, () -> Checkpoints.load(BE, other));
+        assertTrue(m.contains("model.safetensors") && m.contains("SigLIP"), m);
+
+        Path chinese = clipWith(c -> c.addProperty("model_type", "chinese_clip"));
+        m = litError(5000, () -> Checkpoints.load(BE, chinese));
+        assertTrue(m.contains("model_type") && m.contains("chinese_clip"), m);
+
+        Path eos = clipWith(c -> c.getAsJsonObject("text_config").addProperty("eos_token_id", 100000));
+        m = litError(5000, () -> Checkpoints.load(BE, eos));
+        assertTrue(m.contains("config.json") && m.contains("eos_token_id") && m.contains("100000"), m);
+    }
+
+    @Test
+    void aClipPreprocessorConfigLit4jCannotFollowIsRefusedNamingTheField() throws IOException {
+        Path dir = clipWith(c -> { });
+        Path pre = dir.resolve(PreprocessorConfig.FILE);
+        JsonObject o = JsonParser.parseString(Files.readString(pre)).getAsJsonObject();
+        JsonObject size = new JsonObject();
+        size.addProperty("shortest_edge", 40);
+        o.add("size", size);
+        Files.writeString(pre, o.toString());
+        String m = litError(5000, () -> Checkpoints.load(BE, dir));
+        assertTrue(m.contains(PreprocessorConfig.FILE) && m.contains("40") && m.contains("crop"), m);
+
+        o.addProperty("size", 32);
+        o.add("image_std", JsonParser.parseString("[0.5, 0, 0.5]"));
+        Files.writeString(pre, o.toString());
+        m = litError(5000, () -> Checkpoints.load(BE, dir));
+        assertTrue(m.contains(PreprocessorConfig.FILE) && m.contains("std"), m);
+    }
+
+    @Test
+    void aFolderOfPytorchPicklesIsRefusedSayingWhyAndWhatToGet() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("pickles"));
+        Files.copy(GOLDEN.resolve("clip_hf/config.json"), dir.resolve("config.json"));
+        Files.write(dir.resolve("pytorch_model.bin"), new byte[] {(byte) 0x80, 2, 'c', 'o', 's', '\n', 's', 'y', 's', 't', 'e', 'm'});
+        String m = litError(2000, () -> Checkpoints.load(BE, dir));
+        assertTrue(m.contains("pytorch_model.bin") && m.contains("pickle") && m.contains("run") && m.contains("model.safetensors"), m);
+        m = litError(2000, () -> Checkpoints.inspect(dir.resolve("pytorch_model.bin")));
+        assertTrue(m.contains("pickle") && m.contains("safetensors"), m);
     }
 }

@@ -109,7 +109,16 @@ public interface Backend extends AutoCloseable {
      * heads concatenated into {@code out[B,T,D]}. {@code keyMask[B,T]} (1 keep, 0 pad) may be null;
      * a padded key gets weight exactly 0. {@code probs[B,H,T,T]} receives P (kept for backward).
      */
-    void attention(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out);
+    default void attention(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
+        attention(qkv, keyMask, false, heads, probs, out);
+    }
+
+    /**
+     * {@link #attention(Tensor, Tensor, int, Tensor, Tensor)}, and with {@code causal} each query
+     * {@code i} sees only keys {@code j ≤ i} (a GPT-style text tower, CLIP's): later keys get
+     * weight exactly 0, as padded ones do, so {@link #attentionBackward} needs no flag.
+     */
+    void attention(Tensor qkv, Tensor keyMask, boolean causal, int heads, Tensor probs, Tensor out);
 
     /** {@code out[..., D] = table[ids[...]]}; ids are I32 and must lie in [0, V). */
     void embedding(Tensor ids, Tensor table, Tensor out);

@@ -8,10 +8,16 @@ public enum Epilogue {
     GELU_TANH,
     /** {@code y = gelu_erf(x·w + b)} */
     GELU_ERF,
+    /** {@code y = quick_gelu(x·w + b)}: {@code v · sigmoid(1.702 v)} (CLIP) */
+    GELU_QUICK,
     /** {@code y = y + x·w + b}: a residual add fused into the matmul. */
     ACCUMULATE;
 
     public static Epilogue of(Gelu g) {
-        return g == Gelu.TANH ? GELU_TANH : GELU_ERF;
+        return switch (g) {
+            case TANH -> GELU_TANH;
+            case ERF -> GELU_ERF;
+            case QUICK -> GELU_QUICK;
+        };
     }
 }

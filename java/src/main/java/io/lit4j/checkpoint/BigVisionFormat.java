@@ -6,6 +6,7 @@ import io.lit4j.checkpoint.WeightMap.Reader;
 import io.lit4j.io.ArraySource;
 import io.lit4j.io.CheckpointException;
 import io.lit4j.model.BertConfig;
+import io.lit4j.model.ClipTextConfig;
 import io.lit4j.model.TextConfig;
 import io.lit4j.model.TextTransformerConfig;
 import io.lit4j.model.TwoTowerConfig;
@@ -351,6 +352,7 @@ final class BigVisionFormat {
                     map.copy(b + "ln2.bias", s + "mlp_block/layer_norm/bias");
                 }
             }
+            case ClipTextConfig cc -> throw new CheckpointException(src.file(), "a big_vision file has no CLIP text tower (the config asks for one)");
         }
         if (cfg.headDim() > 0) {
             map.copy("txt.head.kernel", "txt/head/kernel");

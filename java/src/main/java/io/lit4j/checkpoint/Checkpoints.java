@@ -2,6 +2,7 @@ package io.lit4j.checkpoint;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.data.PreprocessorConfig;
 import io.lit4j.io.ArrayInfo;
 import io.lit4j.io.ArraySource;
 import io.lit4j.io.CheckpointException;
@@ -20,9 +21,9 @@ import java.util.stream.Stream;
 
 /**
  * Loads a model from whatever the user points at: a lit4j folder, a big_vision LiT or SigLIP
- * {@code .npz}, a HuggingFace {@code ViTModel}/{@code BertModel}/{@code SiglipModel} safetensors
- * file or folder, a BERT exported to ONNX ({@code .onnx}, or a folder with {@code model.onnx}), or
- * a model lit4j knows by name ({@link KnownModels}: {@code minilm}). The format is
+ * {@code .npz}, a HuggingFace {@code ViTModel}/{@code BertModel}/{@code SiglipModel}/CLIP
+ * safetensors file or folder, a BERT exported to ONNX ({@code .onnx}, or a folder with
+ * {@code model.onnx}), or a model lit4j knows by name ({@link KnownModels}: {@code minilm}). The format is
  * detected; the config comes from the folder, or is inferred from the arrays' shapes, unless
  * the caller passes one (which the shapes must then match).
  */
@@ -32,7 +33,11 @@ public final class Checkpoints {
 
     /** The formats lit4j reads. */
     public enum Format {
-        LIT4J, BIG_VISION_NPZ, HUGGINGFACE, ONNX
+        LIT4J, BIG_VISION_NPZ, HUGGINGFACE,
+        /** HuggingFace CLIP ({@code model_type: clip}), both towers or one. */
+        HUGGINGFACE_CLIP,
+        /** A BERT encoder exported to ONNX, read under HF BertModel names. */
+        ONNX
     }
 
     /** What a path holds: its format, the weights file, and the model's config. */
@@ -77,10 +82,14 @@ public final class Checkpoints {
             if (npz.size() == 1) {
                 return detect(npz.get(0));
             }
+            refusePickles(list(path, ".bin"));
             throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, model.onnx, or one big_vision .npz"
                     + (npz.size() > 1 ? "; found several .npz files: pass one" : "") + ")");
         }
         String name = path.getFileName().toString();
+        if (name.endsWith(".bin") || name.endsWith(".pt") || name.endsWith(".pth") || name.endsWith(".ckpt")) {
+            refusePickles(List.of(path));
+        }
         if (name.endsWith(".npz")) {
             try (ArraySource file = ArraySource.open(path)) {
                 ArraySource src = BigVisionFormat.view(file);
@@ -100,6 +109,9 @@ public final class Checkpoints {
                 Path parent = path.toAbsolutePath().getParent();
                 if (LitFormat.isLitFolder(parent) && parent.resolve(LitFormat.WEIGHTS).equals(path.toAbsolutePath())) {
                     return new Detected(Format.LIT4J, path, LitFormat.readConfig(parent));
+                }
+                if (HfClipFormat.looksLike(src)) {
+                    return new Detected(Format.HUGGINGFACE_CLIP, path, HfClipFormat.inferConfig(src));
                 }
                 if (HuggingFaceFormat.looksLike(src)) {
                     return new Detected(Format.HUGGINGFACE, path, HuggingFaceFormat.inferConfig(src));
@@ -135,10 +147,15 @@ public final class Checkpoints {
                 case LIT4J -> LitFormat.weightMap(cfg);
                 case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
                 case HUGGINGFACE, ONNX -> HuggingFaceFormat.weightMap(cfg, src); // ONNX: its BERT under HF names
+                case HUGGINGFACE_CLIP -> HfClipFormat.weightMap(cfg, src);
             };
             TwoTower model = TwoTower.allocate(backend, cfg);
             try {
                 map.load(src, backend, model.params());
+                Path pre = d.weights().toAbsolutePath().getParent().resolve(PreprocessorConfig.FILE);
+                if (cfg.hasImage() && Files.isRegularFile(pre)) {
+                    model.setPreprocess(PreprocessorConfig.read(pre, cfg.image().imageSize()));
+                }
                 return model;
             } catch (RuntimeException e) {
                 model.close();
@@ -176,6 +193,19 @@ public final class Checkpoints {
         if (model > file) {
             throw new CheckpointException(src.file(), "the config asks for " + model + " parameter values but the file holds only "
                     + file + " - is the config right for this file?");
+        }
+    }
+
+    /**
+     * Refuses PyTorch pickles ({@code pytorch_model.bin}, {@code .pt}): unpickling runs whatever code
+     * the file names, so lit4j never opens one. Says how to get the same weights as safetensors.
+     */
+    private static void refusePickles(List<Path> pickles) {
+        if (!pickles.isEmpty()) {
+            throw new LitException(pickles.get(0) + ": a PyTorch pickle, which lit4j does not load (unpickling a file can run any"
+                    + " code in it). Get the model's model.safetensors instead (HuggingFace has one for most models, openai/clip-* included),"
+                    + " or convert once where you trust the file: python3 -c \"import torch, safetensors.torch as s;"
+                    + " s.save_file(torch.load('pytorch_model.bin'), 'model.safetensors')\"");
         }
     }
 

@@ -3,6 +3,7 @@ package io.lit4j.checkpoint;
 import com.google.gson.GsonBuilder;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.data.PreprocessorConfig;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.io.AtomicFolder;
 import io.lit4j.io.HostArray;
@@ -25,8 +26,9 @@ import java.util.Map;
 
 /**
  * lit4j's own format: a folder with {@code config.json}, {@code model.safetensors} (parameter
- * names exactly as the model defines them; the config is also stored in the file's metadata) and
- * optionally {@code tokenizer.json}. Saving writes a complete new folder beside the target and
+ * names exactly as the model defines them; the config is also stored in the file's metadata),
+ * optionally {@code tokenizer.json}, and {@code preprocessor_config.json} when the model's image
+ * preprocessing is not its layout's default (one from a HuggingFace folder's, say). Saving writes a complete new folder beside the target and
  * swaps it in, so a crash leaves the old model or the new one, never a mix.
  */
 public final class LitFormat {
@@ -88,6 +90,9 @@ public final class LitFormat {
             String json = new GsonBuilder().setPrettyPrinting().create().toJson(model.config().toJson());
             folder.writeString(CONFIG, json + "\n");
             writeWeights(model, folder.resolve(WEIGHTS), Map.of(METADATA_KEY, json));
+            if (model.config().hasImage() && !model.preprocess().equals(model.defaultPreprocess())) {
+                folder.writeString(PreprocessorConfig.FILE, PreprocessorConfig.toJson(model.preprocess()) + "\n");
+            }
             if (tokenizer != null) {
                 copyTokenizer(tokenizer, folder);
             }

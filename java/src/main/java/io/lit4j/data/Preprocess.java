@@ -11,7 +11,8 @@ import java.util.Locale;
  * <p>The pipeline is fixed: decode to 8-bit RGB (grayscale replicated, alpha dropped), resample
  * with a separable triangle (bilinear) filter whose support widens with the downscale factor (so
  * downscaling antialiases, as PIL's and TF's {@code antialias=True} bilinear do; upscaling is plain
- * half-pixel-centre bilinear), then map the values. All arithmetic is pure Java {@code double},
+ * half-pixel-centre bilinear), or PIL's bicubic ({@link Filter#BICUBIC}, what CLIP's image processor
+ * uses), then map the values. All arithmetic is pure Java {@code double},
  * so the result is identical on every machine and JDK. Results stay in float; nothing is rounded
  * back to 8 bits between steps.
  *
@@ -20,8 +21,25 @@ import java.util.Locale;
  * @param values {@link Values#MINUS_ONE_TO_ONE} or {@link Values#MEAN_STD}
  * @param mean   per-channel mean on the 0..1 scale (MEAN_STD only, else null)
  * @param std    per-channel std on the 0..1 scale (MEAN_STD only, else null)
+ * @param filter the resampling filter
  */
-public record Preprocess(int size, Resize resize, Values values, float[] mean, float[] std) {
+public record Preprocess(int size, Resize resize, Values values, float[] mean, float[] std, Filter filter) {
+
+    /** The resampling filter, its support widened by the downscale factor (antialiasing) either way. */
+    public enum Filter {
+        /** Triangle (bilinear). */
+        TRIANGLE,
+        /**
+         * PIL's bicubic ({@code a = -0.5}, support 2), each pass clamped to 0..255 as PIL's 8-bit
+         * passes are (but not rounded: values stay in float).
+         */
+        BICUBIC
+    }
+
+    /** With the triangle filter. */
+    public Preprocess(int size, Resize resize, Values values, float[] mean, float[] std) {
+        this(size, resize, values, mean, std, Filter.TRIANGLE);
+    }
 
     /** Geometry. */
     public enum Resize {
@@ -52,10 +70,15 @@ public record Preprocess(int size, Resize resize, Values values, float[] mean, f
 
     /** Version of the resampling code, part of {@link #describe()}: bump it when results change. */
     static final String ALGORITHM = "tri-aa-v1";
+    /** The same for {@link Filter#BICUBIC}. */
+    static final String CUBIC_ALGORITHM = "cubic-aa-v1";
 
     public Preprocess {
         if (size < 1 || size > 8192) {
             throw new LitException("preprocess: image size " + size + " is outside 1..8192");
+        }
+        if (filter == null) {
+            filter = Filter.TRIANGLE;
         }
         if (resize == null || values == null) {
             throw new LitException("preprocess: resize and values modes are required");
@@ -92,9 +115,14 @@ public record Preprocess(int size, Resize resize, Values values, float[] mean, f
         return new Preprocess(size, resize, Values.MEAN_STD, mean, std);
     }
 
-    /** OpenAI CLIP: shorter side to size, centre crop, CLIP mean/std. */
+    /** OpenAI CLIP ({@code CLIPImageProcessor}'s defaults): shorter side to size (bicubic), centre crop, CLIP mean/std. */
     public static Preprocess clip(int size) {
-        return meanStd(size, Resize.CENTER_CROP, CLIP_MEAN, CLIP_STD);
+        return meanStd(size, Resize.CENTER_CROP, CLIP_MEAN, CLIP_STD).withFilter(Filter.BICUBIC);
+    }
+
+    /** The same with another resampling filter. */
+    public Preprocess withFilter(Filter f) {
+        return new Preprocess(size, resize, values, mean, std, f);
     }
 
     @Override
@@ -119,7 +147,7 @@ public record Preprocess(int size, Resize resize, Values values, float[] mean, f
     public String describe() {
         StringBuilder sb = new StringBuilder("size=").append(size)
                 .append(" resize=").append(resize.name().toLowerCase(Locale.ROOT))
-                .append(" sample=").append(ALGORITHM)
+                .append(" sample=").append(filter == Filter.TRIANGLE ? ALGORITHM : CUBIC_ALGORITHM)
                 .append(" channels=rgb");
         if (values == Values.MINUS_ONE_TO_ONE) {
             sb.append(" values=-1..1");
@@ -136,7 +164,7 @@ public record Preprocess(int size, Resize resize, Values values, float[] mean, f
     @Override
     public boolean equals(Object o) {
         return o instanceof Preprocess p && p.size == size && p.resize == resize && p.values == values
-                && Arrays.equals(p.mean, mean) && Arrays.equals(p.std, std);
+                && Arrays.equals(p.mean, mean) && Arrays.equals(p.std, std) && p.filter == filter;
     }
 
     @Override

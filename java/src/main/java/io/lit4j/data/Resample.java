@@ -1,9 +1,12 @@
 package io.lit4j.data;
 
 /**
- * The resampler behind {@link Preprocess}: separable triangle filter, support scaled by the
- * downscale factor (antialiasing), half-pixel centres, weights renormalised at the borders (as
- * PIL's {@code ImagingResample}). Pure Java doubles: deterministic everywhere.
+ * The resampler behind {@link Preprocess}: a separable triangle or bicubic filter, support scaled
+ * by the downscale factor (antialiasing), half-pixel centres, weights renormalised at the borders
+ * (as PIL's {@code ImagingResample}; bicubic is PIL's {@code bicubic_filter}, a = -0.5, with each
+ * pass clamped to 0..255 as PIL's 8-bit passes are, but not rounded). Written here rather than
+ * taken from a library because it must be exactly this, in doubles, deterministic everywhere, and
+ * java.awt's scaling is neither antialiased this way nor specified to the bit.
  */
 final class Resample {
     private Resample() {
@@ -22,10 +25,11 @@ final class Resample {
      * Taps for outputs {@code offset .. offset + n - 1} of a resize from {@code in} to
      * {@code out} samples.
      */
-    static Axis axis(int in, long out, long offset, int n) {
+    static Axis axis(int in, long out, long offset, int n, Preprocess.Filter filter) {
+        boolean cubic = filter == Preprocess.Filter.BICUBIC;
         double scale = (double) in / out;
         double filterScale = Math.max(scale, 1.0);
-        double support = filterScale; // triangle half-width is 1 source pixel, widened by the factor
+        double support = filterScale * (cubic ? 2 : 1); // the filter's half-width in source pixels, widened by the factor
         int stride = (int) Math.ceil(support) * 2 + 1;
         int[] start = new int[n];
         int[] count = new int[n];
@@ -38,7 +42,7 @@ final class Resample {
             int k = 0;
             for (int x = lo; x < hi; x++, k++) {
                 double t = Math.abs((x + 0.5 - center) / filterScale);
-                double v = t < 1.0 ? 1.0 - t : 0.0;
+                double v = cubic ? cubic(t) : t < 1.0 ? 1.0 - t : 0.0;
                 w[i * stride + k] = v;
                 sum += v;
             }
@@ -60,6 +64,23 @@ final class Resample {
             count[i] = k;
         }
         return new Axis(start, count, w, stride);
+    }
+
+    /** PIL's {@code bicubic_filter} (Keys' cubic convolution, a = -0.5) at distance {@code t ≥ 0}. */
+    static double cubic(double t) {
+        double a = -0.5;
+        if (t < 1.0) {
+            return ((a + 2.0) * t - (a + 3.0)) * t * t + 1.0;
+        }
+        if (t < 2.0) {
+            return (((t - 5.0) * t + 8.0) * t - 4.0) * a;
+        }
+        return 0.0;
+    }
+
+    /** A bicubic pass's value clamped to 0..255 (its negative lobes overshoot); a triangle's is already in range. */
+    private static double clamp(double v, boolean cubic) {
+        return cubic ? Math.min(255.0, Math.max(0.0, v)) : v;
     }
 
     /**
@@ -88,8 +109,9 @@ final class Resample {
             offY = 0;
             offX = (rw - s) / 2;
         }
-        Axis ax = axis(width, rw, offX, s);
-        Axis ay = axis(height, rh, offY, s);
+        boolean cubic = pp.filter() == Preprocess.Filter.BICUBIC;
+        Axis ax = axis(width, rw, offX, s, pp.filter());
+        Axis ay = axis(height, rh, offY, s, pp.filter());
         // Horizontal pass into a ring of filtered rows (each source row read once; the vertical
         // windows only move forward), then the vertical pass and value mapping.
         int ring = ay.stride;
@@ -103,7 +125,7 @@ final class Resample {
                 nextY = st;
             }
             for (; nextY < st + n; nextY++) {
-                filterRow(src, nextY, rgb, ax, s, tmp, (nextY % ring) * s * 3);
+                filterRow(src, nextY, rgb, ax, s, tmp, (nextY % ring) * s * 3, cubic);
             }
             int wo = j * ay.stride;
             for (int i = 0; i < s; i++) {
@@ -112,13 +134,13 @@ final class Resample {
                     for (int k = 0; k < n; k++) {
                         acc += ay.weights[wo + k] * tmp[(((st + k) % ring) * s + i) * 3 + c];
                     }
-                    out[offset + (j * s + i) * 3 + c] = (float) pp.map(acc, c);
+                    out[offset + (j * s + i) * 3 + c] = (float) pp.map(clamp(acc, cubic), c);
                 }
             }
         }
     }
 
-    private static void filterRow(RowSource src, int y, int[] rgb, Axis ax, int s, double[] tmp, int base) {
+    private static void filterRow(RowSource src, int y, int[] rgb, Axis ax, int s, double[] tmp, int base, boolean cubic) {
         src.row(y, rgb);
         for (int i = 0; i < s; i++) {
             int st = ax.start[i];
@@ -134,9 +156,9 @@ final class Resample {
                 g += wk * rgb[p + 1];
                 b += wk * rgb[p + 2];
             }
-            tmp[base + i * 3] = r;
-            tmp[base + i * 3 + 1] = g;
-            tmp[base + i * 3 + 2] = b;
+            tmp[base + i * 3] = clamp(r, cubic);
+            tmp[base + i * 3 + 1] = clamp(g, cubic);
+            tmp[base + i * 3 + 2] = clamp(b, cubic);
         }
     }
 }

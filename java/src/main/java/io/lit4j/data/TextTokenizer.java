@@ -72,8 +72,19 @@ public final class TextTokenizer implements AutoCloseable {
          * EOS. The EOS token is {@code [SEP]}, {@code </s>} or {@code <eos>}, the first the
          * vocabulary has.
          */
-        STICKY_EOS
+        STICKY_EOS,
+        /**
+         * OpenAI CLIP's tokenizer as transformers runs it ({@code CLIPTokenizer} with
+         * {@code truncation=True}): {@code <|startoftext|>} + ids + {@code <|endoftext|>}, the ids
+         * truncated to {@code context - 2} so the end-of-text token always fits, padded with
+         * {@code <|endoftext|>} (the openai checkpoints' pad token; the tower pools at the first
+         * end-of-text token and is causal, so what follows it never matters).
+         */
+        CLIP
     }
+
+    /** CLIP's start- and end-of-text tokens. */
+    public static final String CLIP_BOS = "<|startoftext|>", CLIP_EOS = "<|endoftext|>";
 
     /**
      * A batch and, per row, whether the text did not fit (it is truncated in the batch) and its
@@ -527,10 +538,15 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     private int checkContext(int contextLength, Policy policy) {
-        int min = policy == Policy.BERT_SEP ? 3 : 2;
+        int min = policy == Policy.CLIP || policy == Policy.BERT_SEP ? 3 : 2;
         if (contextLength < min) {
             throw new LitException("tokenizer: context length " + contextLength + " < " + min
-                    + " leaves no room for a token next to the " + (policy == Policy.STICKY_EOS ? "EOS" : "[CLS]"));
+                    + " leaves no room for a token next to the " + switch (policy) {
+                        case BERT -> "[CLS]";
+                        case BERT_SEP -> "[CLS] and [SEP]";
+                        case STICKY_EOS -> "EOS";
+                        case CLIP -> "start and end of text";
+                    });
         }
         return contextLength;
     }
@@ -587,6 +603,18 @@ public final class TextTokenizer implements AutoCloseable {
                 System.arraycopy(raw, 0, out, 0, n);
                 Arrays.fill(out, n, contextLength, eos);
                 return new Single(out, raw.length + 1, cut || raw.length + 1 > contextLength);
+            }
+            case CLIP -> {
+                Integer bos = vocab.get(CLIP_BOS), eos = vocab.get(CLIP_EOS);
+                if (bos == null || eos == null) {
+                    throw new LitException(path + ": policy CLIP needs the tokens " + CLIP_BOS + " and " + CLIP_EOS
+                            + ", and the vocabulary lacks " + (bos == null ? CLIP_BOS : CLIP_EOS));
+                }
+                out[0] = bos;
+                int n = Math.min(raw.length, contextLength - 2);
+                System.arraycopy(raw, 0, out, 1, n);
+                Arrays.fill(out, n + 1, contextLength, eos);
+                return new Single(out, raw.length + 2, cut || raw.length + 2 > contextLength);
             }
             default -> throw new IllegalArgumentException(String.valueOf(policy));
         }

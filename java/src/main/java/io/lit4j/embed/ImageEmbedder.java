@@ -91,13 +91,12 @@ public final class ImageEmbedder implements AutoCloseable {
         }
     }
 
-    /** A model's image tower: L2-normalised embeddings, pixels as big_vision preprocesses them. */
+    /** A model's image tower: L2-normalised embeddings, pixels as the model's {@link TwoTower#preprocess()} says. */
     public static ImageEmbedder of(TwoTower model, Options options) {
         if (!model.config().hasImage()) {
             throw new LitException("this model has no image tower");
         }
-        return new ImageEmbedder(model.config().embedDim(), Preprocess.bigVision(model.config().image().imageSize()), model::embedImages,
-                options);
+        return new ImageEmbedder(model.config().embedDim(), model.preprocess(), model::embedImages, options);
     }
 
     public int dim() {

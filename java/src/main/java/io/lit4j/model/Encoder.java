@@ -24,14 +24,18 @@ import java.util.List;
  * its own there, and the backend converts it as it enters the second MLP matmul).
  */
 final class Encoder {
-    /** One encoder's shape and numerics; parameters are {@code prefix.blocks.i.*}. */
-    record Spec(String prefix, int depth, int width, int heads, int mlp, float eps, Gelu gelu, boolean postLn) {
+    /**
+     * One encoder's shape and numerics; parameters are {@code prefix.blocks.i.*}. With {@code causal}
+     * a token attends only to itself and the tokens before it (CLIP's text tower).
+     */
+    record Spec(String prefix, int depth, int width, int heads, int mlp, float eps, Gelu gelu, boolean postLn, boolean causal) {
         static Spec of(ViTConfig c) {
-            return new Spec("img", c.depth(), c.width(), c.heads(), c.mlpDim(), c.lnEps(), c.gelu(), false);
+            return new Spec("img", c.depth(), c.width(), c.heads(), c.mlpDim(), c.lnEps(), c.gelu(), false, false);
         }
 
         static Spec of(TextConfig c) {
-            return new Spec("txt", c.depth(), c.width(), c.heads(), c.mlpDim(), c.lnEps(), c.gelu(), c instanceof BertConfig);
+            return new Spec("txt", c.depth(), c.width(), c.heads(), c.mlpDim(), c.lnEps(), c.gelu(), c instanceof BertConfig,
+                    c instanceof ClipTextConfig);
         }
     }
 
@@ -175,7 +179,7 @@ final class Encoder {
                 PreLn k = pre[i];
                 layerNorm(k.in, n + "ln1", k.ln1, k.mean1, k.var1);
                 linear(k.ln1, n + "attn.qkv", k.qkv, Epilogue.NONE);
-                be.attention(k.qkv, keyMask, s.heads(), k.probs, k.attn);
+                be.attention(k.qkv, keyMask, s.causal(), s.heads(), k.probs, k.attn);
                 residual(k.in, k.mid);
                 linear(k.attn, n + "attn.out", k.mid, Epilogue.ACCUMULATE);
                 layerNorm(k.mid, n + "ln2", k.ln2, k.mean2, k.var2);
@@ -186,7 +190,7 @@ final class Encoder {
             } else {
                 PostLn k = post[i];
                 linear(k.in, n + "attn.qkv", k.qkv, Epilogue.NONE);
-                be.attention(k.qkv, keyMask, s.heads(), k.probs, k.attn);
+                be.attention(k.qkv, keyMask, s.causal(), s.heads(), k.probs, k.attn);
                 residual(k.in, k.sum);
                 linear(k.attn, n + "attn.out", k.sum, Epilogue.ACCUMULATE);
                 layerNorm(k.sum, n + "ln1", k.y, k.mean1, k.var1);

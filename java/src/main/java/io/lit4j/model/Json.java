@@ -74,7 +74,8 @@ final class Json {
     }
 
     /** The names the config records' own checks start their messages with. */
-    private static final List<String> LABELS = List.of("image tower config", "bert config", "text transformer config");
+    private static final List<String> LABELS = List.of("image tower config", "bert config", "text transformer config",
+            "clip text config");
 
     /**
      * Makes a config from its fields: an error from the record's checks or a field's parse then

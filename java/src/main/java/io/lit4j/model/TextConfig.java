@@ -8,9 +8,9 @@ import io.lit4j.data.TextTokenizer;
 
 import java.util.List;
 
-/** A text tower: big_vision's text transformer or BERT. */
-public sealed interface TextConfig permits TextTransformerConfig, BertConfig {
-    /** "transformer" or "bert", as written in config.json. */
+/** A text tower: big_vision's text transformer, BERT, or CLIP's. */
+public sealed interface TextConfig permits TextTransformerConfig, BertConfig, ClipTextConfig {
+    /** "transformer", "bert" or "clip", as written in config.json. */
     String kind();
 
     int vocabSize();
@@ -38,7 +38,7 @@ public sealed interface TextConfig permits TextTransformerConfig, BertConfig {
 
     List<ParamSpec> params();
 
-    /** How texts are tokenized for this tower: BERT's [CLS] first, or big_vision's sticky end-of-sequence token. */
+    /** How texts are tokenized for this tower: BERT's [CLS] first, or big_vision's sticky end-of-sequence token (CLIP overrides). */
     default TextTokenizer.Policy tokenPolicy() {
         return this instanceof BertConfig ? TextTokenizer.Policy.BERT : TextTokenizer.Policy.STICKY_EOS;
     }
@@ -64,7 +64,8 @@ public sealed interface TextConfig permits TextTransformerConfig, BertConfig {
         return switch (k) {
             case "transformer" -> TextTransformerConfig.fromJson(e, where);
             case "bert" -> BertConfig.fromJson(e, where);
-            default -> throw new LitException(where + ": unknown text tower kind '" + k + "' (transformer or bert)");
+            case "clip" -> ClipTextConfig.fromJson(e, where);
+            default -> throw new LitException(where + ": unknown text tower kind '" + k + "' (transformer, bert or clip)");
         };
     }
 }

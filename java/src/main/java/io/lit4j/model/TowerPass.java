@@ -105,11 +105,16 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     protected void project(ForwardObserver obs) {
         obs.onTensor("pooled", pooled);
         if (hasHead) {
-            be.linear(pooled, p.get(prefix + ".head.kernel"), p.get(prefix + ".head.bias"), out, Epilogue.NONE);
+            be.linear(pooled, p.get(prefix + ".head.kernel"), headBias(), out, Epilogue.NONE);
             obs.onTensor("logits", out);
         }
         be.l2Normalize(out, z, norms);
         obs.onTensor("embedding", z);
+    }
+
+    /** The head's bias, or null for a head without one (CLIP's projections). */
+    private Tensor headBias() {
+        return p.has(prefix + ".head.bias") ? p.get(prefix + ".head.bias") : null;
     }
 
     /** Back-propagates {@code dz} (gradient of the L2-normalised embeddings, [B, outDim]) into {@code grads}. */
@@ -134,11 +139,13 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
 
     /**
      * The ViT: patch embedding, positions, an optional CLS token, the blocks, a final LayerNorm,
-     * CLS, mean or attention ({@link MapHead}) pooling.
+     * CLS, mean or attention ({@link MapHead}) pooling. CLIP's layout adds a LayerNorm before the
+     * blocks ({@code img.pre_norm}) and has no patch bias.
      */
     public static final class Image extends TowerPass {
         private final ViTConfig c;
         private final Tensor patches, emb, encoded, lnMean, lnVar, dEncoded, dEmb;
+        private final Tensor tokens, preMean, preVar, dTokens; // the pre-LayerNorm's input and statistics (CLIP)
         private final MapHead map;
 
         private Image(Backend be, Params p, TensorArena arena, ViTConfig c, int batch, Precision precision, Mode mode) {
@@ -147,7 +154,12 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             int n = c.numPatches(), t = c.tokens(), d = c.width();
             boolean cls = c.pool() == ViTConfig.Pooling.TOK;
             patches = arena.allocate(DType.F32, batch, n, c.patchDim());
-            emb = cls ? arena.allocate(DType.F32, batch, n, d) : encoder.input();
+            boolean pre = c.preNorm();
+            tokens = pre ? arena.allocate(DType.F32, batch, t, d) : encoder.input();
+            preMean = pre && training ? arena.allocate(DType.F32, batch * t) : null;
+            preVar = pre && training ? arena.allocate(DType.F32, batch * t) : null;
+            dTokens = pre && training ? arena.allocate(DType.F32, batch, t, d) : null;
+            emb = cls ? arena.allocate(DType.F32, batch, n, d) : tokens;
             encoded = arena.allocate(DType.F32, batch, t, d);
             lnMean = training ? arena.allocate(DType.F32, batch * t) : null;
             lnVar = training ? arena.allocate(DType.F32, batch * t) : null;
@@ -167,10 +179,13 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
                 throw new LitException("image tower pass built for batch " + batch + " got images " + images);
             }
             be.patchify(images, c.patchSize(), patches);
-            be.linear(patches, p.get("img.patch.kernel"), p.get("img.patch.bias"), emb, Epilogue.NONE);
+            be.linear(patches, p.get("img.patch.kernel"), patchBias(), emb, Epilogue.NONE);
             be.add(emb, p.get("img.pos"), emb);
             if (c.pool() == ViTConfig.Pooling.TOK) {
-                be.prependToken(p.get("img.cls"), emb, encoder.input());
+                be.prependToken(p.get("img.cls"), emb, tokens);
+            }
+            if (c.preNorm()) {
+                be.layerNorm(tokens, p.get("img.pre_norm.scale"), p.get("img.pre_norm.bias"), c.lnEps(), encoder.input(), preMean, preVar);
             }
             encoder.forward(null, obs);
             be.layerNorm(encoder.output(), p.get("img.norm.scale"), p.get("img.norm.bias"), c.lnEps(), encoded, lnMean, lnVar);
@@ -183,9 +198,14 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             }
         }
 
+        private Tensor patchBias() {
+            return c.patchBias() ? p.get("img.patch.bias") : null;
+        }
+
         @Override
         protected void backwardFromPooled(Grads grads) {
-            boolean embTrainable = grads.has("img.patch.kernel") || grads.has("img.patch.bias") || grads.has("img.pos") || grads.has("img.cls");
+            boolean embTrainable = grads.has("img.patch.kernel") || grads.has("img.patch.bias") || grads.has("img.pos") || grads.has("img.cls")
+                    || grads.has("img.pre_norm.scale") || grads.has("img.pre_norm.bias");
             int lowest = embTrainable ? 0 : encoder.lowestTrainableBlock(grads);
             boolean below = lowest < c.depth() || grads.has("img.norm.scale") || grads.has("img.norm.bias");
             if (map != null) {
@@ -201,6 +221,10 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             Tensor dIn = encoder.backward(grads, dx, lowest);
             if (!embTrainable) {
                 return;
+            }
+            if (c.preNorm()) { // tokens -> pre_norm -> the blocks' input
+                grads.layerNorm(be, tokens, p, "img.pre_norm", preMean, preVar, c.lnEps(), dIn, dTokens);
+                dIn = dTokens;
             }
             Tensor dE = dEmb;
             if (c.pool() == ViTConfig.Pooling.TOK) {
@@ -223,19 +247,24 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
      * final LayerNorm, pooled at the configured position. BERT: token + position + type-0
      * embeddings and their LayerNorm, post-LN blocks with padding masked out, pooled at [CLS] or
      * by the mean over the real tokens ({@link BertConfig.Pooling#MEAN}).
+     * CLIP: as big_vision's but with causal blocks, pooled at each row's end-of-text token.
      */
     public static final class Text extends TowerPass {
         private final TextConfig c;
         private final boolean bert, meanOfTokens;
+        private final ClipTextConfig clip; // null unless CLIP's tower
         private final int length;
         private final Tensor ids, mask, emb, embMean, embVar, encoded, lnMean, lnVar, dEncoded, dEmb;
+        private final Tensor poolRows; // CLIP: [B] I32, row b·length + the position of row b's end-of-text token
 
         private Text(Backend be, Params p, TensorArena arena, TextConfig c, int batch, int length, Precision precision, Mode mode) {
             super(be, p, arena, Encoder.Spec.of(c), c.headDim(), batch, checkLength(c, length), precision, mode);
             this.c = c;
             this.bert = c instanceof BertConfig;
             this.meanOfTokens = c instanceof BertConfig bc && bc.pool() == BertConfig.Pooling.MEAN;
+            this.clip = c instanceof ClipTextConfig cc ? cc : null;
             this.length = length;
+            poolRows = clip != null ? arena.allocate(DType.I32, batch) : null;
             int d = c.width(), rows = batch * length;
             ids = arena.allocate(DType.I32, batch, length);
             mask = bert ? arena.allocate(DType.F32, batch, length) : null;
@@ -293,15 +322,30 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             if (meanOfTokens) {
                 be.maskedMean(last, mask, pooled);
                 project(obs);
+            } else if (clip != null) { // a gather of one row per text: the end-of-text token's
+                int[] at = clip.poolPositions(tokens.ids(), batch, length);
+                for (int b = 0; b < batch; b++) {
+                    at[b] += b * length;
+                }
+                be.upload(at, poolRows);
+                be.embedding(poolRows, rows(last), pooled);
+                project(obs);
             } else {
                 head(last, pool(), obs);
             }
+        }
+
+        /** {@code x[B, length, D]} as {@code [B·length, D]}. */
+        private Tensor rows(Tensor x) {
+            return x.view(batch * length, c.width());
         }
 
         @Override
         protected void backwardFromPooled(Grads grads) {
             if (meanOfTokens) {
                 be.maskedMeanBackward(dPooled, mask, dEncoded);
+            } else if (clip != null) { // the gather's backward: each text's gradient back at its end-of-text row, zero elsewhere
+                be.embeddingBackward(poolRows, dPooled, rows(dEncoded));
             } else {
                 be.poolBackward(dPooled, pool(), 0, dEncoded);
             }

@@ -2,6 +2,7 @@ package io.lit4j.model;
 
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
+import io.lit4j.data.Preprocess;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
@@ -38,6 +39,7 @@ public final class TwoTower implements AutoCloseable {
     private volatile Precision precision = Precision.FP32;
     private final Map<Use, Packed> packed = new HashMap<>(); // guarded by this
     private boolean frozen;                   // kernels packed in place: inference only
+    private volatile Preprocess preprocess;   // null: the default of the image tower's layout
 
     /** What a set of kernel copies is for: embedding calls (packed) or training (plain) at a precision. */
     private record Use(Precision precision, boolean training) {
@@ -80,6 +82,37 @@ public final class TwoTower implements AutoCloseable {
 
     public TwoTowerConfig config() {
         return config;
+    }
+
+    /**
+     * How images become the image tower's input: what the checkpoint's folder says (a HuggingFace
+     * {@code preprocessor_config.json}, set by the loader), else the documented default of the
+     * tower's layout: CLIP's (shortest side to the image size, centre crop, CLIP's mean and std) or
+     * big_vision's (squash, values in [-1, 1]).
+     */
+    public Preprocess preprocess() {
+        if (!config.hasImage()) {
+            throw new LitException("this model has no image tower");
+        }
+        Preprocess p = preprocess;
+        return p != null ? p : defaultPreprocess();
+    }
+
+    /** The documented preprocessing of the image tower's layout (what {@link #preprocess()} is unless set). */
+    public Preprocess defaultPreprocess() {
+        if (!config.hasImage()) {
+            throw new LitException("this model has no image tower");
+        }
+        int s = config.image().imageSize();
+        return config.image().layout() == ViTConfig.Layout.CLIP ? Preprocess.clip(s) : Preprocess.bigVision(s);
+    }
+
+    /** Sets {@link #preprocess()} (its size must be the image tower's). */
+    public void setPreprocess(Preprocess p) {
+        if (p.size() != config.image().imageSize()) {
+            throw new LitException("preprocessing to " + p.size() + " pixels does not fit an image tower of " + config.image().imageSize());
+        }
+        preprocess = p;
     }
 
     public Backend backend() {

@@ -137,6 +137,9 @@ public final class ModelBuilder {
                         log.println("lit4j: " + n + " " + Arrays.toString(s.shape()) + " is new (random init)");
                     }
                 }
+                if (imgPre && !lock.randomImage()) { // a pretrained image tower keeps the preprocessing it was trained with
+                    out.setPreprocess(imgSrc.weights().preprocess());
+                }
                 String desc = "image tower from " + imgSrc.name() + (lock.randomImage() ? " (re-initialised)" : "") + ", text tower from "
                         + txtSrc.name() + (lock.randomText() ? " (re-initialised)" : "") + ", shared dim " + dim
                         + (fresh > 0 ? ", " + fresh + " new parameters" : "");

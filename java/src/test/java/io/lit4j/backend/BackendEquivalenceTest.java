@@ -200,7 +200,8 @@ class BackendEquivalenceTest {
         for (int i = 0; i < mask.length; i++) {
             mask[i] = (i % t == 0 || rnd.nextFloat() < 0.7f) ? 1f : 0f; // keep at least one key per row
         }
-        for (boolean masked : new boolean[] {false, true}) {
+        for (int variant = 0; variant < 4; variant++) { // padding mask: off/on, causal: off/on
+            boolean masked = (variant & 1) != 0, causal = (variant & 2) != 0;
             float[][] outs = new float[2][];
             float[][] probs = new float[2][];
             Backend[] bes = {scalar, onednn};
@@ -215,13 +216,24 @@ class BackendEquivalenceTest {
                         be.upload(mask, m);
                     }
                     Tensor p = a.allocate(DType.F32, b, h, t, t), o = a.allocate(DType.F32, b, t, d);
-                    be.attention(q, m, h, p, o);
+                    be.attention(q, m, causal, h, p, o);
                     outs[i] = be.download(o);
                     probs[i] = be.download(p);
                 }
             }
-            check("attention T=" + t + " masked=" + masked, outs, tol(t * d));
-            check("attention probs T=" + t + " masked=" + masked, probs, tol(d));
+            String what = "attention T=" + t + " masked=" + masked + " causal=" + causal;
+            check(what, outs, tol(t * d));
+            check(what + " probs", probs, tol(d));
+            if (causal) { // a query never sees a later key: exactly zero weight, and the first query sees only key 0
+                for (int row = 0; row < b * h * t; row++) {
+                    for (int j = row % t + 1; j < t; j++) {
+                        assertEquals(0f, probs[1][row * t + j], what + ": weight of a later key");
+                    }
+                }
+                if (!masked) {
+                    assertEquals(1f, probs[1][0], 1e-6f, what + ": query 0 sees only key 0");
+                }
+            }
             if (masked) { // masked keys get exactly zero weight
                 for (int n = 0; n < b; n++) {
                     for (int j = 0; j < t; j++) {
@@ -393,13 +405,15 @@ class BackendEquivalenceTest {
         for (int i = 0; i < mask.length; i++) {
             mask[i] = i % t == 0 || rnd.nextFloat() < 0.7f ? 1f : 0f;
         }
-        checkBoth("attentionBackward T=" + t, (be, a) -> {
-            Tensor q = put(be, a, qkv, b, t, 3 * d), p = a.allocate(DType.F32, b, h, t, t), o = a.allocate(DType.F32, b, t, d);
-            be.attention(q, put(be, a, mask, b, t), h, p, o);
-            Tensor dq = a.allocate(DType.F32, b, t, 3 * d), scratch = a.allocate(DType.F32, b, h, t, t);
-            be.attentionBackward(q, p, h, put(be, a, g, b, t, d), dq, scratch);
-            return new float[][] {be.download(dq)};
-        }, tol(t * d) * 2);
+        for (boolean causal : new boolean[] {false, true}) {
+            checkBoth("attentionBackward T=" + t + " causal=" + causal, (be, a) -> {
+                Tensor q = put(be, a, qkv, b, t, 3 * d), p = a.allocate(DType.F32, b, h, t, t), o = a.allocate(DType.F32, b, t, d);
+                be.attention(q, put(be, a, mask, b, t), causal, h, p, o);
+                Tensor dq = a.allocate(DType.F32, b, t, 3 * d), scratch = a.allocate(DType.F32, b, h, t, t);
+                be.attentionBackward(q, p, h, put(be, a, g, b, t, d), dq, scratch);
+                return new float[][] {be.download(dq)};
+            }, tol(t * d) * 2);
+        }
     }
 
     @Test

@@ -131,6 +131,11 @@ class GradientCheckTest {
     }
 
     static double[] attention(double[] qkv, float[] keep, int b, int t, int d, int h) {
+        return attention(qkv, keep, false, b, t, d, h);
+    }
+
+    /** With {@code causal}, query i attends to keys j ≤ i only. */
+    static double[] attention(double[] qkv, float[] keep, boolean causal, int b, int t, int d, int h) {
         int dh = d / h;
         double[] out = new double[b * t * d];
         for (int n = 0; n < b; n++) {
@@ -142,7 +147,8 @@ class GradientCheckTest {
                         for (int c = 0; c < dh; c++) {
                             acc += qkv[(n * t + i) * 3 * d + hd * dh + c] * qkv[(n * t + j) * 3 * d + d + hd * dh + c];
                         }
-                        s[i * t + j] = keep != null && keep[n * t + j] == 0f ? Double.NEGATIVE_INFINITY : acc / Math.sqrt(dh);
+                        s[i * t + j] = (keep != null && keep[n * t + j] == 0f) || (causal && j > i) ? Double.NEGATIVE_INFINITY
+                                : acc / Math.sqrt(dh);
                     }
                 }
                 double[] p = softmaxRows(s, t, t);
@@ -163,6 +169,9 @@ class GradientCheckTest {
     static double gelu(double v, Gelu kind) {
         if (kind == Gelu.TANH) {
             return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+        }
+        if (kind == Gelu.QUICK) { // transformers' QuickGELUActivation: x * sigmoid(1.702 * x)
+            return v / (1 + Math.exp(-1.702 * v));
         }
         // erf via its Taylor series (|x| small here)
         double x = v / Math.sqrt(2), term = x, sum = x;
@@ -264,16 +273,17 @@ class GradientCheckTest {
         for (int i = 0; i < keep.length; i++) {
             keep[i] = i % t == 0 || r.nextBoolean() ? 1f : 0f;
         }
-        for (boolean masked : new boolean[] {false, true}) {
+        for (int variant = 0; variant < 4; variant++) { // padding mask: off/on, causal: off/on
+            boolean masked = (variant & 1) != 0, causal = (variant & 2) != 0;
             float[] mask = masked ? keep : null;
-            float[] nq = numeric(v -> attention(v, mask, b, t, dd, h), qkv, g);
+            float[] nq = numeric(v -> attention(v, mask, causal, b, t, dd, h), qkv, g);
             for (Backend be : backends) {
                 try (TensorArena a = be.newArena()) {
                     Tensor q = put(be, a, qkv, b, t, 3 * dd), p = a.allocate(DType.F32, b, h, t, t), o = a.allocate(DType.F32, b, t, dd);
-                    be.attention(q, masked ? put(be, a, keep, b, t) : null, h, p, o);
+                    be.attention(q, masked ? put(be, a, keep, b, t) : null, causal, h, p, o);
                     Tensor dq = a.allocate(DType.F32, b, t, 3 * dd), scratch = a.allocate(DType.F32, b, h, t, t);
                     be.attentionBackward(q, p, h, put(be, a, g, b, t, dd), dq, scratch);
-                    assertClose(be.name() + " attention T=" + t + " masked=" + masked, nq, be.download(dq), RTOL);
+                    assertClose(be.name() + " attention T=" + t + " masked=" + masked + " causal=" + causal, nq, be.download(dq), RTOL);
                 }
             }
         }

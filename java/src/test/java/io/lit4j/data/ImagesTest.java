@@ -108,7 +108,7 @@ class ImagesTest {
             Preprocess.bigVision(16),
             new Preprocess(16, Preprocess.Resize.CENTER_CROP, Preprocess.Values.MINUS_ONE_TO_ONE, null, null),
             Preprocess.meanStd(16, Preprocess.Resize.SQUASH, Preprocess.IMAGENET_MEAN, Preprocess.IMAGENET_STD),
-            Preprocess.clip(16),
+            Preprocess.clip(16).withFilter(Preprocess.Filter.TRIANGLE), // the reference here is the triangle's (bicubic: BicubicResizeTest)
             Preprocess.bigVision(7),
         };
         for (int[] wh : sizes) {
@@ -180,7 +180,7 @@ class ImagesTest {
         assertEquals("size=224 resize=squash sample=tri-aa-v1 channels=rgb values=-1..1", Preprocess.bigVision(224).describe());
         assertEquals(Preprocess.clip(224).describe(), Preprocess.clip(224).describe());
         assertEquals(Preprocess.clip(224), Preprocess.meanStd(224, Preprocess.Resize.CENTER_CROP,
-                Preprocess.CLIP_MEAN.clone(), Preprocess.CLIP_STD.clone()));
+                Preprocess.CLIP_MEAN.clone(), Preprocess.CLIP_STD.clone()).withFilter(Preprocess.Filter.BICUBIC));
         assertTrue(Preprocess.clip(224).describe().contains("mean=" + Preprocess.CLIP_MEAN[0] + ","),
                 Preprocess.clip(224).describe());
         assertNotEquals(Preprocess.bigVision(224).describe(), Preprocess.bigVision(256).describe());

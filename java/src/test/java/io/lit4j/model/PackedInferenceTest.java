@@ -43,6 +43,10 @@ class PackedInferenceTest {
             new ViTConfig(32, 8, 3, 64, 2, 4, 128, ViTConfig.Pooling.TOK, 1e-6f, Gelu.TANH, 0).withHeadDim(64),
             new TextTransformerConfig(128, 8, 64, 2, 4, 128, TextTransformerConfig.Pooling.LAST, 1e-6f, Gelu.TANH, 0).withHeadDim(64),
             TwoTowerConfig.Loss.SOFTMAX);
+    /** CLIP's towers (pre-LayerNorm, quick GELU, bias-free projections; causal text pooled at its largest id). */
+    static final TwoTowerConfig CLIP = new TwoTowerConfig(
+            new ViTConfig(32, 8, 3, 64, 2, 4, 128, ViTConfig.Pooling.TOK, 1e-5f, Gelu.QUICK, 64, ViTConfig.Layout.CLIP),
+            new ClipTextConfig(128, 8, 64, 2, 4, 128, 1e-5f, Gelu.QUICK, 64, ClipTextConfig.LEGACY_EOS), TwoTowerConfig.Loss.SOFTMAX);
 
     static TwoTower model(Backend be, TwoTowerConfig cfg, float[][] weights) {
         TwoTower m = TwoTower.allocate(be, cfg);
@@ -74,7 +78,7 @@ class PackedInferenceTest {
 
     @Test
     void packedAndFrozenFp32MatchTheScalarForward() {
-        for (TwoTowerConfig cfg : new TwoTowerConfig[] {SMOKE, BLOCKY}) {
+        for (TwoTowerConfig cfg : new TwoTowerConfig[] {SMOKE, BLOCKY, CLIP}) {
             float[][] w = weights(cfg, 3);
             Outputs ref;
             try (TwoTower m = model(scalar, cfg, w)) {
@@ -94,7 +98,7 @@ class PackedInferenceTest {
 
     @Test
     void bf16IsWithinOnePercentCosineOfFp32AndFreezesToTheSameResult() {
-        for (TwoTowerConfig cfg : new TwoTowerConfig[] {SMOKE, BLOCKY}) {
+        for (TwoTowerConfig cfg : new TwoTowerConfig[] {SMOKE, BLOCKY, CLIP}) {
             float[][] w = weights(cfg, 5);
             Outputs ref;
             try (TwoTower m = model(scalar, cfg, w)) {

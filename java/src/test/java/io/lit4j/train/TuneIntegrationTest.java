@@ -4,14 +4,17 @@ import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.data.CaptionDataset;
+import io.lit4j.data.Preprocess;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.datasets.Scenes;
 import io.lit4j.model.BertConfig;
+import io.lit4j.model.ClipTextConfig;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -52,6 +55,7 @@ class TuneIntegrationTest {
             "vit_scan.npz,txt,UU",        // both towers unlocked (no embedding cache)
             "siglip.npz,txt,Lu",          // SigLIP's MAP-pooled image tower, locked; its sigmoid loss by default
             "siglip_hf,txt,UU",           // HuggingFace SigLIP, the MAP head trained with the rest
+            "clip_hf,txt,Lu",             // HuggingFace CLIP's vision tower locked, a new text transformer
     })
     void tunesWithTowersFromEveryFormat(String image, String text, String setup) throws Exception {
         Path out = dir.resolve("run-" + image.replace('.', '_') + "-" + text + "-" + setup);
@@ -73,6 +77,25 @@ class TuneIntegrationTest {
             assertEquals(image.startsWith("siglip") ? TwoTowerConfig.Loss.SIGMOID : TwoTowerConfig.Loss.SOFTMAX, m.config().loss(),
                     "the image tower's own loss is the default");
             assertEquals(image.startsWith("siglip") ? ViTConfig.Pooling.MAP : m.config().image().pool(), m.config().image().pool());
+        }
+    }
+
+    /** LiT on both of CLIP's towers: its image tower locked, its own text tower tuned with the CLIP tokenizer found beside it. */
+    @Test
+    void tunesClipsTextTowerAgainstItsLockedImageTower() {
+        Path out = dir.resolve("run-clip-LU");
+        String clip = GOLDEN.resolve("clip_hf").toString();
+        TuneOptions opts = TuneOptions.builder().imageTower(clip).textTower(clip).data(data.resolve("train").toString()).setup("LU")
+                .steps(20).batch(16).lr(1e-3).warmup(2).seed(1).workers(1).out(out.toString()).saveEvery(20).logEvery(1)
+                .cache(dir.resolve("cache").toString()).build();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        Tuner.Summary s = Tuner.run(be, opts, new PrintStream(log, true));
+        assertEquals(20, s.stepsDone(), log::toString);
+        assertTrue(s.lastLoss() < s.firstLoss(), "loss should fall: " + s.firstLoss() + " -> " + s.lastLoss());
+        try (TwoTower m = Checkpoints.load(be, out.resolve("checkpoint"))) {
+            assertTrue(m.config().text() instanceof ClipTextConfig, "the tuned text tower is CLIP's");
+            assertEquals(ViTConfig.Layout.CLIP, m.config().image().layout());
+            assertEquals(Preprocess.clip(32), m.preprocess(), "CLIP's preprocessing survives the lit4j checkpoint");
         }
     }
 

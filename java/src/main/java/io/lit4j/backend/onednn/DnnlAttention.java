@@ -82,8 +82,11 @@ final class DnnlAttention {
                 alpha != 1f ? Post.SCALE : Post.NONE, alpha));
     }
 
-    /** {@code probs = softmax(q·kᵀ/√dh + mask)}, {@code out = probs·v}; {@code keep[B,T]} (1 keep, 0 pad) may be null. */
-    void forward(int[] dims, MemorySegment qkv, MemorySegment keep, MemorySegment probs, MemorySegment out) {
+    /**
+     * {@code probs = softmax(q·kᵀ/√dh + mask)}, {@code out = probs·v}; {@code keep[B,T]} (1 keep, 0 pad) may be null.
+     * With {@code causal}, query i's row is a softmax over keys 0..i and exactly 0 after.
+     */
+    void forward(int[] dims, MemorySegment qkv, MemorySegment keep, boolean causal, MemorySegment probs, MemorySegment out) {
         HeadViews hv = new HeadViews(dims);
         int b = hv.b(), t = hv.t(), d = hv.d(), h = hv.h(), dh = hv.dh();
         rt.run(stridedMatmul("attention q·kᵀ", hv.heads(), hv.headsTransposed(), hv.scores(), (float) (1.0 / Math.sqrt(dh))),
@@ -91,7 +94,11 @@ final class DnnlAttention {
         // at least ~32k elements per task: waking a worker costs more than a few short rows
         OpProfile.time("attention softmax (Java)", () -> pool.parallelFor(b * h * t, Math.max(64, (1 << 15) / t), (from, to) -> {
             for (int row = from; row < to; row++) {
-                KERNELS.softmax(probs, (long) row * t, t, keep, (long) (row / (h * t)) * t);
+                int seen = causal ? row % t + 1 : t; // row = (n·H + head)·T + query
+                KERNELS.softmax(probs, (long) row * t, seen, keep, (long) (row / (h * t)) * t);
+                if (seen < t) {
+                    probs.asSlice(((long) row * t + seen) * Float.BYTES, (long) (t - seen) * Float.BYTES).fill((byte) 0);
+                }
             }
         }));
         if (t == 1) {

@@ -26,6 +26,8 @@ final class DnnlPrimitives {
     /** What a matmul does to its product before storing it. */
     enum Post {
         NONE, GELU_TANH, GELU_ERF,
+        /** quick GELU: oneDNN's swish {@code x·σ(αx)} with α = 1.702 */
+        GELU_QUICK,
         /** {@code dst += product} */
         ACCUMULATE,
         /** {@code dst = alpha · product} */
@@ -42,6 +44,7 @@ final class DnnlPrimitives {
             switch (post) {
                 case GELU_TANH -> attr.eltwise(dnnl_h.dnnl_eltwise_gelu_tanh(), 0f, 0f);
                 case GELU_ERF -> attr.eltwise(dnnl_h.dnnl_eltwise_gelu_erf(), 0f, 0f);
+                case GELU_QUICK -> attr.eltwise(dnnl_h.dnnl_eltwise_swish(), Gelu.QUICK_ALPHA, 0f);
                 case ACCUMULATE -> attr.sum();
                 case SCALE -> attr.eltwise(dnnl_h.dnnl_eltwise_linear(), alpha, 0f);
                 case NONE -> { }
@@ -153,7 +156,16 @@ final class DnnlPrimitives {
     }
 
     private static int algorithm(Gelu kind) {
-        return kind == Gelu.TANH ? dnnl_h.dnnl_eltwise_gelu_tanh() : dnnl_h.dnnl_eltwise_gelu_erf();
+        return switch (kind) {
+            case TANH -> dnnl_h.dnnl_eltwise_gelu_tanh();
+            case ERF -> dnnl_h.dnnl_eltwise_gelu_erf();
+            case QUICK -> dnnl_h.dnnl_eltwise_swish(); // x·σ(αx), α from alpha(kind)
+        };
+    }
+
+    /** The eltwise alpha of {@link #algorithm}: swish's slope for quick GELU, unused by the two others. */
+    private static float alpha(Gelu kind) {
+        return kind == Gelu.QUICK ? Gelu.QUICK_ALPHA : 0f;
     }
 
     /** GELU over {@code n} elements. Buffers: src, dst. */
@@ -163,7 +175,7 @@ final class DnnlPrimitives {
         try (Attr attr = new Attr().build()) {
             return new Primitive(engine, context,
                     o -> dnnl_h.dnnl_eltwise_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_inference(), algorithm(kind),
-                            src.handle, dst.handle, 0f, 0f, attr.handle),
+                            src.handle, dst.handle, alpha(kind), 0f, attr.handle),
                     new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DST()}, new MemoryDesc[] {src, dst});
         }
     }
@@ -177,9 +189,9 @@ final class DnnlPrimitives {
         try (Attr attr = new Attr().build();
              PrimitiveDesc hint = new PrimitiveDesc(context + " (forward hint)",
                      o -> dnnl_h.dnnl_eltwise_forward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_forward_training(), alg, src.handle,
-                             src.handle, 0f, 0f, attr.handle))) {
+                             src.handle, alpha(kind), 0f, attr.handle))) {
             return new Primitive(engine, context,
-                    o -> dnnl_h.dnnl_eltwise_backward_primitive_desc_create(o, engine.handle, alg, gsrc.handle, gdst.handle, src.handle, 0f, 0f,
+                    o -> dnnl_h.dnnl_eltwise_backward_primitive_desc_create(o, engine.handle, alg, gsrc.handle, gdst.handle, src.handle, alpha(kind), 0f,
                             hint.handle, attr.handle),
                     new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()}, new MemoryDesc[] {src, gdst, gsrc});
         }

@@ -129,6 +129,7 @@ public final class OneDnnBackend extends HostBackend {
             case NONE -> Post.NONE;
             case GELU_TANH -> Post.GELU_TANH;
             case GELU_ERF -> Post.GELU_ERF;
+            case GELU_QUICK -> Post.GELU_QUICK;
             case ACCUMULATE -> Post.ACCUMULATE;
         };
     }
@@ -374,7 +375,7 @@ public final class OneDnnBackend extends HostBackend {
     }
 
     @Override
-    public void attention(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
+    public void attention(Tensor qkv, Tensor keyMask, boolean causal, int heads, Tensor probs, Tensor out) {
         int[] dims = attentionDims(qkv, keyMask, heads, probs, out);
         Shapes.requireType("attention", "qkv", qkv, DType.F32);
         Shapes.requireType("attention", "probs", probs, DType.F32);
@@ -385,7 +386,7 @@ public final class OneDnnBackend extends HostBackend {
         // oneDNN 3.13 has no fast kernel for fp32 operands with a strided bf16 destination (it falls back
         // to ref:any, ~100x slower), so a bf16 output is written in fp32 first and converted
         Tensor f32Out = out.dtype() == DType.F32 ? out : rt.buffer(SLOT_ATTN, DType.F32, out.shape());
-        attention.forward(dims, seg(qkv), keyMask == null ? null : seg(keyMask), seg(probs), seg(f32Out));
+        attention.forward(dims, seg(qkv), keyMask == null ? null : seg(keyMask), causal, seg(probs), seg(f32Out));
         if (f32Out != out) {
             convert(f32Out, out);
         }

@@ -51,6 +51,7 @@ public final class ScalarBackend extends HostBackend {
                     case NONE -> (float) acc;
                     case GELU_TANH -> (float) gelu(acc, Gelu.TANH);
                     case GELU_ERF -> (float) gelu(acc, Gelu.ERF);
+                    case GELU_QUICK -> (float) gelu(acc, Gelu.QUICK);
                     case ACCUMULATE -> (float) (ys[r * m + c] + acc);
                 };
             }
@@ -175,6 +176,9 @@ public final class ScalarBackend extends HostBackend {
         if (kind == Gelu.TANH) {
             return 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
         }
+        if (kind == Gelu.QUICK) {
+            return v / (1 + Math.exp(-Gelu.QUICK_ALPHA * v));
+        }
         return 0.5 * v * (1 + Erf.erf(v / Math.sqrt(2)));
     }
 
@@ -211,7 +215,7 @@ public final class ScalarBackend extends HostBackend {
     }
 
     @Override
-    public void attention(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
+    public void attention(Tensor qkv, Tensor keyMask, boolean causal, int heads, Tensor probs, Tensor out) {
         int[] d = attentionDims(qkv, keyMask, heads, probs, out);
         int b = d[0], t = d[1], w = d[2], h = d[3], dh = d[4];
         float[] in = floats(qkv), mask = keyMask == null ? null : floats(keyMask);
@@ -222,7 +226,7 @@ public final class ScalarBackend extends HostBackend {
                 for (int i = 0; i < t; i++) {
                     int row = ((n * h + hd) * t + i) * t;
                     for (int j = 0; j < t; j++) {
-                        if (mask != null && mask[n * t + j] == 0f) {
+                        if ((mask != null && mask[n * t + j] == 0f) || (causal && j > i)) {
                             p[row + j] = Float.NEGATIVE_INFINITY;
                             continue;
                         }
@@ -376,6 +380,10 @@ public final class ScalarBackend extends HostBackend {
             double c = Math.sqrt(2 / Math.PI);
             double th = Math.tanh(c * (v + 0.044715 * v * v * v));
             return 0.5 * (1 + th) + 0.5 * v * (1 - th * th) * c * (1 + 3 * 0.044715 * v * v);
+        }
+        if (kind == Gelu.QUICK) { // d/dv v·σ(av) = σ(av) + a·v·σ(av)(1 − σ(av))
+            double sg = 1 / (1 + Math.exp(-Gelu.QUICK_ALPHA * v));
+            return sg + Gelu.QUICK_ALPHA * v * sg * (1 - sg);
         }
         return 0.5 * (1 + Erf.erf(v / Math.sqrt(2))) + v * Math.exp(-v * v / 2) / Math.sqrt(2 * Math.PI);
     }
