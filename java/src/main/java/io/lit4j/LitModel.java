@@ -2,7 +2,7 @@ package io.lit4j;
 
 import io.lit4j.backend.Backends;
 import io.lit4j.checkpoint.Checkpoints;
-import io.lit4j.checkpoint.LitFormat;
+import io.lit4j.checkpoint.KnownModels;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.embed.Batcher;
@@ -111,9 +111,12 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         return load(DefaultModel.path(), options);
     }
 
-    /** {@code "default"} or a path: the shipped model or any checkpoint. */
+    /** {@code "default"}, a path, or a name {@link KnownModels} knows ({@code minilm}): the shipped model or any checkpoint. */
     public static LitModel open(String spec, Options options) {
-        return spec == null || spec.equals(DEFAULT_MODEL) ? loadDefault(options) : load(Path.of(spec), options);
+        if (spec == null || spec.equals(DEFAULT_MODEL)) {
+            return loadDefault(options);
+        }
+        return load(KnownModels.isName(spec) && !Files.exists(Path.of(spec)) ? KnownModels.resolve(spec) : Path.of(spec), options);
     }
 
     /** Loads any checkpoint {@link Checkpoints} reads, with the tokenizer beside it (or {@code options.tokenizer()}). */
@@ -128,7 +131,7 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
             Path tokPath = options.tokenizer() != null ? options.tokenizer() : findTokenizer(path);
             if (model.config().hasText()) {
                 if (tokPath == null) {
-                    throw new LitException(path + ": no tokenizer.json beside the model; pass one (--tokenizer FILE)");
+                    throw new LitException(path + ": no tokenizer beside the model (tokenizer.json, a .model or " + TextTokenizer.CONVENTIONS + "); pass one (--tokenizer FILE)");
                 }
                 tok = TextTokenizer.load(tokPath);
             }
@@ -146,9 +149,7 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     }
 
     private static Path findTokenizer(Path model) {
-        Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
-        Path t = dir.resolve(LitFormat.TOKENIZER);
-        return Files.isRegularFile(t) ? t : null;
+        return TextTokenizer.findIn(Files.isDirectory(model) ? model : model.toAbsolutePath().getParent());
     }
 
     public TwoTowerConfig config() {

@@ -70,8 +70,9 @@ import static org.junit.jupiter.api.Assertions.fail;
  * one-line {@link LitException}: a message of several lines, an exception of another type, an {@link Error} (OutOfMemoryError, ...) or
  * a case that runs past its deadline is listed in the failure with its target, case seed and
  * mutation, enough to replay it. Seeds are small valid files this test makes itself: npy, npz and
- * safetensors checkpoints (a HuggingFace CLIP one too), lit4j, HuggingFace and CLIP config.json, a CLIP
- * preprocessor_config.json, tokenizer.json (WordPiece, SentencePiece-style and CLIP's BPE), IDX (plain and gzipped), PNG, JPEG (baseline
+ * safetensors checkpoints (a HuggingFace CLIP one too), the golden BERT exported to ONNX, lit4j, HuggingFace and CLIP
+ * config.json, a CLIP preprocessor_config.json, tokenizer.json (WordPiece, SentencePiece-style and CLIP's BPE), a SentencePiece
+ * .model and its tokenizer_conventions.json, IDX (plain and gzipped), PNG, JPEG (baseline
  * and progressive), GIF, BMP, TIFF (several compressions), captions.jsonl, tar and zip datasets.
  *
  * <p>By default it runs {@value #DEFAULT_CASES} cases (fixed seed; about 7 s) and stops early after
@@ -210,6 +211,8 @@ class FuzzTest {
         t.add(new Target("safetensors", List.of(Files.readAllBytes(lit.resolve(LitFormat.WEIGHTS)),
                 Files.readAllBytes(golden.resolve("bert_hf/model.safetensors"))), "m.safetensors", false,
                 (dir, f) -> load(f)));
+        t.add(new Target("onnx", List.of(Files.readAllBytes(golden.resolve("bert_onnx/model.onnx"))), "m.onnx", false,
+                (dir, f) -> load(f)));
         t.add(new Target("npz", List.of(Files.readAllBytes(golden.resolve("txt.npz")), Files.readAllBytes(golden.resolve("vit_scan.npz")),
                 Files.readAllBytes(golden.resolve("siglip_bf16.npz"))), "m.npz", false, (dir, f) -> load(f)));
         byte[] litWeights = Files.readAllBytes(lit.resolve(LitFormat.WEIGHTS));
@@ -248,6 +251,21 @@ class FuzzTest {
                                 tok.has("[CLS]") ? TextTokenizer.Policy.BERT : tok.has(TextTokenizer.CLIP_BOS) ? TextTokenizer.Policy.CLIP
                                         : TextTokenizer.Policy.STICKY_EOS);
                     }
+                }));
+
+        Path spm = golden.resolve("spm/tiny.model");
+        Action encodeAll = (dir, f) -> {
+            try (TextTokenizer tok = TextTokenizer.load(f)) {
+                tok.tokens("a red \uFB01 circle");
+                tok.decode(tok.ids("the blue circle"));
+                tok.encode(List.of("a red circle", "The Blue squares on a red square ."), 8, TextTokenizer.Policy.STICKY_EOS);
+            }
+        };
+        t.add(new Target("sentencepiece .model", List.of(Files.readAllBytes(spm)), "spiece.model", false, encodeAll));
+        t.add(new Target("tokenizer_conventions.json", List.of(("{\"tokenizer\": \"spiece.model\", \"eos\": \"sticky\", \"pad_id\": 1,"
+                + " \"lowercase\": true}").getBytes(StandardCharsets.UTF_8)), TextTokenizer.CONVENTIONS, true, (dir, f) -> {
+                    Files.copy(spm, f.resolveSibling("spiece.model"));
+                    encodeAll.run(dir, f);
                 }));
 
         t.add(new Target("idx", idxSeeds(), "data.idx", false, (dir, f) -> {

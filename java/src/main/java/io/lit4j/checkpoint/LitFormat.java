@@ -4,6 +4,7 @@ import com.google.gson.GsonBuilder;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.data.PreprocessorConfig;
+import io.lit4j.data.TextTokenizer;
 import io.lit4j.io.AtomicFolder;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsWriter;
@@ -93,12 +94,32 @@ public final class LitFormat {
                 folder.writeString(PreprocessorConfig.FILE, PreprocessorConfig.toJson(model.preprocess()) + "\n");
             }
             if (tokenizer != null) {
-                Files.copy(tokenizer, folder.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+                copyTokenizer(tokenizer, folder);
             }
             extras.write(folder.tempRoot());
             folder.commit();
         } catch (IOException e) {
             throw new LitException("cannot save the model to " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A tokenizer.json is saved as {@value #TOKENIZER}; a SentencePiece {@code .model} under its own
+     * name; a {@link TextTokenizer#CONVENTIONS} file with the model it names, so the folder loads
+     * with the same conventions.
+     */
+    private static void copyTokenizer(Path tokenizer, AtomicFolder folder) throws IOException {
+        String name = tokenizer.getFileName().toString();
+        if (name.equals(TextTokenizer.CONVENTIONS)) {
+            List<Path> files;
+            try (TextTokenizer t = TextTokenizer.load(tokenizer)) {
+                files = t.files();
+            }
+            for (Path f : files) {
+                Files.copy(f, folder.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+            }
+        } else {
+            Files.copy(tokenizer, folder.resolve(name.endsWith(".model") ? name : TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

@@ -25,7 +25,7 @@ import java.util.Arrays;
         description = "LiT (Locked-image text Tuning) on the JVM: zero-shot image classification, retrieval and tuning.",
         subcommands = {InfoCommand.class, TuneCommand.class, DatasetCommand.class, PretrainCommand.class, ClassifyCommand.class, EmbedCommand.class,
                 RetrieveCommand.class, EvalCommand.class, DemoCommand.class, AblationCommand.class, ServeCommand.class,
-                CommandLine.HelpCommand.class})
+                InspectCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private final PrintStream err;
 

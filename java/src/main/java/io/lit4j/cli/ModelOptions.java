@@ -3,9 +3,11 @@ package io.lit4j.cli;
 import io.lit4j.DefaultModel;
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
+import io.lit4j.checkpoint.KnownModels;
 import io.lit4j.model.Precision;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** The options every command that runs a model takes. */
@@ -29,9 +31,18 @@ final class ModelOptions {
         return new LitModel.Options(common.backend, common.threads(), Precision.parse(precision), tokenizer, batchSize);
     }
 
-    /** "default" names the shipped model wherever a checkpoint is asked for (tune, pretrain, ablation too). */
+    /**
+     * "default" names the shipped model wherever a checkpoint is asked for (tune, pretrain, ablation
+     * too), and "minilm" the pretrained text tower unpacked from its Maven jar ({@link KnownModels}).
+     */
     static String named(String spec) {
-        return LitModel.DEFAULT_MODEL.equals(spec) ? DefaultModel.path().toString() : spec;
+        if (LitModel.DEFAULT_MODEL.equals(spec)) {
+            return DefaultModel.path().toString();
+        }
+        if (spec != null && KnownModels.isName(spec) && !Files.exists(Path.of(spec))) {
+            return KnownModels.resolve(spec).toString();
+        }
+        return spec;
     }
 
     LitModel open(Main.Common common) {

@@ -38,7 +38,7 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--image-tower", description = "take the image tower from this checkpoint or image preset instead")
     String imageTower;
 
-    @Option(names = "--text-tower", description = "take the text tower from this checkpoint or text preset (e.g. bert-base) instead")
+    @Option(names = "--text-tower", description = "take the text tower from this checkpoint or text preset (e.g. bert-base) instead; minilm: the pretrained all-MiniLM-L6-v2 from its Maven jar")
     String textTower;
 
     @Option(names = "--embed-dim", description = "shared embedding width; towers of another width get a head (0: keep the towers' widths)", defaultValue = "0")

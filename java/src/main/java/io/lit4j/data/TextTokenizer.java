@@ -1,6 +1,8 @@
 package io.lit4j.data;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.sentencepiece.SpProcessor;
+import ai.djl.sentencepiece.SpTokenizer;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -9,25 +11,48 @@ import io.lit4j.LitException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * Text to token ids for the text tower: a HuggingFace {@code tokenizer.json} (through DJL's
- * bundled native tokenizers library, offline) with lit4j's own framing. DJL adds no special
- * tokens, truncates nothing and pads nothing; the {@link Policy} does that.
+ * bundled native tokenizers library, offline) or a SentencePiece {@code .model} (through DJL's
+ * sentencepiece library), with lit4j's own framing. The libraries add no special tokens,
+ * truncate nothing and pad nothing; the {@link Policy} does that, or the {@link Conventions} a
+ * model folder declares in {@value #CONVENTIONS} (big_vision's {@code eos}, pad id and lowercasing),
+ * which then take the tower's place.
  *
  * <p>Thread-safe: encoding may run on many threads at once; {@link #close()} waits for them.
  */
 public final class TextTokenizer implements AutoCloseable {
+    /**
+     * The file a model folder names its tokenizer and text conventions in, e.g.
+     * {@code {"tokenizer": "spiece.model", "eos": "sticky", "pad_id": 1, "lowercase": true}}.
+     */
+    public static final String CONVENTIONS = "tokenizer_conventions.json";
+
+    /**
+     * big_vision's text preprocessing (big_vision/pp/ops_text.py, get_pp_tokenize and tokenize):
+     * lowercase first if asked; {@code eos} "none" adds no EOS, "yes" appends it (a long text is cut
+     * to the context, EOS and all), "sticky" appends it and keeps it last when a long text is cut;
+     * shorter texts are padded with {@code padId}.
+     */
+    public record Conventions(Eos eos, int padId, boolean lowercase) {
+        /** big_vision's {@code eos} setting. */
+        public enum Eos { NONE, YES, STICKY }
+    }
     /** How ids are framed and padded to the context length. */
     public enum Policy {
         /**
@@ -35,6 +60,12 @@ public final class TextTokenizer implements AutoCloseable {
          * truncated to the context, padded with 0.
          */
         BERT,
+        /**
+         * HuggingFace's BertTokenizer, as sentence-transformers models were trained:
+         * {@code [CLS]} + WordPiece ids + {@code [SEP]}, the ids truncated to {@code context - 2}
+         * so {@code [SEP]} always ends the text, padded with 0.
+         */
+        BERT_SEP,
         /**
          * big_vision's text transformer ({@code eos="sticky"}, padded with EOS): ids + EOS,
          * truncated to {@code context - 1} ids so the last real token is always EOS, padded with
@@ -75,43 +106,90 @@ public final class TextTokenizer implements AutoCloseable {
 
     private static final List<String> EOS_CANDIDATES = List.of("[SEP]", "</s>", "<eos>");
 
+    /** The library that splits text into pieces: HF tokenizers or SentencePiece. */
+    private interface Splitter extends AutoCloseable {
+        int[] ids(String text);
+
+        List<String> tokens(String text);
+
+        String decode(int[] ids);
+
+        @Override
+        void close();
+    }
+
     private final Path path;
-    private final HuggingFaceTokenizer hf;
+    private final Splitter splitter;
     private final Map<String, Integer> vocab;
     private final int vocabSize;
     private final String sha256;
+    private final Conventions declared;       // null: the tower's policy frames the ids
+    private final OptionalInt declaredEos;    // SentencePiece's own eos_id
+    private final List<Path> files;
     private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
     private boolean closed;
 
-    private TextTokenizer(Path path, HuggingFaceTokenizer hf, Map<String, Integer> vocab, int vocabSize, String sha256) {
+    private TextTokenizer(Path path, Splitter splitter, Map<String, Integer> vocab, int vocabSize, String sha256, Conventions declared,
+                          OptionalInt declaredEos, List<Path> files) {
         this.path = path;
-        this.hf = hf;
+        this.splitter = splitter;
         this.vocab = vocab;
         this.vocabSize = vocabSize;
         this.sha256 = sha256;
+        this.declared = declared;
+        this.declaredEos = declaredEos;
+        this.files = List.copyOf(files);
     }
 
     /**
-     * Loads a {@code tokenizer.json} (or the one in the given folder).
+     * Loads a {@code tokenizer.json}, a SentencePiece {@code .model}, a {@value #CONVENTIONS}, or
+     * the tokenizer a folder holds ({@link #findIn}).
      *
      * <p>Unless the {@code OPT_OUT_TRACKING} system property or environment variable is already
      * set, this sets the system property to {@code true}: DJL otherwise probes the EC2 metadata
      * endpoint for telemetry when a tokenizer is created, which an offline trainer should not do.
      */
     public static TextTokenizer load(Path path) {
-        Path file = Files.isDirectory(path) ? path.resolve("tokenizer.json") : path;
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new LitException(file + ": cannot read tokenizer: " + e, e);
+        Path file = path;
+        if (Files.isDirectory(path)) {
+            file = findIn(path);
+            if (file == null) {
+                throw new LitException(path + ": no tokenizer in this folder (expected " + CONVENTIONS + ", tokenizer.json or one .model)");
+            }
         }
-        String json = new String(bytes, StandardCharsets.UTF_8);
-        Map<String, Integer> vocab = new HashMap<>();
-        int size = readVocab(json, file, vocab);
         if (System.getProperty("OPT_OUT_TRACKING") == null && System.getenv("OPT_OUT_TRACKING") == null) {
             System.setProperty("OPT_OUT_TRACKING", "true");
         }
+        String name = file.getFileName().toString();
+        if (name.equals(CONVENTIONS)) {
+            return withConventions(file);
+        }
+        return name.endsWith(".model") ? sentencePiece(file, null) : huggingFace(file);
+    }
+
+    /**
+     * The tokenizer file a model folder holds, or null: its {@value #CONVENTIONS}, else
+     * {@code tokenizer.json}, else its only {@code .model} file.
+     */
+    public static Path findIn(Path dir) {
+        for (String n : new String[] {CONVENTIONS, "tokenizer.json"}) {
+            if (Files.isRegularFile(dir.resolve(n))) {
+                return dir.resolve(n);
+            }
+        }
+        try (var s = Files.list(dir)) {
+            List<Path> models = s.filter(p -> p.getFileName().toString().endsWith(".model") && Files.isRegularFile(p)).toList();
+            return models.size() == 1 ? models.get(0) : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static TextTokenizer huggingFace(Path file) {
+        byte[] bytes = read(file);
+        String json = new String(bytes, StandardCharsets.UTF_8);
+        Map<String, Integer> vocab = new HashMap<>();
+        int size = readVocab(json, file, vocab);
         HuggingFaceTokenizer hf;
         try {
             hf = HuggingFaceTokenizer.newInstance(file, Map.of(
@@ -122,7 +200,146 @@ public final class TextTokenizer implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             throw new LitException(file + ": the tokenizers library cannot load it: " + e.getMessage(), e);
         }
-        return new TextTokenizer(file, hf, Map.copyOf(vocab), size, sha256(bytes));
+        Splitter split = new Splitter() {
+            @Override
+            public int[] ids(String text) {
+                long[] ids = hf.encode(text, false, false).getIds();
+                int[] out = new int[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    out[i] = Math.toIntExact(ids[i]);
+                }
+                return out;
+            }
+
+            @Override
+            public List<String> tokens(String text) {
+                return List.of(hf.encode(text, false, false).getTokens());
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                long[] l = new long[ids.length];
+                for (int i = 0; i < ids.length; i++) {
+                    l[i] = ids[i];
+                }
+                return hf.decode(l, true);
+            }
+
+            @Override
+            public void close() {
+                hf.close();
+            }
+        };
+        return new TextTokenizer(file, split, Map.copyOf(vocab), size, sha256(bytes), null, OptionalInt.empty(), List.of(file));
+    }
+
+    private static TextTokenizer sentencePiece(Path file, Conventions conventions, Path... more) {
+        byte[] bytes = read(file);
+        SentencePieceFile spf = SentencePieceFile.parse(bytes, file);
+        SpTokenizer sp;
+        try {
+            sp = new SpTokenizer(bytes);
+        } catch (RuntimeException e) {
+            throw new LitException(file + ": the sentencepiece library cannot load it: " + e.getMessage(), e);
+        }
+        SpProcessor proc = sp.getProcessor();
+        Splitter split = new Splitter() {
+            @Override
+            public int[] ids(String text) {
+                return proc.encode(text);
+            }
+
+            @Override
+            public List<String> tokens(String text) {
+                return List.of(proc.tokenize(text));
+            }
+
+            @Override
+            public String decode(int[] ids) {
+                int[] kept = Arrays.stream(ids).filter(i -> i >= 0 && i < spf.pieces().size() && i != spf.padId() && i != spf.eosId()
+                        && i != spf.bosId()).toArray();
+                return proc.decode(kept);
+            }
+
+            @Override
+            public void close() {
+                sp.close();
+            }
+        };
+        List<Path> files = new ArrayList<>(List.of(more));
+        files.add(file);
+        byte[] all = bytes; // the identity covers the conventions too: they change the ids
+        for (Path m : more) {
+            byte[] b = read(m);
+            all = Arrays.copyOf(all, all.length + b.length);
+            System.arraycopy(b, 0, all, bytes.length, b.length);
+        }
+        OptionalInt eos = spf.eosId() >= 0 ? OptionalInt.of(spf.eosId()) : OptionalInt.empty();
+        return new TextTokenizer(file, split, spf.ids(), spf.pieces().size(), sha256(all), conventions, eos, files);
+    }
+
+    /** A {@value #CONVENTIONS}: the tokenizer file it names (beside it) with its conventions. */
+    private static TextTokenizer withConventions(Path file) {
+        JsonObject o = TokenizerFile.parse(new String(read(file), StandardCharsets.UTF_8), file);
+        for (String k : o.keySet()) {
+            if (!List.of("tokenizer", "eos", "pad_id", "lowercase").contains(k)) {
+                throw new LitException(file + ": unknown field '" + k + "' (tokenizer, eos, pad_id, lowercase)");
+            }
+        }
+        String tok = string(o, "tokenizer", file, null);
+        if (tok == null || tok.isEmpty() || tok.contains("/") || tok.contains("\\") || tok.startsWith(".")) {
+            throw new LitException(file + ": field 'tokenizer' should name a file beside it (e.g. \"spiece.model\"), got " + o.get("tokenizer"));
+        }
+        Conventions.Eos eos = switch (string(o, "eos", file, "sticky")) {
+            case "none" -> Conventions.Eos.NONE;
+            case "yes" -> Conventions.Eos.YES;
+            case "sticky" -> Conventions.Eos.STICKY;
+            default -> throw new LitException(file + ": field 'eos' should be none, yes or sticky, got " + o.get("eos"));
+        };
+        JsonElement pad = o.get("pad_id");
+        if (pad == null || !pad.isJsonPrimitive() || !pad.getAsJsonPrimitive().isNumber() || pad.getAsDouble() != Math.rint(pad.getAsDouble())
+                || pad.getAsDouble() < 0 || pad.getAsDouble() >= MAX_VOCAB) {
+            throw new LitException(file + ": field 'pad_id' should be a token id, got " + pad);
+        }
+        JsonElement lower = o.get("lowercase");
+        if (lower != null && !(lower.isJsonPrimitive() && lower.getAsJsonPrimitive().isBoolean())) {
+            throw new LitException(file + ": field 'lowercase' should be true or false, got " + lower);
+        }
+        Conventions c = new Conventions(eos, pad.getAsInt(), lower != null && lower.getAsBoolean());
+        Path model;
+        try {
+            model = file.resolveSibling(tok);
+        } catch (InvalidPathException e) {
+            throw new LitException(file + ": field 'tokenizer' is not a usable file name: " + e.getReason(), e);
+        }
+        if (!tok.endsWith(".model")) {
+            throw new LitException(file + ": field 'tokenizer' should name a SentencePiece .model file, got \"" + tok + "\"");
+        }
+        TextTokenizer t = sentencePiece(model, c, file);
+        if (c.padId() >= t.vocabSize()) {
+            t.close();
+            throw new LitException(file + ": pad_id " + c.padId() + " is not in the vocabulary of " + tok + " (" + t.vocabSize() + " pieces)");
+        }
+        return t;
+    }
+
+    private static String string(JsonObject o, String key, Path file, String dflt) {
+        JsonElement e = o.get(key);
+        if (e == null || e.isJsonNull()) {
+            return dflt;
+        }
+        if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) {
+            throw new LitException(file + ": field '" + key + "' should be a string, got " + e);
+        }
+        return e.getAsString();
+    }
+
+    private static byte[] read(Path file) {
+        try {
+            return Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new LitException(file + ": cannot read tokenizer: " + e, e);
+        }
     }
 
     /** Fills {@code vocab} from the model's vocabulary and {@code added_tokens}; returns max id + 1. */
@@ -203,6 +420,16 @@ public final class TextTokenizer implements AutoCloseable {
         return path;
     }
 
+    /** Every file this tokenizer was read from (a conventions file and its model; or the one file), for copying with a model. */
+    public List<Path> files() {
+        return files;
+    }
+
+    /** The conventions the tokenizer's folder declared, if any: they frame the ids instead of the tower's policy. */
+    public Optional<Conventions> conventions() {
+        return Optional.ofNullable(declared);
+    }
+
     /** SHA-256 of the tokenizer.json bytes, hex: identifies the tokenizer in checkpoints and caches. */
     public String sha256() {
         return sha256;
@@ -228,6 +455,9 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** The EOS id {@link Policy#STICKY_EOS} uses, if the vocabulary has one. */
     public OptionalInt eosId() {
+        if (declaredEos.isPresent()) {
+            return declaredEos;
+        }
         for (String t : EOS_CANDIDATES) {
             Integer id = vocab.get(t);
             if (id != null) {
@@ -244,12 +474,7 @@ public final class TextTokenizer implements AutoCloseable {
             if (closed) {
                 throw new LitException(path + ": tokenizer is closed");
             }
-            long[] ids = hf.encode(text, false, false).getIds();
-            int[] out = new int[ids.length];
-            for (int i = 0; i < ids.length; i++) {
-                out[i] = Math.toIntExact(ids[i]);
-            }
-            return out;
+            return splitter.ids(text);
         } catch (LitException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -266,7 +491,7 @@ public final class TextTokenizer implements AutoCloseable {
             if (closed) {
                 throw new LitException(path + ": tokenizer is closed");
             }
-            return List.of(hf.encode(text, false, false).getTokens());
+            return splitter.tokens(text);
         } catch (LitException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -278,16 +503,12 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** Ids back to text; padding ({@code 0} under BERT) and special tokens are skipped. */
     public String decode(int[] ids) {
-        long[] l = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            l[i] = ids[i];
-        }
         lock.readLock().lock();
         try {
             if (closed) {
                 throw new LitException(path + ": tokenizer is closed");
             }
-            return hf.decode(l, true);
+            return splitter.decode(ids);
         } catch (LitException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -317,11 +538,12 @@ public final class TextTokenizer implements AutoCloseable {
     }
 
     private int checkContext(int contextLength, Policy policy) {
-        int min = policy == Policy.CLIP ? 3 : 2;
+        int min = policy == Policy.CLIP || policy == Policy.BERT_SEP ? 3 : 2;
         if (contextLength < min) {
             throw new LitException("tokenizer: context length " + contextLength + " < " + min
                     + " leaves no room for a token next to the " + switch (policy) {
                         case BERT -> "[CLS]";
+                        case BERT_SEP -> "[CLS] and [SEP]";
                         case STICKY_EOS -> "EOS";
                         case CLIP -> "start and end of text";
                     });
@@ -344,6 +566,9 @@ public final class TextTokenizer implements AutoCloseable {
             int end = Character.isHighSurrogate(text.charAt(maxChars - 1)) ? maxChars - 1 : maxChars;
             text = text.substring(0, end);
         }
+        if (declared != null) {
+            return frame(declared.lowercase() ? text.toLowerCase(Locale.ROOT) : text, contextLength, cut);
+        }
         int[] raw = ids(text);
         int[] out = new int[contextLength];
         switch (policy) {
@@ -357,6 +582,19 @@ public final class TextTokenizer implements AutoCloseable {
                 System.arraycopy(raw, 0, out, 1, n);
                 // the rest stays 0
                 return new Single(out, raw.length + 1, cut || raw.length + 1 > contextLength);
+            }
+            case BERT_SEP -> {
+                Integer cls = vocab.get("[CLS]"), sep = vocab.get("[SEP]");
+                if (cls == null || sep == null) {
+                    throw new LitException(path + ": policy BERT_SEP needs [CLS] and [SEP] tokens and the vocabulary lacks "
+                            + (cls == null ? "[CLS]" : "[SEP]"));
+                }
+                int n = Math.min(raw.length, contextLength - 2);
+                out[0] = cls;
+                System.arraycopy(raw, 0, out, 1, n);
+                out[n + 1] = sep;
+                // the rest stays 0
+                return new Single(out, raw.length + 2, cut || raw.length + 2 > contextLength);
             }
             case STICKY_EOS -> {
                 int eos = eosId().orElseThrow(() -> new LitException(path
@@ -382,13 +620,32 @@ public final class TextTokenizer implements AutoCloseable {
         }
     }
 
+    /** big_vision's tokenize() under the declared {@link Conventions} (big_vision/pp/ops_text.py). */
+    private Single frame(String text, int contextLength, boolean cut) {
+        int[] raw = ids(text);
+        boolean eos = declared.eos() != Conventions.Eos.NONE;
+        int eosId = eos ? eosId().orElseThrow(() -> new LitException(path + ": eos \"" + declared.eos().name().toLowerCase(Locale.ROOT)
+                + "\" needs an EOS piece and the vocabulary has none")) : -1;
+        int n = raw.length + (eos ? 1 : 0);
+        int[] out = new int[contextLength];
+        Arrays.fill(out, declared.padId());
+        int keep = Math.min(raw.length, contextLength);
+        System.arraycopy(raw, 0, out, 0, keep);
+        if (declared.eos() == Conventions.Eos.STICKY && n >= contextLength) {
+            out[contextLength - 1] = eosId; // cut off, but keep the final EOS
+        } else if (eos && raw.length < contextLength) {
+            out[raw.length] = eosId;
+        }
+        return new Single(out, n, cut || n > contextLength);
+    }
+
     @Override
     public void close() {
         lock.writeLock().lock();
         try {
             if (!closed) {
                 closed = true;
-                hf.close();
+                splitter.close();
             }
         } finally {
             lock.writeLock().unlock();

@@ -124,31 +124,40 @@ final class TokenizerFile {
                 if (!Base64.getEncoder().encodeToString(b).equals(map.getAsString())) {
                     throw new IllegalArgumentException("not canonical");
                 }
-                ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
-                long trieBytes = b.length < 4 ? -1 : bb.getInt(0) & 0xFFFFFFFFL;
-                if (trieBytes < 4 || trieBytes / 4 * 4 > b.length - 4) {
-                    why = "a trie that is empty or runs past the end";
-                } else {
-                    int units = (int) (trieBytes / 4);
-                    long[] trie = new long[units];
-                    for (int i = 0; i < units; i++) {
-                        trie[i] = bb.getInt(4 + 4 * i) & 0xFFFFFFFFL;
-                    }
-                    int text = 4 + 4 * units;
-                    StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                            .decode(ByteBuffer.wrap(b, text, b.length - text));
-                    why = trieProblem(trie, b, text);
-                }
+                why = charsmapProblem(b);
             } catch (IllegalArgumentException e) {
                 why = "not base64";
-            } catch (CharacterCodingException e) {
-                why = "text that is not UTF-8";
             }
         }
         if (why != null) {
             throw new LitException(file + ": not a usable tokenizer.json (the Precompiled normalizer's precompiled_charsmap at "
                     + where + " has " + why + ")");
         }
+    }
+
+    /**
+     * What is wrong with a charsmap's bytes (as a SentencePiece model stores them, and a
+     * tokenizer.json in base64), or null when it is safe to hand to a native library.
+     */
+    static String charsmapProblem(byte[] b) {
+        ByteBuffer bb = ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN);
+        long trieBytes = b.length < 4 ? -1 : bb.getInt(0) & 0xFFFFFFFFL;
+        if (trieBytes < 4 || trieBytes / 4 * 4 > b.length - 4) {
+            return "a trie that is empty or runs past the end";
+        }
+        int units = (int) (trieBytes / 4);
+        long[] trie = new long[units];
+        for (int i = 0; i < units; i++) {
+            trie[i] = bb.getInt(4 + 4 * i) & 0xFFFFFFFFL;
+        }
+        int text = 4 + 4 * units;
+        try {
+            StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(b, text, b.length - text));
+        } catch (CharacterCodingException e) {
+            return "text that is not UTF-8";
+        }
+        return trieProblem(trie, b, text);
     }
 
     /** Null when every lookup of up to 5 bytes stays inside the trie and lands on a character of the text. */

@@ -33,7 +33,7 @@ public interface ArraySource extends AutoCloseable {
     @Override
     void close();
 
-    /** Opens {@code .npz} or {@code .safetensors} by its extension (the readers are array sources). */
+    /** Opens {@code .npz}, {@code .safetensors} or {@code .onnx} (its initializers) by its extension. */
     static ArraySource open(Path file) {
         String name = file.getFileName().toString();
         if (name.endsWith(".npz")) {
@@ -42,6 +42,9 @@ public interface ArraySource extends AutoCloseable {
         if (name.endsWith(".safetensors")) {
             return SafetensorsReader.open(file);
         }
-        throw new CheckpointException(file, "unknown checkpoint extension (lit4j reads .npz and .safetensors)");
+        if (name.endsWith(".onnx")) {
+            return OnnxFile.open(file);
+        }
+        throw new CheckpointException(file, "unknown checkpoint extension (lit4j reads .npz, .safetensors and .onnx)");
     }
 }

@@ -69,6 +69,10 @@ final class Json {
         return has(key) ? string(key) : dflt;
     }
 
+    boolean bool(String key, boolean dflt) {
+        return has(key) ? field(key, JsonPrimitive::isBoolean, "true or false").getAsBoolean() : dflt;
+    }
+
     /** The names the config records' own checks start their messages with. */
     private static final List<String> LABELS = List.of("image tower config", "bert config", "text transformer config",
             "clip text config");

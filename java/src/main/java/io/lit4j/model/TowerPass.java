@@ -245,12 +245,13 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
     /**
      * A text tower. big_vision's text transformer: token embedding plus positions, the blocks, a
      * final LayerNorm, pooled at the configured position. BERT: token + position + type-0
-     * embeddings and their LayerNorm, post-LN blocks with padding masked out, pooled at [CLS].
+     * embeddings and their LayerNorm, post-LN blocks with padding masked out, pooled at [CLS] or
+     * by the mean over the real tokens ({@link BertConfig.Pooling#MEAN}).
      * CLIP: as big_vision's but with causal blocks, pooled at each row's end-of-text token.
      */
     public static final class Text extends TowerPass {
         private final TextConfig c;
-        private final boolean bert;
+        private final boolean bert, meanOfTokens;
         private final ClipTextConfig clip; // null unless CLIP's tower
         private final int length;
         private final Tensor ids, mask, emb, embMean, embVar, encoded, lnMean, lnVar, dEncoded, dEmb;
@@ -260,6 +261,7 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
             super(be, p, arena, Encoder.Spec.of(c), c.headDim(), batch, checkLength(c, length), precision, mode);
             this.c = c;
             this.bert = c instanceof BertConfig;
+            this.meanOfTokens = c instanceof BertConfig bc && bc.pool() == BertConfig.Pooling.MEAN;
             this.clip = c instanceof ClipTextConfig cc ? cc : null;
             this.length = length;
             poolRows = clip != null ? arena.allocate(DType.I32, batch) : null;
@@ -317,7 +319,10 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
                 last = encoded;
             }
             obs.onTensor("encoded", last);
-            if (clip != null) { // a gather of one row per text: the end-of-text token's
+            if (meanOfTokens) {
+                be.maskedMean(last, mask, pooled);
+                project(obs);
+            } else if (clip != null) { // a gather of one row per text: the end-of-text token's
                 int[] at = clip.poolPositions(tokens.ids(), batch, length);
                 for (int b = 0; b < batch; b++) {
                     at[b] += b * length;
@@ -337,7 +342,9 @@ public abstract sealed class TowerPass permits TowerPass.Image, TowerPass.Text {
 
         @Override
         protected void backwardFromPooled(Grads grads) {
-            if (clip != null) { // the gather's backward: each text's gradient back at its end-of-text row, zero elsewhere
+            if (meanOfTokens) {
+                be.maskedMeanBackward(dPooled, mask, dEncoded);
+            } else if (clip != null) { // the gather's backward: each text's gradient back at its end-of-text row, zero elsewhere
                 be.embeddingBackward(poolRows, dPooled, rows(dEncoded));
             } else {
                 be.poolBackward(dPooled, pool(), 0, dEncoded);

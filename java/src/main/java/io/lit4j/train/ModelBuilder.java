@@ -3,6 +3,7 @@ package io.lit4j.train;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.KnownModels;
 import io.lit4j.model.BertConfig;
 import io.lit4j.model.ParamSpec;
 import io.lit4j.model.Presets;
@@ -38,6 +39,10 @@ public final class ModelBuilder {
     }
 
     private static Source open(Backend be, String spec) {
+        if (KnownModels.isName(spec) && !Files.exists(Path.of(spec))) {
+            Path dir = KnownModels.resolve(spec);
+            return new Source(Checkpoints.inspect(dir).config(), Checkpoints.load(be, dir), spec + " (" + dir + ")");
+        }
         if (Presets.isPair(spec)) {
             return new Source(Presets.pair(spec), null, "preset " + spec);
         }
@@ -65,7 +70,7 @@ public final class ModelBuilder {
 
     /** Whether {@code spec} names trained weights (a checkpoint file or folder), not a preset or a config.json. */
     public static boolean hasWeights(String spec) {
-        return spec != null && !spec.endsWith(".json") && !Presets.isPair(spec) && Files.exists(Path.of(spec));
+        return spec != null && !spec.endsWith(".json") && !Presets.isPair(spec) && (Files.exists(Path.of(spec)) || KnownModels.isName(spec));
     }
 
     /** What was built, and which towers came with trained weights. */

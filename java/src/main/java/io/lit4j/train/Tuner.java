@@ -6,6 +6,7 @@ import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.OpProfile;
 import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.KnownModels;
 import io.lit4j.checkpoint.LitFormat;
 import io.lit4j.data.BadRows;
 import io.lit4j.data.CaptionDataset;
@@ -123,23 +124,24 @@ public final class Tuner {
 
     /** The tokenizer: given, beside the model, in the checkpoint, or built from the captions for a random text tower. */
     private static Path tokenizerFor(TuneOptions o, TwoTowerConfig cfg, CaptionDataset ds, Path out, Path ckpt, PrintStream log) {
-        if (ckpt != null && Files.isRegularFile(ckpt.resolve(LitFormat.TOKENIZER))) {
-            return ckpt.resolve(LitFormat.TOKENIZER);
+        if (ckpt != null && TextTokenizer.findIn(ckpt) != null) {
+            return TextTokenizer.findIn(ckpt);
         }
         if (o.tokenizer() != null) {
             return Path.of(o.tokenizer());
         }
-        for (String from : new String[] {o.textTower(), o.model()}) {
+        for (String spec : new String[] {o.textTower(), o.model()}) {
+            String from = spec != null && KnownModels.isName(spec) && !Files.exists(Path.of(spec)) ? KnownModels.resolve(spec).toString() : spec;
             if (from != null && Files.exists(Path.of(from))) {
                 Path p = Path.of(from);
-                Path dir = Files.isDirectory(p) ? p : p.toAbsolutePath().getParent();
-                if (Files.isRegularFile(dir.resolve(LitFormat.TOKENIZER))) {
-                    return dir.resolve(LitFormat.TOKENIZER);
+                Path found = TextTokenizer.findIn(Files.isDirectory(p) ? p : p.toAbsolutePath().getParent());
+                if (found != null) {
+                    return found;
                 }
             }
         }
         if (o.setup().charAt(1) != 'u') {
-            throw new LitException("no tokenizer.json for the pretrained text tower: pass --tokenizer FILE");
+            throw new LitException("no tokenizer (tokenizer.json, a .model or " + TextTokenizer.CONVENTIONS + ") for the pretrained text tower: pass --tokenizer FILE");
         }
         Path built = out.resolve(LitFormat.TOKENIZER);
         if (!Files.isRegularFile(built)) {

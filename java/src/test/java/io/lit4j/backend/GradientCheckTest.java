@@ -16,6 +16,7 @@ import java.util.function.Function;
 
 import static io.lit4j.Assertions2.assertClose;
 import static io.lit4j.Assertions2.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
  * Every backward op of both backends against central finite differences of an independent
@@ -384,6 +385,49 @@ class GradientCheckTest {
                 Tensor dl2 = a.allocate(DType.F32, b * t, dd);
                 be.l2NormalizeBackward(xt, norms, put(be, a, g, b * t, dd), dl2);
                 assertClose(be.name() + " l2Normalize", nL2, be.download(dl2), RTOL);
+            }
+        }
+    }
+
+    /** sentence-transformers' mean over kept tokens: forward against a double reference, backward against differences. */
+    @Test
+    void maskedMeanOverRealTokens() {
+        Random r = new Random(11);
+        int b = 3, t = 5, dd = 7; // odd sizes; row 2 is all padding (its mean is 0, as the 1e-9 clamp makes it)
+        float[] mask = {1, 1, 1, 0, 0, 1, 0, 1, 1, 1, 0, 0, 0, 0, 0};
+        float[] x = random(r, b * t * dd, 1), gp = random(r, b * dd, 1);
+        Fwd mean = xs -> {
+            double[] y = new double[b * dd];
+            for (int n = 0; n < b; n++) {
+                double count = 0;
+                for (int i = 0; i < t; i++) {
+                    count += mask[n * t + i];
+                }
+                for (int j = 0; j < dd; j++) {
+                    for (int i = 0; i < t; i++) {
+                        y[n * dd + j] += mask[n * t + i] * xs[(n * t + i) * dd + j] / Math.max(count, 1e-9);
+                    }
+                }
+            }
+            return y;
+        };
+        double[] want = mean.apply(d(x));
+        float[] wantF = new float[want.length];
+        for (int i = 0; i < want.length; i++) {
+            wantF[i] = (float) want[i];
+        }
+        float[] nMean = numeric(mean, x, gp);
+        for (Backend be : backends) {
+            try (TensorArena a = be.newArena()) {
+                Tensor m = put(be, a, mask, b, t), out = a.allocate(DType.F32, b, dd), dx = a.allocate(DType.F32, b, t, dd);
+                be.maskedMean(put(be, a, x, b, t, dd), m, out);
+                float[] got = be.download(out);
+                assertClose(be.name() + " masked mean", wantF, got, 1e-6);
+                for (int j = 0; j < dd; j++) {
+                    assertEquals(0f, got[2 * dd + j], "a text with no real token pools to 0");
+                }
+                be.maskedMeanBackward(put(be, a, gp, b, dd), m, dx);
+                assertClose(be.name() + " masked mean backward", nMean, be.download(dx), RTOL);
             }
         }
     }

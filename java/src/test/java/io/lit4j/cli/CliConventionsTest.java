@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The conventions a newcomer expects of every command: help, JSON, checked numbers, lists of images, clear errors. */
 class CliConventionsTest {
     private static final List<String> COMMANDS = List.of("info", "tune", "dataset", "pretrain", "classify", "embed", "retrieve", "eval", "demo",
-            "ablation", "serve");
+            "ablation", "serve", "inspect", "convert");
 
     private static void oneLineError(CliTest.Result r, String expected) {
         assertEquals(1, r.code(), r.out() + r.err());

@@ -94,7 +94,9 @@ class GoldenParityTest {
                 Arguments.of("bert_bv", "bert.npz", true),
                 Arguments.of("bert_hf", "bert_hf_lit4j", false),
                 Arguments.of("bert_hf", "bert_hf", false),
-                Arguments.of("bert_hf", "bert_hf/model.safetensors", false));
+                Arguments.of("bert_hf", "bert_hf/model.safetensors", false),
+                Arguments.of("bert_onnx", "bert_onnx", false),
+                Arguments.of("bert_onnx", "bert_onnx/model.onnx", false));
     }
 
     @ParameterizedTest(name = "{0} from {1} (golden config: {2})")
@@ -105,8 +107,9 @@ class GoldenParityTest {
         if (!useGoldenConfig) { // the loader must work the config out by itself
             Checkpoints.Detected d = Checkpoints.inspect(path);
             TwoTowerConfig detected = d.config();
-            if (d.format() != Checkpoints.Format.LIT4J && detected.text() instanceof BertConfig b) { // BERT files do not carry the tokenized length (LiT: 16)
-                assertEquals(16, b.contextLength());
+            if (d.format() != Checkpoints.Format.LIT4J && detected.text() instanceof BertConfig b) { // BERT files do not carry the tokenized length
+                // LiT's 16; an ONNX sentence embedder without a tokenizer.json: 128, within the position table
+                assertEquals(d.format() == Checkpoints.Format.ONNX ? Math.min(128, b.maxPosition()) : 16, b.contextLength());
                 detected = new TwoTowerConfig(null, b.withContextLength(g.config().text().contextLength()), detected.loss());
             }
             assertEquals(g.config(), detected, "config detected from " + weights);

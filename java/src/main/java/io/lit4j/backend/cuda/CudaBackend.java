@@ -78,6 +78,21 @@ public final class CudaBackend implements Backend {
         return "cuda";
     }
 
+    /**
+     * Mean pooling over real tokens (sentence-transformers' pooling, used by the MiniLM text tower)
+     * has no CUDA kernel yet: it arrived after this backend was written. Refused by name, never
+     * computed wrongly.
+     */
+    @Override
+    public void maskedMean(Tensor x, Tensor mask, Tensor out) {
+        throw new LitException("cuda: maskedMean (mean pooling over real tokens, e.g. MiniLM) is not on this backend yet; use --backend onednn");
+    }
+
+    @Override
+    public void maskedMeanBackward(Tensor dout, Tensor mask, Tensor dx) {
+        throw new LitException("cuda: maskedMeanBackward (mean pooling over real tokens, e.g. MiniLM) is not on this backend yet; use --backend onednn");
+    }
+
     @Override
     public List<String> describe() {
         List<String> out = new ArrayList<>();

@@ -1,0 +1,81 @@
+package io.lit4j.cli;
+
+import com.google.gson.JsonObject;
+import io.lit4j.LitException;
+import io.lit4j.backend.scalar.ScalarBackend;
+import io.lit4j.checkpoint.Checkpoints;
+import io.lit4j.checkpoint.KnownModels;
+import io.lit4j.checkpoint.LitFormat;
+import io.lit4j.data.TextTokenizer;
+import io.lit4j.model.TwoTower;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * {@code lit4j convert IN --out DIR}: any checkpoint lit4j reads, written as a lit4j model folder
+ * (config.json, fp32 model.safetensors and the tokenizer found beside the input), which loads to
+ * the same embeddings bit for bit. Through {@link Checkpoints}, so a new format converts with no
+ * change here. (Writing HuggingFace safetensors back is not there yet.)
+ */
+@Command(name = "convert", description = {"Write any checkpoint lit4j reads as a lit4j model folder (config.json, model.safetensors,",
+        "tokenizer): it loads to the same embeddings bit for bit."})
+final class ConvertCommand implements Callable<Integer> {
+    @Mixin
+    Main.Common common;
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "IN", description = "a model folder, .npz, .safetensors, .onnx, or a name (minilm)")
+    String in;
+
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "the lit4j folder to write (must not exist, or be empty)")
+    Path out;
+
+    @Option(names = "--json", description = "machine-readable output on stdout")
+    boolean json;
+
+    @Override
+    public Integer call() {
+        Path p = KnownModels.isName(in) && !Files.exists(Path.of(in)) ? KnownModels.resolve(in) : Path.of(in);
+        if (Files.exists(out) && !isEmptyFolder(out)) {
+            throw new LitException(out + " exists and is not empty: choose a new --out folder");
+        }
+        Checkpoints.Detected d = Checkpoints.inspect(p);
+        Path tok = TextTokenizer.findIn(Files.isDirectory(p) ? p : p.toAbsolutePath().getParent());
+        try (ScalarBackend be = new ScalarBackend(); TwoTower m = Checkpoints.load(be, p)) {
+            LitFormat.save(m, out, d.config().hasText() ? tok : null);
+        }
+        if (json) {
+            JsonObject o = new JsonObject();
+            o.addProperty("from", p.toString());
+            o.addProperty("format", d.format().name().toLowerCase(Locale.ROOT));
+            o.addProperty("out", out.toString());
+            o.addProperty("tokenizer", tok == null ? null : tok.getFileName().toString());
+            spec.commandLine().getOut().println(o);
+        } else {
+            spec.commandLine().getOut().println("lit4j convert: " + d.format().name().toLowerCase(Locale.ROOT) + " " + p + " -> " + out
+                    + (tok != null && d.config().hasText() ? " (with " + tok.getFileName() + ")" : ""));
+        }
+        return 0;
+    }
+
+    private static boolean isEmptyFolder(Path dir) {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
