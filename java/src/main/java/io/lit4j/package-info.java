@@ -16,6 +16,7 @@
  * LitModel, DefaultModel              the public API: load a model, embed, classify, retrieve
  * train                               the LiT trainer, supervised pretraining, AdamW, losses, run folders
  * eval                                zero-shot classification, retrieval recall, linear probes, prompt templates
+ * dedup                               the de-duplication rule: pixel and caption keys, perceptual hashes, blocking, cosine confirmation
  * embed                               image files and texts to embeddings in bounded batches
  * checkpoint                          lit4j, big_vision and HuggingFace files mapped onto model parameters
  * model                               the towers (one forward per tower), configs, presets, parameters

@@ -92,8 +92,12 @@ public final class ImageEmbeddingCache implements AutoCloseable {
         }
     }
 
-    /** SHA-256 over the image tower's parameter bytes, the preprocessing and the dimension (16 hex digits). */
-    static String digest(Backend be, Params params, String preprocessing, int dim) {
+    /**
+     * SHA-256 over the image tower's parameter bytes, the preprocessing and the dimension (16 hex
+     * digits): the name of the tower's cache folder, and what other writers of this cache (the Spark
+     * {@code embed} job) record beside the embeddings they make.
+     */
+    public static String digest(Backend be, Params params, String preprocessing, int dim) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
             ByteBuffer buf = ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN);
@@ -167,6 +171,22 @@ public final class ImageEmbeddingCache implements AutoCloseable {
     }
 
     /**
+     * Records that image {@code id} does not decode, so that later fills skip it instead of trying
+     * again (the file {@code undecodable.tsv}: id TAB reason); returns the reason as recorded (one line).
+     */
+    public synchronized String markUndecodable(String id, String why) {
+        String message = String.valueOf(why).replace('\n', ' ').replace('\r', ' ');
+        Path badList = dir.resolve("undecodable.tsv");
+        try {
+            Files.writeString(badList, id + "\t" + message + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new LitException("cannot write " + badList + ": " + e.getMessage(), e);
+        }
+        return message;
+    }
+
+    /**
      * Embeds every image of {@code ds} not yet in the cache, batch by batch, and returns the rows whose image would not decode, by row index with the reason:
      * those found now and those an earlier fill recorded in {@code undecodable.tsv}.
      */
@@ -207,14 +227,7 @@ public final class ImageEmbeddingCache implements AutoCloseable {
                 @Override
                 public void skipped(int index, BadRows.Reason reason, String why) {
                     String id = missing.get(index);
-                    String message = String.valueOf(why).replace('\n', ' ');
-                    bad.put(rowOf.get(id), message);
-                    try {
-                        Files.writeString(badList, id + "\t" + message + "\n", StandardCharsets.UTF_8,
-                                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                    } catch (IOException e) {
-                        throw new LitException("cannot write " + badList + ": " + e.getMessage(), e);
-                    }
+                    bad.put(rowOf.get(id), markUndecodable(id, why));
                 }
             }, bar::step);
         }

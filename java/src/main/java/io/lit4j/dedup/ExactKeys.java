@@ -1,0 +1,78 @@
+package io.lit4j.dedup;
+
+import io.lit4j.LitException;
+
+import java.awt.image.BufferedImage;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.text.Normalizer;
+import java.util.HexFormat;
+import java.util.Locale;
+
+/**
+ * Keys under which exact duplicates collide: the decoded pixels (so a PNG and a lossless
+ * re-encoding of it are one image, whatever the file bytes), and the caption text after
+ * {@link #normaliseCaption normalisation} (so "A cat." and "a  cat" are one caption). Keys are
+ * SHA-256 prefixes, 32 hex digits: long enough that a collision between different inputs is not
+ * a practical concern at corpus sizes.
+ */
+public final class ExactKeys {
+    private ExactKeys() {
+    }
+
+    /** Key of an image's decoded pixels: its size and every ARGB value (alpha included). */
+    public static String pixels(BufferedImage image) {
+        int w = image.getWidth(), h = image.getHeight();
+        return pixels(image.getRGB(0, 0, w, h, null, 0, w), w, h);
+    }
+
+    /** As {@link #pixels(BufferedImage)}, of packed ARGB pixels, row-major. */
+    public static String pixels(int[] argb, int width, int height) {
+        if (argb.length != (long) width * height) {
+            throw new LitException("pixel key: " + argb.length + " pixels are not " + width + "x" + height);
+        }
+        MessageDigest md = sha256();
+        ByteBuffer b = ByteBuffer.allocate(4 * Math.min(argb.length, 4096) + 8);
+        b.putInt(width).putInt(height);
+        for (int p : argb) {
+            if (!b.hasRemaining()) {
+                md.update(b.array(), 0, b.position());
+                b.clear();
+            }
+            b.putInt(p);
+        }
+        md.update(b.array(), 0, b.position());
+        return HexFormat.of().formatHex(md.digest(), 0, 16);
+    }
+
+    /**
+     * A caption as exact-duplicate detection compares it: Unicode NFKC, lower case (root locale),
+     * every run of characters that are not letters or digits one space, trimmed. Null is "".
+     */
+    public static String normaliseCaption(String caption) {
+        if (caption == null) {
+            return "";
+        }
+        String s = Normalizer.normalize(caption, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT);
+        return s.replaceAll("[^\\p{L}\\p{N}]+", " ").trim();
+    }
+
+    /** Key of a caption after {@link #normaliseCaption}; null for a caption that normalises to nothing (it matches nothing). */
+    public static String caption(String caption) {
+        String n = normaliseCaption(caption);
+        if (n.isEmpty()) {
+            return null;
+        }
+        return HexFormat.of().formatHex(sha256().digest(n.getBytes(StandardCharsets.UTF_8)), 0, 16);
+    }
+
+    private static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new LitException("SHA-256 unavailable", e);
+        }
+    }
+}
