@@ -148,7 +148,7 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     private static Path findTokenizer(Path model) {
         Path dir = Files.isDirectory(model) ? model : model.toAbsolutePath().getParent();
         Path t = dir.resolve(LitFormat.TOKENIZER);
-        return Files.isRegularFile(t) ? t : null;
+        return Files.isRegularFile(t) ? t : TextTokenizer.findIn(dir); // else its conventions file or only .model
     }
 
     public TwoTowerConfig config() {

@@ -87,8 +87,9 @@ public final class LitFormat {
             String json = new GsonBuilder().setPrettyPrinting().create().toJson(model.config().toJson());
             folder.writeString(CONFIG, json + "\n");
             writeWeights(model, folder.resolve(WEIGHTS), Map.of(METADATA_KEY, json));
-            if (tokenizer != null) {
-                Files.copy(tokenizer, folder.resolve(TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+            if (tokenizer != null) { // a SentencePiece .model keeps its name: it is not a tokenizer.json
+                String name = tokenizer.getFileName().toString().endsWith(".model") ? tokenizer.getFileName().toString() : TOKENIZER;
+                Files.copy(tokenizer, folder.resolve(name), StandardCopyOption.REPLACE_EXISTING);
             }
             extras.write(folder.tempRoot());
             folder.commit();
