@@ -15,7 +15,7 @@ import java.util.Locale;
  * What a study run shares: the engine, the options, and the reference recipe's defaults for
  * whatever the user did not give — Fashion-MNIST with one reference caption per image, the
  * recipe's pretrained ViT and from-scratch text transformer. {@code --quick} shrinks all of it
- * (600 training pairs, 200 test images, 16-wide one-block towers, a handful of steps).
+ * (600 training pairs, 200 test images, 16-wide one-block towers, three steps of 16 pairs).
  */
 public final class StudyContext {
     /** Training pairs and test images in quick mode. */
@@ -158,7 +158,7 @@ public final class StudyContext {
     /** Tuning options for one arm of {@code study} on {@code data}, with the study's budget; callers adjust and build. */
     public TuneOptions.Builder arm(String study, String arm, long seed, Path data) {
         int rows = rows(data);
-        int batch = o.quick() ? Math.min(32, o.batch()) : o.batch();
+        int batch = o.quick() ? Math.min(16, o.batch()) : o.batch();
         int steps = o.quick() ? 3 : o.stepsFor(rows);
         Path run = work().resolve("runs").resolve(study).resolve(arm.replaceAll("[^A-Za-z0-9._-]", "_") + "-s" + seed);
         return TuneOptions.builder().imageTower(imageTower()).textTower(textTower()).embedDim(embedDim()).data(data.toString())
