@@ -87,8 +87,9 @@ class StudyCommandTest {
 
     @Test
     void duplicatesComparesThreeTuningSets(@TempDir Path dir) throws Exception {
-        JsonObject o = runStudy(dir, "duplicates", 3, "borderline.png");
+        JsonObject o = runStudy(dir, "duplicates", 3, "duplicates.png");
         assertTrue(o.getAsJsonArray("findings").get(0).getAsString().startsWith("dedup of 600 rows"), o.toString());
+        assertNotNull(ImageIO.read(dir.resolve("out").resolve("duplicates").resolve("borderline.png").toFile()), "the contact sheet");
     }
 
     @Test
