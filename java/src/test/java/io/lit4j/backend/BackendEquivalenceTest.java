@@ -344,6 +344,14 @@ class BackendEquivalenceTest {
                 be.layerNormBackward(xt, st, mean, var, 1e-6f, put(be, a, g, rows, s), dx, ds, db);
                 return new float[][] {be.download(dx), be.download(ds), be.download(db)};
             }, tol(s) * 4);
+            checkBoth("layerNormBackward, frozen scale and shift, d=" + s, (be, a) -> { // no dscale, dbias: dx alone
+                Tensor xt = put(be, a, x, rows, s), st = put(be, a, sc, s), y = a.allocate(DType.F32, rows, s);
+                Tensor mean = a.allocate(DType.F32, rows), var = a.allocate(DType.F32, rows);
+                be.layerNorm(xt, st, put(be, a, sh, s), 1e-6f, y, mean, var);
+                Tensor dx = a.allocate(DType.F32, rows, s);
+                be.layerNormBackward(xt, st, mean, var, 1e-6f, put(be, a, g, rows, s), dx, null, null);
+                return new float[][] {be.download(dx)};
+            }, tol(s) * 4);
             for (Gelu kind : Gelu.values()) {
                 checkBoth("geluBackward " + kind + " n=" + s, (be, a) -> {
                     Tensor dx = a.allocate(DType.F32, rows, s);

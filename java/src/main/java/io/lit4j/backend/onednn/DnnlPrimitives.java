@@ -127,10 +127,11 @@ final class DnnlPrimitives {
     }
 
     /**
-     * LayerNorm's backward from the forward's statistics (fp32). Buffers: src, mean, variance,
-     * diff_dst, scale, diff_src, and with {@code params} diff_scale and diff_shift.
+     * LayerNorm's backward from the forward's statistics (fp32), with the scale and shift
+     * gradients (oneDNN has no data-only backward for a LayerNorm with scale and shift). Buffers:
+     * src, mean, variance, diff_dst, scale, diff_src, diff_scale, diff_shift.
      */
-    static Primitive layerNormBackward(Engine engine, String context, int rows, int d, float eps, boolean params) {
+    static Primitive layerNormBackward(Engine engine, String context, int rows, int d, float eps) {
         MemoryDesc src = MemoryDesc.dense(DType.F32, rows, d);
         MemoryDesc gdst = MemoryDesc.dense(DType.F32, rows, d);
         MemoryDesc gsrc = MemoryDesc.dense(DType.F32, rows, d);
@@ -139,23 +140,15 @@ final class DnnlPrimitives {
         MemoryDesc scale = MemoryDesc.dense(DType.F32, d);
         MemoryDesc gscale = MemoryDesc.dense(DType.F32, d);
         MemoryDesc gshift = MemoryDesc.dense(DType.F32, d);
-        int prop = params ? dnnl_h.dnnl_backward() : dnnl_h.dnnl_backward_data();
         try (Attr attr = new Attr().build();
              PrimitiveDesc hint = new PrimitiveDesc(context + " (forward hint)", o -> layerNormForward(engine, o, true, src, src, mean, eps, attr))) {
-            PdFactory f = o -> dnnl_h.dnnl_layer_normalization_backward_primitive_desc_create(o, engine.handle, prop, gsrc.handle,
-                    gdst.handle, src.handle, mean.handle, eps, dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift(), hint.handle, attr.handle);
-            if (params) {
-                return new Primitive(engine, context, f,
-                        new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE(), dnnl_h.DNNL_ARG_DIFF_DST(),
-                                dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_DIFF_SRC(), dnnl_h.DNNL_ARG_DIFF_SCALE(), dnnl_h.DNNL_ARG_DIFF_SHIFT()},
-                        new MemoryDesc[] {src, mean, var, gdst, scale, gsrc, gscale, gshift});
-            }
-            try (gscale; gshift) {
-                return new Primitive(engine, context, f,
-                        new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE(), dnnl_h.DNNL_ARG_DIFF_DST(),
-                                dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_DIFF_SRC()},
-                        new MemoryDesc[] {src, mean, var, gdst, scale, gsrc});
-            }
+            PdFactory f = o -> dnnl_h.dnnl_layer_normalization_backward_primitive_desc_create(o, engine.handle, dnnl_h.dnnl_backward(),
+                    gsrc.handle, gdst.handle, src.handle, mean.handle, eps, dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift(), hint.handle,
+                    attr.handle);
+            return new Primitive(engine, context, f,
+                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE(), dnnl_h.DNNL_ARG_DIFF_DST(),
+                            dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_DIFF_SRC(), dnnl_h.DNNL_ARG_DIFF_SCALE(), dnnl_h.DNNL_ARG_DIFF_SHIFT()},
+                    new MemoryDesc[] {src, mean, var, gdst, scale, gsrc, gscale, gshift});
         }
     }
 

@@ -16,6 +16,7 @@ import io.lit4j.tensor.Shapes;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 
@@ -415,9 +416,14 @@ public final class OneDnnBackend extends HostBackend {
 
     // ------------------------------------------------------------------ backward
 
-    private record LayerNormBackwardKey(int rows, int d, float eps, boolean params) {
+    private record LayerNormBackwardKey(int rows, int d, float eps) {
     }
 
+    /**
+     * Always oneDNN's full backward (prop_kind backward): its data-only one (backward_data) answers
+     * UNIMPLEMENTED for a LayerNorm with scale and shift, so without dscale/dbias (a frozen
+     * LayerNorm) their gradients go to a scratch of 2·d floats and are dropped.
+     */
     @Override
     public void layerNormBackward(Tensor x, Tensor scale, Tensor mean, Tensor variance, float eps, Tensor dy, Tensor dx,
                                   Tensor dscale, Tensor dbias) {
@@ -431,12 +437,16 @@ public final class OneDnnBackend extends HostBackend {
         if (params && (dscale == null || dbias == null)) {
             throw new LitException("layerNormBackward: dscale and dbias are computed together; pass both or neither");
         }
-        Primitive p = rt.primitive(new LayerNormBackwardKey(rows, d, eps, params),
-                e -> DnnlPrimitives.layerNormBackward(e, "layerNormBackward x" + x + " eps " + eps, rows, d, eps, params));
+        Primitive p = rt.primitive(new LayerNormBackwardKey(rows, d, eps),
+                e -> DnnlPrimitives.layerNormBackward(e, "layerNormBackward x" + x + " eps " + eps, rows, d, eps));
         if (params) {
             rt.run(p, seg(x), seg(mean), seg(variance), seg(dy), seg(scale), seg(dx), seg(dscale), seg(dbias));
         } else {
-            rt.run(p, seg(x), seg(mean), seg(variance), seg(dy), seg(scale), seg(dx));
+            try (Arena tmp = Arena.ofConfined()) {
+                long bytes = (long) d * Float.BYTES;
+                MemorySegment drop = tmp.allocate(2 * bytes, 64);
+                rt.run(p, seg(x), seg(mean), seg(variance), seg(dy), seg(scale), seg(dx), drop.asSlice(0, bytes), drop.asSlice(bytes, bytes));
+            }
         }
     }
 
