@@ -25,11 +25,13 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * {@code lit4j dedup} (LiT §5.4): removes from a caption data set its exact duplicates (the same
@@ -81,7 +83,7 @@ public final class Deduplicator {
                 open.add(e);
                 evals.addAll(decode(e, log));
             }
-            Map<Integer, Dropped> dropped = new java.util.TreeMap<>();
+            Map<Integer, Dropped> dropped = new TreeMap<>();
             Map<String, Image> evalKeys = new HashMap<>();
             evals.forEach(e -> evalKeys.putIfAbsent(e.key(), e));
             Map<String, Image> seen = new HashMap<>();
@@ -117,7 +119,7 @@ public final class Deduplicator {
             List<Image> all = new ArrayList<>();
             for (int i = 0; i < corpus.size(); i++) {
                 if (!dropped.containsKey(corpus.get(i).row().index())) {
-                    items.add(new NearDuplicates.Item(all.size(), corpus.get(i).hash(), java.util.Arrays.copyOfRange(zc, i * dim, (i + 1) * dim), false));
+                    items.add(new NearDuplicates.Item(all.size(), corpus.get(i).hash(), Arrays.copyOfRange(zc, i * dim, (i + 1) * dim), false));
                 }
                 all.add(corpus.get(i));
             }
@@ -125,7 +127,7 @@ public final class Deduplicator {
                 List<Image> mine = evals.stream().filter(x -> x.ds() == e).toList();
                 float[] ze = embed(tower, e, mine, log);
                 for (int i = 0; i < mine.size(); i++) {
-                    items.add(new NearDuplicates.Item(all.size(), mine.get(i).hash(), java.util.Arrays.copyOfRange(ze, i * dim, (i + 1) * dim), true));
+                    items.add(new NearDuplicates.Item(all.size(), mine.get(i).hash(), Arrays.copyOfRange(ze, i * dim, (i + 1) * dim), true));
                     all.add(mine.get(i));
                 }
             }

@@ -1,12 +1,15 @@
 package io.lit4j.study;
 
+import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.dedup.DedupRule;
 import io.lit4j.report.BarPlot;
 import io.lit4j.report.Table;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -37,7 +40,7 @@ public final class DuplicatesStudy {
         if (!Files.isRegularFile(injected.resolve("captions.jsonl"))) {
             boolean[] keep = new boolean[rows];
             int[] repeat = new int[rows];
-            java.util.Arrays.fill(keep, true);
+            Arrays.fill(keep, true);
             SplittableRandom rng = new SplittableRandom(17);
             for (int i = 0; i < rows; i++) {
                 repeat[i] = rng.nextDouble() < injectShare ? injectCopies : 0;
@@ -73,8 +76,8 @@ public final class DuplicatesStudy {
         report.chart("borderline.png", png -> {
             try {
                 Files.copy(d.sheet(), png);
-            } catch (java.io.IOException e) {
-                throw new io.lit4j.LitException("cannot copy " + d.sheet() + ": " + e.getMessage(), e);
+            } catch (IOException e) {
+                throw new LitException("cannot copy " + d.sheet() + ": " + e.getMessage(), e);
             }
         });
         return report;

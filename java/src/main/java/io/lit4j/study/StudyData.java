@@ -11,8 +11,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -89,8 +92,8 @@ public final class StudyData {
             idx[j] = t;
         }
         int m = n <= 0 || n > size ? size : n;
-        int[] out = java.util.Arrays.copyOf(idx, m);
-        java.util.Arrays.sort(out);
+        int[] out = Arrays.copyOf(idx, m);
+        Arrays.sort(out);
         return out;
     }
 
@@ -177,8 +180,8 @@ public final class StudyData {
     public static Path write(Path dir, List<Derived> rows) {
         try (AtomicFolder folder = AtomicFolder.begin(dir, true, false)) {
             StringBuilder jsonl = new StringBuilder(rows.size() * 100);
-            java.util.Map<String, List<String>> captions = new java.util.LinkedHashMap<>();
-            java.util.Map<String, Derived> first = new java.util.LinkedHashMap<>();
+            Map<String, List<String>> captions = new LinkedHashMap<>();
+            Map<String, Derived> first = new LinkedHashMap<>();
             for (Derived r : rows) {
                 captions.computeIfAbsent(r.image(), k -> new ArrayList<>()).add(r.caption());
                 first.putIfAbsent(r.image(), r);

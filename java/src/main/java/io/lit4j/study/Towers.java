@@ -6,9 +6,11 @@ import io.lit4j.io.AtomicFile;
 import io.lit4j.train.PretrainTargets;
 import io.lit4j.train.Pretrainer;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 
@@ -100,7 +102,7 @@ public final class Towers {
         try {
             Files.createDirectories(p.toAbsolutePath().getParent());
             AtomicFile.writeString(p, text);
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new LitException("cannot write " + p + ": " + e.getMessage(), e);
         }
     }
@@ -112,10 +114,10 @@ public final class Towers {
     /** Deletes a folder the studies made (run folders, unfinished pretrainings) under their work folder. */
     static void deleteTree(Path dir) {
         try (var walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
                 Files.delete(p);
             }
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new LitException("cannot delete " + dir + ": " + e.getMessage(), e);
         }
     }
