@@ -204,7 +204,7 @@ final class StudyCommand {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--tokenizer", description = "the multilingual SentencePiece model", defaultValue = "models/studies/multilingual/lit4j-6lang.model")
+        @Option(names = "--tokenizer", description = "the multilingual SentencePiece model", defaultValue = "models/studies/tokenizer/lit4j-6lang.model")
         Path tokenizer;
 
         @Option(names = "--all-languages-data", paramLabel = "DIR", description = "multilingual tuning pairs (default: Fashion-MNIST, six languages)")

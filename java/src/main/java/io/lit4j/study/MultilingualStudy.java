@@ -24,7 +24,7 @@ import java.util.Set;
  */
 public final class MultilingualStudy {
     /** Where the committed tokenizer lies, from the repository root. */
-    public static final Path TOKENIZER = Path.of("models", "studies", "multilingual", "lit4j-6lang.model");
+    public static final Path TOKENIZER = Path.of("models", "studies", "tokenizer", "lit4j-6lang.model");
 
     /**
      * Tokens of the text tower: 24, not the recipe's 16, because the SentencePiece pieces of the
@@ -73,7 +73,7 @@ public final class MultilingualStudy {
     public static StudyReport run(StudyContext c, Path tokenizer, Path allData) {
         if (!Files.isRegularFile(tokenizer)) {
             throw new LitException("tokenizer " + tokenizer + " not found: run from the repository root, or pass --tokenizer FILE "
-                    + "(models/studies/multilingual/make-tokenizer.sh makes one)");
+                    + "(models/studies/tokenizer/make-tokenizer.sh makes one)");
         }
         if (c.options().data() != null && allData == null) {
             throw new LitException("--data gives the English-only pairs; give the multilingual pairs too with --all-languages-data DIR");

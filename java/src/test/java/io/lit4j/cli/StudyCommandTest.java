@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * in [0, 1]. Plumbing, not findings: the towers are tiny and tune for three steps.
  */
 class StudyCommandTest {
-    static final Path TOKENIZER = Path.of("..", "models", "studies", "multilingual", "lit4j-6lang.model");
+    static final Path TOKENIZER = Path.of("..", "models", "studies", "tokenizer", "lit4j-6lang.model");
 
     private static JsonObject runStudy(Path dir, String study, int arms, String png, String... extra) throws Exception {
         assumeTrue(FashionMnist.isAvailable(), "Fashion-MNIST is not installed (apt install dataset-fashion-mnist)");

@@ -3,7 +3,7 @@
 # with Debian's sentencepiece (apt install sentencepiece) on the study's training captions in six
 # languages (en, de, es, ru, zh, ja) and every language's templates over its class names.
 # Run by hand at recipe time, never in CI; the .model it writes is committed and read by lit4j
-# through DJL's sentencepiece. Needs dataset-fashion-mnist. Usage: models/studies/multilingual/make-tokenizer.sh
+# through DJL's sentencepiece. Needs dataset-fashion-mnist. Usage: models/studies/tokenizer/make-tokenizer.sh
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../../.." && pwd)"
