@@ -13,6 +13,7 @@
  * <pre>
  * cli                                 the command line: parse options, call the API, print
  * serve                               lit4j serve: the HTTP service (endpoints, keys, limits, metrics) a JVM can start in process
+ * study                               the paper's studies (setups, lock regime, size, duplicates, multilingual) and the dedup tool
  * LitModel, DefaultModel              the public API: load a model, embed, classify, retrieve
  * train                               the LiT trainer, supervised pretraining, AdamW, losses, run folders
  * eval                                zero-shot classification, retrieval recall, linear probes, prompt templates

@@ -24,8 +24,8 @@ import java.util.Arrays;
 @Command(name = "lit4j", mixinStandardHelpOptions = true, versionProvider = Main.VersionInfo.class,
         description = "LiT (Locked-image text Tuning) on the JVM: zero-shot image classification, retrieval and tuning.",
         subcommands = {InfoCommand.class, TuneCommand.class, DatasetCommand.class, PretrainCommand.class, ClassifyCommand.class, EmbedCommand.class,
-                RetrieveCommand.class, EvalCommand.class, DemoCommand.class, AblationCommand.class, ServeCommand.class,
-                InspectCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
+                RetrieveCommand.class, EvalCommand.class, DemoCommand.class, AblationCommand.class, StudyCommand.class, DedupCommand.class,
+                ServeCommand.class, InspectCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class})
 public final class Main {
     private final PrintStream err;
 
