@@ -8,7 +8,12 @@ one LiT tuning step. Prints ONE JSON object on stdout; everything else goes to s
 
     /usr/bin/python3 bench/peers/torch_peer.py --model DIR --tower image|text --batch B \
         --tokens 16 --dtype fp32|bf16 --threads 2 --warmup 2 --iters 5 [--train] \
-        [--export-onnx OUT.onnx] [--dump-output OUT.npy] [--dump-input IN.npy] [--seed 0]
+        [--export-onnx OUT.onnx] [--dump-output OUT.npy] [--dump-input IN.npy] [--seed 0] \
+        [--device cpu|cuda] [--sdpa] [--compile]
+
+--device cuda runs on the GPU (each timed call ends with torch.cuda.synchronize()); --sdpa uses
+F.scaled_dot_product_attention (torch >= 2.0) instead of the written-out softmax(q k^T) v, and
+--compile wraps the tower in torch.compile (torch >= 2.0); bench/gpu's comparison uses them.
 
 Needs only Debian's torch (1.13) and numpy; `onnx` (python3-onnx) is used to check exports when
 it is importable. See bench/peers/README.md.
@@ -214,6 +219,10 @@ def l2_normalize(z):
     return z / (z.norm(p=2, dim=-1, keepdim=True) + 1e-8)
 
 
+# --sdpa: F.scaled_dot_product_attention (PyTorch's fused kernels) instead of the written-out form
+USE_SDPA = False
+
+
 class Attention(nn.Module):
     """Multi-head self-attention; q, k, v side by side in one [D, 3D] projection, head-major."""
 
@@ -229,6 +238,9 @@ class Attention(nn.Module):
         h = self.heads
         qkv = self.qkv(x).reshape(b, t, 3, h, d // h).permute(2, 0, 3, 1, 4)  # [3, B, H, T, dh]
         q, k, v = qkv[0], qkv[1], qkv[2]
+        if USE_SDPA:  # the same scale 1/sqrt(dh); bias is added to the scores as below
+            o = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+            return self.out(o.transpose(1, 2).reshape(b, t, d))
         s = torch.matmul(q * self.scale, k.transpose(-1, -2))  # [B, H, T, T]
         if bias is not None:
             s = s + bias  # [B, 1, 1, T]: 0 to attend, -inf to ignore
@@ -494,6 +506,12 @@ def runq_wait_s():
     return total / 1e9
 
 
+def _sync():
+    """Waits for the GPU (no-op on the CPU), so a timed call includes its device work."""
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize()
+
+
 def timed(fn, warmup, iters, stats=None):
     """Wall time of each of `iters` calls after `warmup` untimed ones. `stats` gets, over the
     timed calls, the process CPU time per wall second (about --threads on an idle machine; note
@@ -501,11 +519,13 @@ def timed(fn, warmup, iters, stats=None):
     contention) and the time its threads waited for a CPU (runq_wait_s; near 0 when idle)."""
     for _ in range(warmup):
         fn()
+    _sync()
     times = []
     cpu0, wait0 = time.process_time(), runq_wait_s()
     for _ in range(iters):
         t0 = time.perf_counter()
         fn()
+        _sync()
         times.append(time.perf_counter() - t0)
     if stats is not None:
         stats["cpu_per_wall"] = round((time.process_time() - cpu0) / sum(times), 3)
@@ -527,7 +547,7 @@ def blas_info():
     return "unknown"
 
 
-def run_inference(tower, x, dtype, warmup, iters):
+def run_inference(tower, x, dtype, warmup, iters, compile_=False):
     tower.eval()
     if dtype == "bf16":
         # autocast under no_grad / inference_mode fails in torch 1.13 on CPU; converting the
@@ -535,6 +555,8 @@ def run_inference(tower, x, dtype, warmup, iters):
         tower.bfloat16()
         if x.is_floating_point():
             x = x.bfloat16()
+    if compile_:
+        tower = torch.compile(tower)
     result = {}
 
     def fwd():
@@ -554,13 +576,14 @@ def lit_loss(zimg, ztxt, t, b=None):
     logits = torch.exp(t[0]) * (zimg @ ztxt.T)  # rows: images, columns: texts
     if b is not None:
         logits = logits + b[0]
-        z = 2 * torch.eye(n) - 1
+        z = 2 * torch.eye(n, device=zimg.device) - 1
         return -F.logsigmoid(z * logits).sum() / n
-    labels = torch.arange(n)
+    labels = torch.arange(n, device=zimg.device)
     return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
 
 
-def run_train(model, conf, tokens, dtype, warmup, iters, seed):
+def run_train(model, conf, tokens, dtype, warmup, iters, seed, device=None):
+    device = device or torch.device("cpu")
     txt = model.txt
     txt.train()
     params = list(txt.parameters())
@@ -569,7 +592,7 @@ def run_train(model, conf, tokens, dtype, warmup, iters, seed):
         t_param = model.t
         extra["t_from"] = "model"
     else:  # text-only model: a fresh log-temperature, log(10) as lit4j's Init
-        t_param = nn.Parameter(torch.tensor([math.log(10.0)]))
+        t_param = nn.Parameter(torch.tensor([math.log(10.0)], device=device))
         extra["t_from"] = "init log(10)"
     params.append(t_param)
     sigmoid = conf["loss"] == "sigmoid" and getattr(model, "b", None) is not None
@@ -578,8 +601,8 @@ def run_train(model, conf, tokens, dtype, warmup, iters, seed):
     extra["loss"] = "sigmoid" if sigmoid else "softmax"
     opt = torch.optim.AdamW(params, lr=1e-4, weight_decay=1e-4)
     b = tokens.shape[0]
-    zimg = torch.from_numpy(random_unit_vectors(seed + 1, b, out_dim(conf["text"])))
-    ctx = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if dtype == "bf16" else contextlib.nullcontext
+    zimg = torch.from_numpy(random_unit_vectors(seed + 1, b, out_dim(conf["text"]))).to(device)
+    ctx = (lambda: torch.autocast(device.type, dtype=torch.bfloat16)) if dtype == "bf16" else contextlib.nullcontext
     losses, first = [], {}
 
     def step():
@@ -664,6 +687,9 @@ def parse_args(argv):
                     help="set OPENBLAS_CORETYPE for this run (e.g. SkylakeX, Cooperlake, Haswell); "
                          "default: the environment's, else OpenBLAS detects the CPU")
     ap.add_argument("--input-from", metavar="FILE", help=argparse.SUPPRESS)  # golden .safetensors or .npy
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu", help="where to run (default cpu)")
+    ap.add_argument("--sdpa", action="store_true", help="attention through F.scaled_dot_product_attention")
+    ap.add_argument("--compile", action="store_true", help="torch.compile the tower (inference only)")
     a = ap.parse_args(argv)
     for k in ("batch", "threads", "iters"):
         if getattr(a, k) < 1:
@@ -674,11 +700,20 @@ def parse_args(argv):
         ap.error("--train needs --tower text")
     if a.export_onnx and (a.train or a.dtype != "fp32"):
         ap.error("--export-onnx exports fp32 inference only")
+    if a.compile and a.train:
+        ap.error("--compile times inference only")
     return a
 
 
 def main(argv):
     a = parse_args(argv)
+    global USE_SDPA
+    USE_SDPA = a.sdpa
+    if a.device == "cuda" and not torch.cuda.is_available():
+        raise PeerError("--device cuda: torch.cuda.is_available() is False")
+    if (a.sdpa and not hasattr(F, "scaled_dot_product_attention")) or (a.compile and not hasattr(torch, "compile")):
+        raise PeerError(f"--sdpa and --compile need torch >= 2.0 (this is {torch.__version__})")
+    device = torch.device(a.device)
     malloc = "glibc default" if a.default_malloc else tune_malloc()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -718,7 +753,12 @@ def main(argv):
             raise PeerError(f"token ids outside [0, {cfg['vocab_size']})")
     if a.dump_input:
         np.save(a.dump_input, x)
-    xt = torch.from_numpy(x)
+    xt = torch.from_numpy(x).to(device)
+    tower.to(device)
+    if a.train and getattr(model, "t", None) is not None:
+        model.t.data = model.t.data.to(device)
+        if getattr(model, "b", None) is not None:
+            model.b.data = model.b.data.to(device)
     n_params = sum(p.numel() for p in tower.parameters())
     log(f"torch {torch.__version__}, {a.threads} thread(s); {a.tower} tower "
         f"({n_params / 1e6:.2f}M parameters), input {list(x.shape)}, {a.dtype}"
@@ -731,9 +771,10 @@ def main(argv):
         return 0
 
     if a.train:
-        times, out, extra = run_train(model, conf, xt, a.dtype, a.warmup, a.iters, a.seed)
+        times, out, extra = run_train(model, conf, xt, a.dtype, a.warmup, a.iters, a.seed, device)
     else:
-        times, out, extra = run_inference(tower, xt, a.dtype, a.warmup, a.iters)
+        times, out, extra = run_inference(tower, xt, a.dtype, a.warmup, a.iters, a.compile)
+    out = out.cpu()
     if a.dump_output:
         np.save(a.dump_output, out[:2].numpy().astype(np.float32))
     res = {"peer": "pytorch", "torch": torch.__version__, "threads": a.threads, "tower": a.tower,
@@ -745,7 +786,10 @@ def main(argv):
            "model": a.model, "warmup": a.warmup, "iters": a.iters, "params": n_params,
            "embed_dim": int(out.shape[1]),
            "input": a.input_from or f"random seed {a.seed}", "load_avg_1m": load1,
-           "malloc": malloc, "blas": blas_info()}
+           "malloc": malloc, "blas": blas_info(), "device": a.device, "sdpa": a.sdpa, "compile": a.compile}
+    if a.device == "cuda":
+        res["gpu"] = torch.cuda.get_device_name(0)
+        res["gpu_peak_mb"] = torch.cuda.max_memory_allocated() / 2 ** 20
     res.update(extra)
     print(json.dumps(res), flush=True)
     return 0

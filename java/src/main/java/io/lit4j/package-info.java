@@ -25,7 +25,7 @@
  * report                              progress bars, tables and PNG charts
  * io                                  npy, npz, safetensors, PNG, atomic files and folders
  * backend.Backends                    picks the backend once and says why
- * backend.onednn, backend.scalar      the backends: oneDNN (CPU) and the scalar oracle
+ * backend.onednn, backend.scalar, backend.cuda    the backends: oneDNN (CPU), the scalar oracle and CUDA (GPU: cuBLASLt and lit4j's kernels)
  * backend                             the Backend interface and the values its ops take
  * tensor, simd                        tensors over memory segments; Java kernels (Vector API or plain) and the worker pool
  * LitException, Version, CacheDir     what every layer may use

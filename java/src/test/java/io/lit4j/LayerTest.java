@@ -228,7 +228,7 @@ class LayerTest {
         assertEquals(List.of(), found, "import these instead:\n" + String.join("\n", found));
     }
 
-    /** Only the oneDNN wrapper classes touch the generated {@code dnnl_h}; the backend's ops go through them. */
+    /** Only the wrapper classes touch the generated {@code dnnl_h}, {@code cuda_h}, {@code cublas_h}, {@code cudnn_h}; the backends' ops go through them. */
     @Test
     void onlyWrapperClassesCallTheGeneratedBindings() throws IOException {
         Set<String> callers = new TreeSet<>();
@@ -250,5 +250,5 @@ class LayerTest {
 
     /** The classes that wrap generated code (see bindings/README.md); everything else calls them. */
     static final Set<String> WRAPPERS = Set.of("io.lit4j.backend.onednn.Dnnl", "io.lit4j.backend.onednn.DnnlPrimitives",
-            "io.lit4j.backend.onednn.Omp");
+            "io.lit4j.backend.onednn.Omp", "io.lit4j.backend.cuda.CudaDriver", "io.lit4j.backend.cuda.Cublas", "io.lit4j.backend.cuda.Cudnn");
 }

@@ -79,12 +79,12 @@ public final class Compare {
 
     // ------------------------------------------------------------------ models
 
-    private static TwoTowerConfig vit(boolean quick) {
+    static TwoTowerConfig vit(boolean quick) {
         ViTConfig c = quick ? Presets.image("smoke") : Presets.image("B/16");
         return new TwoTowerConfig(c.withHeadDim(quick ? 24 : 768), null, null);
     }
 
-    private static TwoTowerConfig text(boolean quick, boolean bert) {
+    static TwoTowerConfig text(boolean quick, boolean bert) {
         TextConfig t = quick ? (bert ? new BertConfig(512, 64, 2, 16, 32, 2, 4, 64, 1e-12f, io.lit4j.backend.Gelu.TANH, 0)
                 : new TextTransformerConfig(512, 16, 32, 2, 4, 64, TextTransformerConfig.Pooling.LAST, 1e-6f, io.lit4j.backend.Gelu.TANH, 0))
                 : bert ? Presets.text("bert-base") : Presets.text("text-B");
@@ -92,13 +92,18 @@ public final class Compare {
     }
 
     /** A two-tower model for the tuning step: a tiny locked image tower (its embeddings are given) and BERT. */
-    private static TwoTowerConfig pair(boolean quick) {
+    static TwoTowerConfig pair(boolean quick) {
         TextConfig t = text(quick, true).text();
         ViTConfig tiny = Presets.image("smoke").withHeadDim(t.outDim());
         return new TwoTowerConfig(tiny, t, TwoTowerConfig.Loss.SOFTMAX);
     }
 
     private Path writeModel(String name, TwoTowerConfig cfg) {
+        return writeModel(out, name, cfg, threads);
+    }
+
+    /** Random weights for {@code cfg} in {@code out/models/name} (kept when already there), as lit4j's Init draws them. */
+    static Path writeModel(Path out, String name, TwoTowerConfig cfg, int threads) {
         Path dir = out.resolve("models").resolve(name);
         if (Files.isRegularFile(dir.resolve(LitFormat.WEIGHTS))) {
             return dir;

@@ -2,9 +2,9 @@ package io.lit4j.bench;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import io.lit4j.backend.Backend;
 import io.lit4j.backend.Backends;
 import io.lit4j.backend.Epilogue;
-import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.data.TokenBatch;
 import io.lit4j.model.BertConfig;
@@ -28,7 +28,10 @@ import java.util.Random;
 /**
  * One lit4j measurement in its own JVM (so each workload's peak RSS is its own), printing one
  * JSON object like the PyTorch peer's: inference of a tower at a batch size, a LiT training step
- * (text tower, image embeddings given), or the oneDNN GEMM rate used as the roofline.
+ * (text tower, image embeddings given), or the backend's GEMM rate used as the roofline.
+ * {@code --backend onednn|cuda} (default onednn) picks the engine; every timed call ends with
+ * its result on the host (embeddings, the loss, or one element of the GEMM output), so a GPU's
+ * asynchronous work is inside the time.
  */
 public final class Worker {
     private Worker() {
@@ -37,21 +40,27 @@ public final class Worker {
     public static void main(String[] args) throws Exception {
         Args a = new Args(args);
         int threads = a.i("--threads", 2), warmup = a.i("--warmup", 2), iters = a.i("--iters", 5);
+        String backend = a.s("--backend", "onednn");
         JsonObject out = new JsonObject();
         out.addProperty("peer", "lit4j");
+        out.addProperty("backend", backend);
         out.addProperty("threads", threads);
         List<Double> times = new ArrayList<>();
         if (a.has("--gemm")) {
             String[] s = a.s("--gemm", "").split("x");
             int m = Integer.parseInt(s[0]), k = Integer.parseInt(s[1]), n = Integer.parseInt(s[2]);
-            try (OneDnnBackend be = new OneDnnBackend(threads); TensorArena ar = be.newArena()) {
-                Tensor x = ar.allocate(DType.F32, n, k), w = ar.allocate(DType.F32, k, m), y = ar.allocate(DType.F32, n, m);
+            DType dt = Precision.parse(a.s("--dtype", "fp32")) == Precision.BF16 ? DType.BF16 : DType.F32;
+            out.addProperty("dtype", a.s("--dtype", "fp32"));
+            try (Backends.Choice engine = Backends.open(backend, threads); TensorArena ar = engine.backend().newArena()) {
+                Backend be = engine.backend();
+                Tensor x = ar.allocate(dt, n, k), w = ar.allocate(DType.F32, k, m), y = ar.allocate(dt, n, m);
                 be.upload(random(new Random(1), x.numel()), x);
                 be.upload(random(new Random(2), w.numel()), w);
-                Tensor p = be.packWeights(w, DType.F32, ar);
+                Tensor p = be.packWeights(w, dt, ar);
+                Tensor one = y.view(Math.toIntExact(y.numel())).slice(0, 1);
                 timeCalls(warmup, iters, times, i -> {
                     be.linear(x, p, null, y, Epilogue.NONE);
-                    return null;
+                    return be.sumOfSquares(one); // waits for the product
                 });
                 out.addProperty("gflops", 2.0 * m * k * n / median(times) / 1e9);
             }
@@ -65,7 +74,7 @@ public final class Worker {
             out.addProperty("dtype", a.s("--dtype", "fp32"));
             boolean train = a.has("--train");
             out.addProperty("train", train);
-            try (Backends.Choice engine = Backends.open("onednn", threads); TwoTower m = Checkpoints.load(engine.backend(), model)) {
+            try (Backends.Choice engine = Backends.open(backend, threads); TwoTower m = Checkpoints.load(engine.backend(), model)) {
                 m.setPrecision(precision);
                 out.addProperty("rss_after_load_mb", procStatusMb("VmRSS:"));
                 out.addProperty("peak_rss_load_mb", procStatusMb("VmHWM:"));

@@ -338,10 +338,10 @@ public abstract class HostBackend implements Backend {
         seg(t).fill((byte) 0);
     }
 
-    // ---------------------------------------------------------------- checks shared by the arithmetic ops
+    // ---------------------------------------------------------------- checks shared by the arithmetic ops (the cuda backend uses them too)
 
     /** Validates a linear call and returns {N, K, M}. */
-    protected static int[] linearDims(Tensor x, Tensor w, Tensor bias, Tensor y) {
+    public static int[] linearDims(Tensor x, Tensor w, Tensor bias, Tensor y) {
         if (w.rank() != 2) {
             throw new LitException("linear: weight must be [K,M], got " + w);
         }
@@ -360,7 +360,7 @@ public abstract class HostBackend implements Backend {
     }
 
     /** Validates a matmul call and returns {batch, M, K, N, batchA, batchB}. */
-    protected static int[] matmulDims(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c) {
+    public static int[] matmulDims(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c) {
         if (a.rank() < 2 || a.rank() > 3 || b.rank() < 2 || b.rank() > 3 || c.rank() != Math.max(a.rank(), b.rank())) {
             throw new LitException("matmul: a " + a + ", b " + b + ", c " + c + " must be rank 2 or 3 (batched)");
         }
@@ -378,7 +378,7 @@ public abstract class HostBackend implements Backend {
     }
 
     /** Validates a LayerNorm backward's inputs and returns {rows, D}. */
-    protected static int[] layerNormBackwardDims(Tensor x, Tensor mean, Tensor variance, Tensor dy) {
+    public static int[] layerNormBackwardDims(Tensor x, Tensor mean, Tensor variance, Tensor dy) {
         int d = x.dim(-1), rows = x.rows();
         Shapes.requireSame("layerNormBackward", "x", x, "dy", dy);
         Shapes.require("layerNormBackward", "mean", mean, rows);
@@ -387,7 +387,7 @@ public abstract class HostBackend implements Backend {
     }
 
     /** Validates an L2-normalisation backward's inputs and returns {rows, width}. */
-    protected static int[] l2NormalizeBackwardDims(Tensor x, Tensor norms, Tensor dy, Tensor dx) {
+    public static int[] l2NormalizeBackwardDims(Tensor x, Tensor norms, Tensor dy, Tensor dx) {
         Shapes.requireSame("l2NormalizeBackward", "x", x, "dy", dy);
         Shapes.requireSame("l2NormalizeBackward", "x", x, "dx", dx);
         Shapes.require("l2NormalizeBackward", "norms", norms, x.rows());
@@ -395,7 +395,7 @@ public abstract class HostBackend implements Backend {
     }
 
     /** Validates an attention call and returns {B, T, D, H, dh}. */
-    protected static int[] attentionDims(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
+    public static int[] attentionDims(Tensor qkv, Tensor keyMask, int heads, Tensor probs, Tensor out) {
         if (qkv.rank() != 3 || qkv.dim(2) % 3 != 0) {
             throw new LitException("attention: qkv must be [B,T,3D], got " + qkv);
         }
@@ -411,7 +411,7 @@ public abstract class HostBackend implements Backend {
         return new int[] {b, t, d, heads, d / heads};
     }
 
-    protected static void requireBroadcast(Tensor a, Tensor b, Tensor out) {
+    public static void requireBroadcast(Tensor a, Tensor b, Tensor out) {
         Shapes.requireSame("add", "a", a, "out", out);
         int[] as = a.shape(), bs = b.shape();
         boolean ok = bs.length <= as.length;

@@ -1,11 +1,11 @@
 package io.lit4j.backend;
 
-import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -27,8 +27,13 @@ class GradientCheckTest {
     @AutoClose
     static final ScalarBackend scalar = new ScalarBackend();
     @AutoClose
-    static final OneDnnBackend onednn = new OneDnnBackend(2);
-    static final Backend[] backends = {scalar, onednn};
+    static final Backend fast = UnderTest.open();
+    static final Backend[] backends = {scalar, fast};
+
+    @BeforeAll
+    static void theBackendUnderTestCanRun() {
+        UnderTest.assumeAvailable();
+    }
 
     /** A forward pass in double of one input, the others held fixed. */
     interface Fwd extends Function<double[], double[]> {

@@ -2,7 +2,7 @@ package io.lit4j.train;
 
 import io.lit4j.Assertions2;
 import io.lit4j.backend.Backend;
-import io.lit4j.backend.onednn.OneDnnBackend;
+import io.lit4j.backend.UnderTest;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.data.TokenBatch;
@@ -12,6 +12,7 @@ import io.lit4j.model.ParamSpec;
 import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -34,8 +35,13 @@ class TrainGoldenTest {
     @AutoClose
     static final ScalarBackend scalar = new ScalarBackend();
     @AutoClose
-    static final OneDnnBackend onednn = new OneDnnBackend(2);
-    static final Backend[] backends = {scalar, onednn};
+    static final Backend fast = UnderTest.open();
+    static final Backend[] backends = {scalar, fast};
+
+    @BeforeAll
+    static void theBackendUnderTestCanRun() {
+        UnderTest.assumeAvailable();
+    }
 
     record Case(SafetensorsReader r, float[] pixels, TokenBatch tokens, AdamW.Config opt) {
         static Case open(String file) {
@@ -138,7 +144,7 @@ class TrainGoldenTest {
     void bf16TrainingTracksTheReference() {
         for (String[] c : new String[][] {{"train_lit", "train_softmax_UU.safetensors"}, {"train_lit_bert", "train_bert.safetensors"}}) {
             Case k = Case.open(c[1]);
-            try (SafetensorsReader golden = k.r(); OneDnnBackend be = new OneDnnBackend(2);
+            try (SafetensorsReader golden = k.r(); Backend be = UnderTest.open();
                  TwoTower m = Checkpoints.load(be, GOLDEN.resolve(c[0]));
                  TrainingSession s = new TrainingSession(m, LockSpec.parse("UU", List.of(), List.of()), k.opt(),
                          TrainingSession.Options.of(k.batch()).withPrecision(Precision.BF16))) {
@@ -158,7 +164,7 @@ class TrainGoldenTest {
             }
         }
         Case k = Case.open("train_softmax_UU.safetensors");
-        try (SafetensorsReader golden = k.r(); OneDnnBackend be = new OneDnnBackend(2);
+        try (SafetensorsReader golden = k.r(); Backend be = UnderTest.open();
              TwoTower m = Checkpoints.load(be, GOLDEN.resolve("train_lit"));
              TrainingSession s = new TrainingSession(m, LockSpec.parse("UU", List.of(), List.of()), k.opt(),
                      TrainingSession.Options.of(k.batch()).withPrecision(Precision.BF16))) {
