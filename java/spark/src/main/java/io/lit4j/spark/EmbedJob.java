@@ -4,10 +4,13 @@ import io.lit4j.LitException;
 import io.lit4j.train.ImageEmbeddingCache;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.MetadataBuilder;
+import org.apache.spark.sql.types.StructType;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -39,15 +42,30 @@ final class EmbedJob {
     private EmbedJob() {
     }
 
-    static Result run(SparkSession spark, Dataset<Row> images, ModelSpec spec, String out, String cacheRoot, PrintStream log) {
+    /**
+     * Embeds {@code images}: {@link Inputs#SCHEMA} rows (images already read, or why not), or,
+     * when {@code listed}, {@link Inputs#LISTED} rows, whose images are read on the embedder's
+     * decoding thread, overlapped with the tower, rather than on the task's thread before it.
+     */
+    static Result run(SparkSession spark, Dataset<Row> images, boolean listed, ModelSpec spec, String out, String cacheRoot, PrintStream log) {
         TowerDigest tower = TowerDigest.of(spec);
         Metadata meta = new MetadataBuilder().putString(DIGEST, tower.digest()).putString(PREPROCESS, tower.preprocess())
                 .putLong(DIM, tower.dim()).putString(MODEL, spec.model()).build();
         LitImageEmbedder embedder = new LitImageEmbedder().setModel(spec.model()).setBackend(spec.backend()).setThreads(spec.threads())
                 .setPrecision(spec.precision()).setBatchSize(spec.batchSize()).setErrorCol("embed_error");
         long start = System.nanoTime();
-        Dataset<Row> z = embedder.transform(images);
-        Column error = coalesce(col("read_error"), col("embed_error")).as("error");
+        Dataset<Row> z;
+        Column error;
+        if (listed) {
+            ExecutorModels.get(spec.forThisTask()); // a model that cannot load fails once, here, not in every task
+            StructType schema = images.schema().add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true)
+                    .add("embed_error", DataTypes.StringType, true);
+            z = images.mapPartitions(LitImageEmbedder.partitions(spec, Inputs.LISTED_IMAGES), Encoders.row(schema));
+            error = col("embed_error").as("error");
+        } else {
+            z = embedder.transform(images);
+            error = coalesce(col("read_error"), col("embed_error")).as("error");
+        }
         z.select(col("id"), col("captions"), col("embedding").as("embedding", meta), error).write().parquet(out);
         double seconds = (System.nanoTime() - start) / 1e9;
         Dataset<Row> written = spark.read().parquet(out);

@@ -39,7 +39,8 @@ final class Inputs {
             .add("captions", DataTypes.createArrayType(DataTypes.StringType, false), true).add("content", DataTypes.BinaryType, true)
             .add("read_error", DataTypes.StringType, true);
 
-    private static final StructType LISTED = new StructType().add("source", DataTypes.StringType, false)
+    /** The rows the driver lists from datasets, before any image is read: the dataset, the id, the image's name in it, the captions. */
+    static final StructType LISTED = new StructType().add("source", DataTypes.StringType, false)
             .add("id", DataTypes.StringType, false).add("image", DataTypes.StringType, false)
             .add("captions", DataTypes.createArrayType(DataTypes.StringType, false), true);
 
@@ -56,6 +57,16 @@ final class Inputs {
 
     /** As above; {@code qualified}: ids are "dataset path:image name" (evaluation sets, whose names would clash with the corpus's). */
     static Dataset<Row> datasets(SparkSession spark, List<String> paths, int partitions, boolean qualified, PrintStream log) {
+        MapPartitionsFunction<Row, Row> read = rows -> new Chunks(rows, 1, c -> List.of(readListed(c.get(0))));
+        return listed(spark, paths, partitions, qualified, log).mapPartitions(read, Encoders.row(SCHEMA));
+    }
+
+    /**
+     * The images of lit4j datasets as {@link #LISTED} rows, not read yet, in about
+     * {@code partitions} partitions: for a job that reads each image where it decodes it
+     * ({@link #LISTED_IMAGES}).
+     */
+    static Dataset<Row> listed(SparkSession spark, List<String> paths, int partitions, boolean qualified, PrintStream log) {
         List<Row> listed = new ArrayList<>();
         Map<String, String> seen = new HashMap<>();
         for (String p : paths) {
@@ -79,18 +90,41 @@ final class Inputs {
             throw new LitException("no images in " + String.join(" ", paths));
         }
         int n = partitions > 0 ? partitions : 2 * spark.sparkContext().defaultParallelism();
-        MapPartitionsFunction<Row, Row> read = rows -> new Chunks(rows, 1, c -> List.of(readListed(c.get(0))));
-        return spark.createDataFrame(listed, LISTED).repartition(Math.min(n, listed.size())).mapPartitions(read, Encoders.row(SCHEMA));
+        return spark.createDataFrame(listed, LISTED).repartition(Math.min(n, listed.size()));
+    }
+
+    /** How a {@link #LISTED} row gives its image to the embedder: named by its id, read from its dataset. */
+    static final LitImageEmbedder.RowImages LISTED_IMAGES = new ListedImages();
+
+    private static final class ListedImages implements LitImageEmbedder.RowImages {
+        @Override
+        public String missing(Row r) {
+            return null;
+        }
+
+        @Override
+        public String name(Row r) {
+            return r.getString(1);
+        }
+
+        @Override
+        public byte[] read(Row r) {
+            return readImage(r);
+        }
     }
 
     private static Row readListed(Row r) {
-        String source = r.getString(0), id = r.getString(1);
+        String id = r.getString(1);
         try {
-            byte[] bytes = OPEN.computeIfAbsent(source, Inputs::open).readImage(r.getString(2));
-            return RowFactory.create(id, r.get(3), bytes, null);
+            return RowFactory.create(id, r.get(3), readImage(r), null);
         } catch (LitException e) {
             return RowFactory.create(id, r.get(3), null, e.getMessage());
         }
+    }
+
+    /** A {@link #LISTED} row's image bytes, from its dataset (opened once per JVM); a {@link LitException} naming it when unreadable. */
+    private static byte[] readImage(Row listed) {
+        return OPEN.computeIfAbsent(listed.getString(0), Inputs::open).readImage(listed.getString(2));
     }
 
     private static CaptionDataset open(String source) {

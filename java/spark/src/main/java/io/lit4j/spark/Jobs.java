@@ -139,7 +139,9 @@ public final class Jobs {
         @Override
         public Integer call() {
             SparkSession spark = common.session("embed");
-            EmbedJob.run(spark, common.read(spark, jobs.log), common.spec(), out, cache, jobs.log);
+            boolean listed = common.images != null && common.table == null; // datasets: each image is read where it is decoded
+            Dataset<Row> images = listed ? Inputs.listed(spark, common.images, common.partitions, false, jobs.log) : common.read(spark, jobs.log);
+            EmbedJob.run(spark, images, listed, common.spec(), out, cache, jobs.log);
             return 0;
         }
     }

@@ -18,6 +18,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.TaskCompletionListener;
 
 import java.io.IOException;
+import java.io.Serializable;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,8 +41,43 @@ import java.util.List;
  * }</pre>
  */
 public final class LitImageEmbedder extends LitTransformer<LitImageEmbedder> {
-    /** Rows read ahead of the batch being embedded, in batches. */
-    static final int CHUNK_BATCHES = 4;
+    /**
+     * Rows a task takes from its partition at a time, in batches. The decoding thread runs ahead
+     * only within a chunk, so each chunk ends with the tower waiting for the next one's first
+     * batch: a long chunk makes that rare (a chunk holds only encoded images, a few KiB each).
+     */
+    static final int CHUNK_BATCHES = 16;
+
+    /**
+     * How a chunk's rows give their images: why a row has none (null when it has one), its name in
+     * messages, and its encoded bytes, which {@link ImageEmbedder} reads on its decoding thread,
+     * overlapped with the tower.
+     */
+    interface RowImages extends Serializable {
+        String missing(Row r);
+
+        String name(Row r);
+
+        byte[] read(Row r);
+    }
+
+    /** A column of encoded bytes or of paths; {@code nameCol}: the column that names the image in messages (-1: none). */
+    private record ColumnImages(int col, boolean paths, int nameCol) implements RowImages {
+        @Override
+        public String missing(Row r) {
+            return r.isNullAt(col) ? "no image (null " + (paths ? "path" : "bytes") + ")" : null;
+        }
+
+        @Override
+        public String name(Row r) {
+            return nameCol >= 0 && !r.isNullAt(nameCol) ? r.getString(nameCol) : "image";
+        }
+
+        @Override
+        public byte[] read(Row r) {
+            return paths ? readPath(r.getString(col)) : (byte[]) r.get(col);
+        }
+    }
 
     public LitImageEmbedder(String uid) {
         super(uid, "content", "embedding");
@@ -75,8 +111,17 @@ public final class LitImageEmbedder extends LitTransformer<LitImageEmbedder> {
         int nameCol = paths ? col : names.contains("path") ? names.indexOf("path") : names.indexOf("id");
         ModelSpec spec = modelSpec();
         checkLoads(spec);
+        return dataset.toDF().mapPartitions(partitions(spec, new ColumnImages(col, paths, nameCol)), Encoders.row(out));
+    }
+
+    /**
+     * The partition function that embeds each row's image as {@code how} gives it, appending the
+     * embedding (or null) and the error (or null) to the row; {@code spec}'s model is loaded once
+     * per executor.
+     */
+    static MapPartitionsFunction<Row, Row> partitions(ModelSpec spec, RowImages how) {
         int chunk = spec.batchSize() * CHUNK_BATCHES;
-        MapPartitionsFunction<Row, Row> f = rows -> {
+        return rows -> {
             ModelSpec task = spec.forThisTask();
             LitModel model = ExecutorModels.get(task);
             // the model is shared by the executor's tasks, but each task decodes on a thread of its own
@@ -86,21 +131,19 @@ public final class LitImageEmbedder extends LitTransformer<LitImageEmbedder> {
             if (tc != null) {
                 tc.addTaskCompletionListener((TaskCompletionListener) done -> images.close());
             }
-            return new Chunks(rows, chunk, c -> embed(images, c, col, paths, nameCol));
+            return new Chunks(rows, chunk, c -> embed(images, c, how));
         };
-        return dataset.toDF().mapPartitions(f, Encoders.row(out));
     }
 
     /** Embeds one chunk of rows: each row plus its embedding (or null) and its error (or null). */
-    static List<Row> embed(ImageEmbedder images, List<Row> rows, int col, boolean paths, int nameCol) {
+    static List<Row> embed(ImageEmbedder images, List<Row> rows, RowImages how) {
         int n = rows.size();
         float[][] z = new float[n][];
         String[] error = new String[n];
         List<Integer> present = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            if (rows.get(i).isNullAt(col)) {
-                error[i] = "no image (null " + (paths ? "path" : "bytes") + ")";
-            } else {
+            error[i] = how.missing(rows.get(i));
+            if (error[i] == null) {
                 present.add(i);
             }
         }
@@ -112,14 +155,12 @@ public final class LitImageEmbedder extends LitTransformer<LitImageEmbedder> {
 
             @Override
             public String name(int i) {
-                Row r = rows.get(present.get(i));
-                return nameCol >= 0 && !r.isNullAt(nameCol) ? r.getString(nameCol) : "image";
+                return how.name(rows.get(present.get(i)));
             }
 
             @Override
             public byte[] read(int i) {
-                Row r = rows.get(present.get(i));
-                return paths ? readPath(r.getString(col)) : (byte[]) r.get(col);
+                return how.read(rows.get(present.get(i)));
             }
         };
         int dim = images.dim();
