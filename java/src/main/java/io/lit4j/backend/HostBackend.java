@@ -181,18 +181,9 @@ public abstract class HostBackend implements Backend {
 
     @Override
     public void patchify(Tensor images, int patch, Tensor out) {
-        if (images.rank() != 4) {
-            throw new LitException("patchify: images must be [B,H,W,C], got " + images);
-        }
-        int b = images.dim(0), h = images.dim(1), w = images.dim(2), c = images.dim(3);
-        if (patch <= 0 || h % patch != 0 || w % patch != 0) {
-            throw new LitException("patchify: image " + h + "x" + w + " is not a multiple of patch size " + patch);
-        }
+        int[] d = patchifyDims(images, patch, out);
+        int b = d[0], h = d[1], w = d[2], c = d[3];
         int gh = h / patch, gw = w / patch;
-        Shapes.require("patchify", "out", out, b, gh * gw, patch * patch * c);
-        if (out.dtype() != images.dtype()) {
-            throw new LitException("patchify: out " + out + " must have the images' dtype " + images.dtype());
-        }
         MemorySegment in = seg(images);
         MemorySegment o = seg(out);
         long es = images.dtype().byteSize();
@@ -414,6 +405,30 @@ public abstract class HostBackend implements Backend {
             throw new LitException("linear: bias " + bias + " should be [" + m + "] for weight " + w);
         }
         return new int[] {n, k, m};
+    }
+
+    /** Checks {@link #patchify}'s operands; returns {@code {B, H, W, C}}. */
+    public static int[] patchifyDims(Tensor images, int patch, Tensor out) {
+        if (images.rank() != 4) {
+            throw new LitException("patchify: images must be [B,H,W,C], got " + images);
+        }
+        int b = images.dim(0), h = images.dim(1), w = images.dim(2), c = images.dim(3);
+        if (patch <= 0 || h % patch != 0 || w % patch != 0) {
+            throw new LitException("patchify: image " + h + "x" + w + " is not a multiple of patch size " + patch);
+        }
+        Shapes.require("patchify", "out", out, b, (h / patch) * (w / patch), patch * patch * c);
+        if (out.dtype() != images.dtype()) {
+            throw new LitException("patchify: out " + out + " must have the images' dtype " + images.dtype());
+        }
+        return new int[] {b, h, w, c};
+    }
+
+    /** Checks {@link #adamw}'s operands: four fp32 tensors of one shape. */
+    public static void requireAdamW(Tensor param, Tensor grad, Tensor m, Tensor v) {
+        Shapes.requireSame("adamw", "param", param, "grad", grad);
+        Shapes.requireSame("adamw", "param", param, "m", m);
+        Shapes.requireSame("adamw", "param", param, "v", v);
+        Shapes.requireType("adamw", "param", param, DType.F32);
     }
 
     /** Validates a matmul call and returns {batch, M, K, N, batchA, batchB}. */

@@ -448,17 +448,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void patchify(Tensor images, int patch, Tensor out) {
-        if (images.rank() != 4) {
-            throw new LitException("patchify: images must be [B,H,W,C], got " + images);
-        }
-        int b = images.dim(0), h = images.dim(1), w = images.dim(2), c = images.dim(3);
-        if (patch <= 0 || h % patch != 0 || w % patch != 0) {
-            throw new LitException("patchify: image " + h + "x" + w + " is not a multiple of patch size " + patch);
-        }
-        Shapes.require("patchify", "out", out, b, (h / patch) * (w / patch), patch * patch * c);
-        if (out.dtype() != images.dtype()) {
-            throw new LitException("patchify: out " + out + " must have the images' dtype " + images.dtype());
-        }
+        int[] d = HostBackend.patchifyDims(images, patch, out);
+        int b = d[0], h = d[1], w = d[2], c = d[3];
         try (DeviceOps o = ops("patchify", images, out)) {
             o.launch(Kernel.PATCHIFY, elements(out.numel()), ptr(images), ptr(out), images.dtype().byteSize(), b, h, w, c, patch);
         }
@@ -657,10 +648,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
-        Shapes.requireSame("adamw", "param", param, "grad", grad);
-        Shapes.requireSame("adamw", "param", param, "m", m);
-        Shapes.requireSame("adamw", "param", param, "v", v);
-        Shapes.requireType("adamw", "param", param, DType.F32);
+        HostBackend.requireAdamW(param, grad, m, v);
         try (DeviceOps o = ops("adamw", param)) {
             o.launch(Kernel.ADAMW, elements(param.numel()), ptr(param), ptr(grad), ptr(m), ptr(v), param.numel(), s.lr(), s.beta1(), s.beta2(),
                     s.eps(), s.weightDecay(), (float) s.correction1(), (float) s.correction2());

@@ -554,10 +554,7 @@ public final class OneDnnBackend extends HostBackend {
 
     @Override
     public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
-        Shapes.requireSame("adamw", "param", param, "grad", grad);
-        Shapes.requireSame("adamw", "param", param, "m", m);
-        Shapes.requireSame("adamw", "param", param, "v", v);
-        Shapes.requireType("adamw", "param", param, DType.F32);
+        requireAdamW(param, grad, m, v);
         MemorySegment p = seg(param), g = seg(grad), ms = seg(m), vs = seg(v);
         int n = Math.toIntExact(param.numel());
         float decay = 1f - s.lr() * s.weightDecay();
