@@ -33,4 +33,13 @@ final class BlockCount {
         }
         return max + 1;
     }
+
+    /** {@link #of} for a tower's encoder blocks ({@code blocks + i + "."}), which must number at least one. */
+    static int encoderLayers(ArraySource src, String blocks) {
+        int n = of(src, blocks, ".");
+        if (n == 0) {
+            throw new CheckpointException(src.file(), "no encoder layers (" + blocks + "0...)");
+        }
+        return n;
+    }
 }

@@ -145,14 +145,6 @@ final class HfClipFormat {
         return root.stringOr("model_type", "").equals(singleType) ? root : new Section(root.file(), sub + ".", null);
     }
 
-    private static int countLayers(ArraySource src, String prefix) {
-        int n = BlockCount.of(src, prefix + "encoder.layers.", ".");
-        if (n == 0) {
-            throw new CheckpointException(src.file(), "no encoder layers (" + prefix + "encoder.layers.0...)");
-        }
-        return n;
-    }
-
     static TwoTowerConfig inferConfig(ArraySource src) {
         Section root = config(src.file());
         String type = root.stringOr("model_type", "clip");
@@ -171,7 +163,7 @@ final class HfClipFormat {
             int head = projection(src, root, "visual_projection.weight", projection);
             int w = c.intOr("hidden_size", width);
             image = fromConfig(root, () -> new ViTConfig(c.intOr("image_size", grid * patch), c.intOr("patch_size", patch), c.intOr("num_channels", channels),
-                    w, c.intOr("num_hidden_layers", countLayers(src, V)), c.intOr("num_attention_heads", Math.max(1, w / 64)),
+                    w, c.intOr("num_hidden_layers", BlockCount.encoderLayers(src, V + "encoder.layers.")), c.intOr("num_attention_heads", Math.max(1, w / 64)),
                     c.intOr("intermediate_size", mlp), ViTConfig.Pooling.TOK, c.epsOr(), c.actOr(), head,
                     ViTConfig.Layout.CLIP));
         }
@@ -185,7 +177,7 @@ final class HfClipFormat {
             int w = c.intOr("hidden_size", tok.size(1));
             // no config: the rule of the openai configs (eos_token_id 2: pool at the largest id, <|endoftext|>)
             text = fromConfig(root, () -> new ClipTextConfig(c.intOr("vocab_size", tok.size(0)), c.intOr("max_position_embeddings", positions), w,
-                    c.intOr("num_hidden_layers", countLayers(src, T)), c.intOr("num_attention_heads", Math.max(1, w / 64)),
+                    c.intOr("num_hidden_layers", BlockCount.encoderLayers(src, T + "encoder.layers.")), c.intOr("num_attention_heads", Math.max(1, w / 64)),
                     c.intOr("intermediate_size", mlp), c.epsOr(), c.actOr(), head,
                     c.intOr("eos_token_id", ClipTextConfig.LEGACY_EOS)));
         }

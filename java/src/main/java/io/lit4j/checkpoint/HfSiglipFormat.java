@@ -99,14 +99,6 @@ final class HfSiglipFormat {
         return c.json() != null && c.json().has("hidden_act") ? c.geluOr() : Gelu.TANH;
     }
 
-    private static int countLayers(ArraySource src, String prefix) {
-        int n = BlockCount.of(src, prefix + "encoder.layers.", ".");
-        if (n == 0) {
-            throw new CheckpointException(src.file(), "no encoder layers (" + prefix + "encoder.layers.0...)");
-        }
-        return n;
-    }
-
     static TwoTowerConfig inferConfig(ArraySource src) {
         HfConfig hf = HfConfig.beside(src.file());
         ViTConfig img = null;
@@ -139,7 +131,7 @@ final class HfSiglipFormat {
             int imageSize = grid * patch;
             String fc1 = V + "encoder.layers.0.mlp.fc1.weight";
             int mlp = size(c, "intermediate_size", Dims.of(src, fc1, "[M, D]").size(0), src, fc1);
-            int depth = size(c, "num_hidden_layers", countLayers(src, V), src, V + "encoder.layers.0.layer_norm1.weight");
+            int depth = size(c, "num_hidden_layers", BlockCount.encoderLayers(src, V + "encoder.layers."), src, V + "encoder.layers.0.layer_norm1.weight");
             img = new ViTConfig(imageSize, patch, channels, width, depth, heads(c, width), mlp, ViTConfig.Pooling.MAP, eps(c),
                     gelu(c), 0);
         }
@@ -152,7 +144,7 @@ final class HfSiglipFormat {
             int positions = size(c, "max_position_embeddings", Dims.of(src, pe, "[L, D]").size(0), src, pe);
             String fc1 = T + "encoder.layers.0.mlp.fc1.weight";
             int mlp = size(c, "intermediate_size", Dims.of(src, fc1, "[M, D]").size(0), src, fc1);
-            int depth = size(c, "num_hidden_layers", countLayers(src, T), src, T + "encoder.layers.0.layer_norm1.weight");
+            int depth = size(c, "num_hidden_layers", BlockCount.encoderLayers(src, T + "encoder.layers."), src, T + "encoder.layers.0.layer_norm1.weight");
             int head = 0;
             if (src.contains(T + "head.weight")) {
                 head = size(c, "projection_size", Dims.of(src, T + "head.weight", "[E, D]").size(0), src, T + "head.weight");

@@ -111,14 +111,6 @@ final class HuggingFaceFormat {
         }
     }
 
-    private static int countLayers(ArraySource src, String prefix) {
-        int n = BlockCount.of(src, prefix + "encoder.layer.", ".");
-        if (n == 0) {
-            throw new CheckpointException(src.file(), "no encoder layers (" + prefix + "encoder.layer.0...)");
-        }
-        return n;
-    }
-
     static TwoTowerConfig inferConfig(ArraySource src) {
         if (HfSiglipFormat.looksLike(src)) {
             return HfSiglipFormat.inferConfig(src);
@@ -132,7 +124,7 @@ final class HuggingFaceFormat {
             int grid = (int) Math.round(Math.sqrt(tokens - 1));
             int mlp = Dims.of(src, vp + "encoder.layer.0.intermediate.dense.weight", "[M, D]").size(0);
             ViTConfig c = new ViTConfig(hf.intOr("image_size", grid * patch), hf.intOr("patch_size", patch),
-                    hf.intOr("num_channels", channels), hf.intOr("hidden_size", width), hf.intOr("num_hidden_layers", countLayers(src, vp)),
+                    hf.intOr("num_channels", channels), hf.intOr("hidden_size", width), hf.intOr("num_hidden_layers", BlockCount.encoderLayers(src, vp + "encoder.layer.")),
                     hf.intOr("num_attention_heads", Math.max(1, width / 64)), hf.intOr("intermediate_size", mlp),
                     ViTConfig.Pooling.TOK, hf.epsOr(), hf.geluOr(), 0);
             return new TwoTowerConfig(c, null, TwoTowerConfig.Loss.SOFTMAX);
@@ -146,7 +138,7 @@ final class HuggingFaceFormat {
             int mlp = Dims.of(src, bp + "encoder.layer.0.intermediate.dense.weight", "[M, D]").size(0);
             int maxPos = hf.intOr("max_position_embeddings", positions);
             BertConfig c = new BertConfig(hf.intOr("vocab_size", tok.size(0)), maxPos, hf.intOr("type_vocab_size", types),
-                    Math.min(16, maxPos), hf.intOr("hidden_size", width), hf.intOr("num_hidden_layers", countLayers(src, bp)),
+                    Math.min(16, maxPos), hf.intOr("hidden_size", width), hf.intOr("num_hidden_layers", BlockCount.encoderLayers(src, bp + "encoder.layer.")),
                     hf.intOr("num_attention_heads", Math.max(1, width / 64)), hf.intOr("intermediate_size", mlp), hf.epsOr(),
                     hf.geluOr(), 0);
             return new TwoTowerConfig(null, c, TwoTowerConfig.Loss.SOFTMAX);
