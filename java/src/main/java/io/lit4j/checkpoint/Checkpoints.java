@@ -143,12 +143,7 @@ public final class Checkpoints {
         try (ArraySource file = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
             ArraySource src = d.format() == Format.BIG_VISION_NPZ ? BigVisionFormat.view(file) : file;
             checkFits(cfg, d.format(), src);
-            WeightMap map = switch (d.format()) {
-                case LIT4J -> LitFormat.weightMap(cfg);
-                case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
-                case HUGGINGFACE, ONNX -> HuggingFaceFormat.weightMap(cfg, src); // ONNX: its BERT under HF names
-                case HUGGINGFACE_CLIP -> HfClipFormat.weightMap(cfg, src);
-            };
+            WeightMap map = weightMap(d.format(), cfg, src);
             TwoTower model = TwoTower.allocate(backend, cfg);
             try {
                 map.load(src, backend, model.params());
@@ -161,6 +156,28 @@ public final class Checkpoints {
                 model.close();
                 throw e;
             }
+        }
+    }
+
+    /** The recipe that maps {@code src}'s keys onto {@code cfg}'s parameters. */
+    private static WeightMap weightMap(Format format, TwoTowerConfig cfg, ArraySource src) {
+        return switch (format) {
+            case LIT4J -> LitFormat.weightMap(cfg);
+            case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
+            case HUGGINGFACE, ONNX -> HuggingFaceFormat.weightMap(cfg, src); // ONNX: its BERT under HF names
+            case HUGGINGFACE_CLIP -> HfClipFormat.weightMap(cfg, src);
+        };
+    }
+
+    /**
+     * Which keys of {@code path} its loader would miss or leave unused, as lists (no values read,
+     * nothing allocated): the same recipe {@link #load} follows, run dry ({@link WeightMap#check}).
+     */
+    public static WeightMap.Check check(Path path) {
+        Detected d = inspect(path);
+        try (ArraySource file = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
+            ArraySource src = d.format() == Format.BIG_VISION_NPZ ? BigVisionFormat.view(file) : file;
+            return weightMap(d.format(), d.config(), src).check(src, d.config().params());
         }
     }
 
