@@ -94,7 +94,7 @@ public final class LitFormat {
                 folder.writeString(PreprocessorConfig.FILE, PreprocessorConfig.toJson(model.preprocess()) + "\n");
             }
             if (tokenizer != null) {
-                copyTokenizer(tokenizer, folder);
+                copyTokenizer(tokenizer, folder, "");
             }
             extras.write(folder.tempRoot());
             folder.commit();
@@ -106,9 +106,9 @@ public final class LitFormat {
     /**
      * A tokenizer.json is saved as {@value #TOKENIZER}; a SentencePiece {@code .model} under its own
      * name; a {@link TextTokenizer#CONVENTIONS} file with the model it names, so the folder loads
-     * with the same conventions.
+     * with the same conventions; into the folder's {@code sub} ("" or "text/").
      */
-    private static void copyTokenizer(Path tokenizer, AtomicFolder folder) throws IOException {
+    static void copyTokenizer(Path tokenizer, AtomicFolder folder, String sub) throws IOException {
         String name = tokenizer.getFileName().toString();
         if (name.equals(TextTokenizer.CONVENTIONS)) {
             List<Path> files;
@@ -116,10 +116,10 @@ public final class LitFormat {
                 files = t.files();
             }
             for (Path f : files) {
-                Files.copy(f, folder.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(f, folder.resolve(sub + f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }
         } else {
-            Files.copy(tokenizer, folder.resolve(name.endsWith(".model") ? name : TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(tokenizer, folder.resolve(sub + (name.endsWith(".model") ? name : TOKENIZER)), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 
