@@ -7,6 +7,7 @@ import io.lit4j.LitException;
 import io.lit4j.backend.Gelu;
 import io.lit4j.checkpoint.WeightMap.Arr;
 import io.lit4j.data.PreprocessorConfig;
+import io.lit4j.data.TextTokenizer;
 import io.lit4j.io.AtomicFolder;
 import io.lit4j.io.HostArray;
 import io.lit4j.io.SafetensorsWriter;
@@ -75,6 +76,11 @@ public final class HfExport {
 
     /** Writes {@code model} (and {@code tokenizer}, for the text tower) as HF folders at {@code dir}, atomically. */
     public static Written save(TwoTower model, Path dir, Path tokenizer) {
+        return save(model, dir, tokenizer, null);
+    }
+
+    /** As {@link #save(TwoTower, Path, Path)}; a SentencePiece tokenizer goes with a conventions file saying {@code conventions} (when given). */
+    public static Written save(TwoTower model, Path dir, Path tokenizer, TextTokenizer.Conventions conventions) {
         TwoTowerConfig cfg = model.config();
         Family img = cfg.hasImage() ? family(cfg.image()) : null;
         Family txt = cfg.hasText() ? family(cfg.text()) : null;
@@ -105,7 +111,7 @@ public final class HfExport {
                 }
                 write(folder, "", root, w, arena);
                 preprocess(folder, "", model);
-                tokenizer(folder, "", tokenizer);
+                tokenizer(folder, "", tokenizer, conventions);
                 folders.add("");
             } else {
                 boolean split = img != null && txt != null;
@@ -135,7 +141,7 @@ public final class HfExport {
                         default -> bert((BertConfig) cfg.text(), v, w);
                     };
                     write(folder, sub, c, w, arena);
-                    tokenizer(folder, sub, tokenizer);
+                    tokenizer(folder, sub, tokenizer, conventions);
                     folders.add(split ? "text" : "");
                 }
             }
@@ -472,9 +478,9 @@ public final class HfExport {
         folder.writeString(sub + PreprocessorConfig.FILE, PreprocessorConfig.toJson(model.preprocess()) + "\n");
     }
 
-    private static void tokenizer(AtomicFolder folder, String sub, Path tokenizer) throws IOException {
+    private static void tokenizer(AtomicFolder folder, String sub, Path tokenizer, TextTokenizer.Conventions conventions) throws IOException {
         if (tokenizer != null) {
-            LitFormat.copyTokenizer(tokenizer, folder, sub);
+            LitFormat.copyTokenizer(tokenizer, conventions, folder, sub);
         }
     }
 }

@@ -86,6 +86,16 @@ public final class LitFormat {
      * folder first: the whole folder, extras included, replaces the old one at once.
      */
     public static void save(TwoTower model, Path dir, Path tokenizer, Extras extras) {
+        save(model, dir, tokenizer, null, extras);
+    }
+
+    /**
+     * As {@link #save(TwoTower, Path, Path, Extras)}; a SentencePiece {@code tokenizer} is saved with a
+     * {@link TextTokenizer#CONVENTIONS} saying {@code conventions} when they are given (those the
+     * checkpoint's project framed texts with, {@link Checkpoints#textConventions}), so the folder
+     * tokenizes the same with no flags.
+     */
+    public static void save(TwoTower model, Path dir, Path tokenizer, TextTokenizer.Conventions conventions, Extras extras) {
         try (AtomicFolder folder = AtomicFolder.begin(dir, true, true)) {
             String json = new GsonBuilder().setPrettyPrinting().create().toJson(model.config().toJson());
             folder.writeString(CONFIG, json + "\n");
@@ -94,7 +104,7 @@ public final class LitFormat {
                 folder.writeString(PreprocessorConfig.FILE, PreprocessorConfig.toJson(model.preprocess()) + "\n");
             }
             if (tokenizer != null) {
-                copyTokenizer(tokenizer, folder, "");
+                copyTokenizer(tokenizer, conventions, folder, "");
             }
             extras.write(folder.tempRoot());
             folder.commit();
@@ -108,8 +118,15 @@ public final class LitFormat {
      * name; a {@link TextTokenizer#CONVENTIONS} file with the model it names, so the folder loads
      * with the same conventions; into the folder's {@code sub} ("" or "text/").
      */
-    static void copyTokenizer(Path tokenizer, AtomicFolder folder, String sub) throws IOException {
+    static void copyTokenizer(Path tokenizer, TextTokenizer.Conventions conventions, AtomicFolder folder, String sub) throws IOException {
         String name = tokenizer.getFileName().toString();
+        if (conventions != null && name.endsWith(".model")) {
+            Files.copy(tokenizer, folder.resolve(sub + name), StandardCopyOption.REPLACE_EXISTING);
+            try (TextTokenizer t = TextTokenizer.load(tokenizer, conventions)) { // resolves a pad id the model gives
+                folder.writeString(sub + TextTokenizer.CONVENTIONS, TextTokenizer.conventionsJson(name, t.conventions().orElseThrow()) + "\n");
+            }
+            return;
+        }
         if (name.equals(TextTokenizer.CONVENTIONS)) {
             List<Path> files;
             try (TextTokenizer t = TextTokenizer.load(tokenizer)) {

@@ -67,10 +67,11 @@ final class ConvertCommand implements Callable<Integer> {
         Path tok = TextTokenizer.findIn(Files.isDirectory(p) ? p : p.toAbsolutePath().getParent());
         HfExport.Written hf = null;
         try (ScalarBackend be = new ScalarBackend(); TwoTower m = Checkpoints.load(be, p)) {
+            TextTokenizer.Conventions conventions = tok != null ? Checkpoints.textConventions(p) : null;
             if (to.equals("hf")) {
-                hf = HfExport.save(m, out, d.config().hasText() ? tok : null);
+                hf = HfExport.save(m, out, d.config().hasText() ? tok : null, conventions);
             } else {
-                LitFormat.save(m, out, d.config().hasText() ? tok : null);
+                LitFormat.save(m, out, d.config().hasText() ? tok : null, conventions, folder -> { });
             }
         }
         if (json) {

@@ -72,9 +72,10 @@ final class InspectCommand implements Callable<Integer> {
         Path tokFile = TextTokenizer.findIn(dir);
         String tokenizer = "none found";
         if (tokFile != null) {
-            try (TextTokenizer t = TextTokenizer.load(tokFile)) {
+            try (TextTokenizer t = TextTokenizer.load(tokFile, Checkpoints.textConventions(p))) {
                 tokenizer = tokFile.getFileName() + " (" + t.vocabSize() + " ids" + t.conventions().map(c -> ", eos " + c.eos().name()
-                        .toLowerCase(Locale.ROOT) + ", pad " + c.padId() + (c.lowercase() ? ", lowercased" : "")).orElse("") + ")";
+                        .toLowerCase(Locale.ROOT) + ", pad " + c.padId() + (c.lowercase() ? ", lowercased" : "")
+                        + (c.canonicalize() ? ", punctuation removed" : "")).orElse("") + ")";
             } catch (LitException e) {
                 tokenizer = tokFile.getFileName() + ": " + e.getMessage();
             }
