@@ -317,12 +317,7 @@ public final class HfExport {
 
     private static JsonObject clipText(ClipTextConfig c, Values v, Map<String, Arr> w, boolean alone) {
         String p = HfClipFormat.T;
-        w.put(p + "embeddings.token_embedding.weight", v.get("txt.tok"));
-        w.put(p + "embeddings.position_embedding.weight", v.get("txt.pos"));
-        for (int i = 0; i < c.depth(); i++) {
-            clipStyleLayer(w, p + "encoder.layers." + i + ".", v, "txt.blocks." + i + ".", c.width());
-        }
-        layerNorm(w, p + "final_layer_norm.", v, "txt.norm");
+        clipStyleTextStem(w, p, v, c.depth(), c.width());
         if (c.headDim() > 0) {
             w.put("text_projection.weight", weight(v, "txt.head.kernel"));
         } else if (!alone) {
@@ -337,6 +332,16 @@ public final class HfExport {
             o.add("architectures", names(c.headDim() > 0 ? "CLIPTextModelWithProjection" : "CLIPTextModel"));
         }
         return o;
+    }
+
+    /** The text stem CLIP and SigLIP share: token and position embeddings, the layers, the final LayerNorm. */
+    private static void clipStyleTextStem(Map<String, Arr> w, String p, Values v, int depth, int width) {
+        w.put(p + "embeddings.token_embedding.weight", v.get("txt.tok"));
+        w.put(p + "embeddings.position_embedding.weight", v.get("txt.pos"));
+        for (int i = 0; i < depth; i++) {
+            clipStyleLayer(w, p + "encoder.layers." + i + ".", v, "txt.blocks." + i + ".", width);
+        }
+        layerNorm(w, p + "final_layer_norm.", v, "txt.norm");
     }
 
     private static JsonObject siglipVision(ViTConfig c, Values v, Map<String, Arr> w, boolean alone) {
@@ -369,12 +374,7 @@ public final class HfExport {
 
     private static JsonObject siglipText(TextTransformerConfig c, Values v, Map<String, Arr> w, boolean alone) {
         String p = HfSiglipFormat.T;
-        w.put(p + "embeddings.token_embedding.weight", v.get("txt.tok"));
-        w.put(p + "embeddings.position_embedding.weight", v.get("txt.pos"));
-        for (int i = 0; i < c.depth(); i++) {
-            clipStyleLayer(w, p + "encoder.layers." + i + ".", v, "txt.blocks." + i + ".", c.width());
-        }
-        layerNorm(w, p + "final_layer_norm.", v, "txt.norm");
+        clipStyleTextStem(w, p, v, c.depth(), c.width());
         if (c.headDim() > 0) {
             w.put(p + "head.weight", weight(v, "txt.head.kernel"));
             w.put(p + "head.bias", v.get("txt.head.bias"));
