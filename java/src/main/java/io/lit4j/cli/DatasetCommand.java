@@ -47,7 +47,7 @@ final class DatasetCommand implements Callable<Integer> {
     @Option(names = "--size", description = "scene image size in pixels", defaultValue = "64")
     int size;
 
-    @Option(names = "--version", description = "scenes generator version: 1 (as first written) or 2 (train/val objects also in unnamed colours, named by shape alone)", defaultValue = "1")
+    @Option(names = "--scenes-version", description = "scenes generator version: 1 (as first written) or 2 (train/val objects also in unnamed colours, named by shape alone)", defaultValue = "1")
     int version;
 
     @Option(names = "--replace", description = "overwrite an existing output folder")
