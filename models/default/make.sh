@@ -12,25 +12,25 @@ work="${1:-$root/target/default-model}"
 lit4j="$root/lit4j"
 mkdir -p "$work"
 
-"$lit4j" dataset fashion-mnist --out "$work/fashion" --train 0 --test 0 --seed 0 --replace
-"$lit4j" dataset scenes --out "$work/scenes" --train 12000 --test 1280 --size 32 --seed 0 --replace
-
-# one tuning folder holding both datasets' images and captions
-mkdir -p "$work/lit-data"
-ln -sfn "$work/fashion/train" "$work/lit-data/fashion"
-ln -sfn "$work/scenes/train" "$work/lit-data/scenes"
-{ sed 's|"image":"|"image":"fashion/|' "$work/fashion/train/captions.jsonl"
-  sed 's|"image":"|"image":"scenes/|' "$work/scenes/train/captions.jsonl"; } > "$work/lit-data/captions.jsonl"
-
-"$lit4j" pretrain --model "$here/image-tower.json" --data "$work/fashion/train" --data "$work/scenes/train" \
-  --steps 2000 --batch 128 --lr 1e-3 --warmup 100 --weight-decay 0.05 --seed 0 \
-  --out "$work/pretrain" --eval-data "$work/fashion/test"
+# Both datasets are written inside one tuning folder (lit4j refuses links that leave a dataset folder):
+# lit-data/captions.jsonl names images as fashion/train/... and scenes/train/...
+data="$work/lit-data"
+# LIT4J_MAKE_FROM=tune reuses an earlier run's datasets and pretrained tower in WORK_DIR (same commands, same seed)
+if [ "${LIT4J_MAKE_FROM:-}" != tune ]; then
+  "$lit4j" dataset fashion-mnist --out "$data/fashion" --train 0 --test 0 --seed 0 --replace
+  "$lit4j" dataset scenes --out "$data/scenes" --train 12000 --test 1280 --size 32 --seed 0 --replace
+  "$lit4j" pretrain --model "$here/image-tower.json" --data "$data/fashion/train" --data "$data/scenes/train" \
+    --steps 2000 --batch 128 --lr 1e-3 --warmup 100 --weight-decay 0.05 --seed 0 \
+    --out "$work/pretrain" --eval-data "$data/fashion/test"
+fi
+{ sed 's|"image":"|"image":"fashion/train/|' "$data/fashion/train/captions.jsonl"
+  sed 's|"image":"|"image":"scenes/train/|' "$data/scenes/train/captions.jsonl"; } > "$data/captions.jsonl"
 
 rm -rf "$work/tune"
 "$lit4j" tune --image-tower "$work/pretrain/model" --text-tower "$here/text-tower.json" --embed-dim 128 --setup Lu \
-  --data "$work/lit-data" --steps 3000 --batch 256 --lr 1e-3 --warmup 200 --weight-decay 1e-4 --temperature 10 \
+  --data "$data" --steps 3000 --batch 256 --lr 1e-3 --warmup 200 --weight-decay 1e-4 --temperature 10 \
   --seed 0 --out "$work/tune" --save-every 1000 --log-every 25 \
-  --eval-data "$work/fashion/test" --eval-every 500 --eval-limit 2000 --cache "$work/embedding-cache"
+  --eval-data "$data/fashion/test" --eval-every 500 --eval-limit 2000 --cache "$work/embedding-cache"
 
 model="$work/tune/checkpoint"
 for ds in fashion-mnist scenes; do
@@ -59,13 +59,13 @@ pick() { # pick DATASET_DIR LABEL OUT: copies the first image with that label
   for label in "T-shirt/top" "Trouser" "Pullover" "Dress" "Coat" "Sandal" "Shirt" "Sneaker" "Bag" "Ankle boot"; do
     name=$(echo "$label" | tr 'A-Z/ ' 'a-z--')
     [ $first -eq 1 ] || echo ','; first=0
-    pick "$work/fashion/test" "$label" "fashion-$name.png"
+    pick "$data/fashion/test" "$label" "fashion-$name.png"
   done
   echo '], "scenes": ['
   first=1
   for label in "red triangle" "green heart" "blue star" "yellow ring" "purple square" "orange cross" "black diamond" "white circle"; do
     [ $first -eq 1 ] || echo ','; first=0
-    pick "$work/scenes/test" "$label" "scene-$(echo "$label" | tr ' ' '-').png"
+    pick "$data/scenes/test" "$label" "scene-$(echo "$label" | tr ' ' '-').png"
   done
   echo ']}'
 } > "$here/samples/samples.json"

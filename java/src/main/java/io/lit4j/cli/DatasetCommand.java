@@ -47,6 +47,9 @@ final class DatasetCommand implements Callable<Integer> {
     @Option(names = "--size", description = "scene image size in pixels", defaultValue = "64")
     int size;
 
+    @Option(names = "--scenes-version", description = "scenes generator version: 1 (as first written) or 2 (train/val objects also in unnamed colours, named by shape alone)", defaultValue = "1")
+    int version;
+
     @Option(names = "--replace", description = "overwrite an existing output folder")
     boolean replace;
 
@@ -64,7 +67,7 @@ final class DatasetCommand implements Callable<Integer> {
         String said;
         switch (which.toLowerCase(Locale.ROOT)) {
             case "scenes" -> {
-                Scenes.Config c = Scenes.Config.defaults().withSeed(seed).withImageSize(size).withCounts(train, 0, test);
+                Scenes.Config c = Scenes.Config.defaults().withSeed(seed).withImageSize(size).withCounts(train, 0, test).withVersion(version);
                 Scenes.generate(c, out, replace);
                 said = "wrote " + train + " training and " + test + " test scenes to " + out
                         + " (held out from training: " + Scenes.heldOutClasses(c) + ")";

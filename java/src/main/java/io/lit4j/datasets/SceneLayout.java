@@ -130,7 +130,7 @@ final class SceneLayout {
         for (Tone t : Tone.values()) {
             boolean shows = true;
             for (Item it : items) {
-                shows &= t.shows(it.colour());
+                shows &= it.colour() == null ? UnnamedColour.shows(t, it.rgb()) : t.shows(it.colour());
             }
             if (shows) {
                 ok.add(t);

@@ -17,7 +17,8 @@ import java.util.SplittableRandom;
  * always right before the shape word, so that a colour × shape pair reads the same in every
  * caption), position phrases for a lone object, relations between two objects, counting of
  * repeated objects, synonyms for shapes, sizes, positions and relations, and varied frames.
- * Every caption mentions the main object, and only what is drawn.
+ * Every caption mentions the main object, and only what is drawn. An object in an unnamed colour
+ * (version 2) is named by its shape alone ("a triangle", "two stars").
  */
 final class SceneText {
     private SceneText() {
@@ -80,7 +81,7 @@ final class SceneText {
     /** "[size] colour shape" without an article; size included with probability pSize. */
     private static String bare(Item it, double pSize, SplittableRandom rng) {
         Noun noun = Scenes.pick(rng, it.shape().synonyms());
-        String s = it.colour().word() + " " + noun.singular();
+        String s = colourWord(it) + noun.singular();
         if (rng.nextDouble() < pSize) {
             s = Scenes.pick(rng, it.size().words()) + " " + s;
         }
@@ -93,7 +94,12 @@ final class SceneText {
 
     /** "red circles" / "red discs". */
     private static String plural(Item it, SplittableRandom rng) {
-        return it.colour().word() + " " + Scenes.pick(rng, it.shape().synonyms()).plural();
+        return colourWord(it) + Scenes.pick(rng, it.shape().synonyms()).plural();
+    }
+
+    /** "red " before the shape word, or nothing for an unnamed colour. */
+    private static String colourWord(Item it) {
+        return it.colour() == null ? "" : it.colour().word() + " ";
     }
 
     private static String rel(Relation r, SplittableRandom rng) {

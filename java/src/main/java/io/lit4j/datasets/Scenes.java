@@ -32,6 +32,15 @@ import java.util.SplittableRandom;
  * <p><b>Determinism.</b> Image i of a split is drawn from its own {@link SplittableRandom} seeded
  * from (seed, split, i), and PNGs go through the fixed {@link Png} encoder: the same config
  * gives byte-identical files, and a scene can be recomputed on its own with {@link #scene}.
+ *
+ * <p><b>Versions.</b> {@link Config#version()} 1 is the generator as first written; its images
+ * never change. Version 2 draws, in the training and validation splits only, each object with
+ * probability {@link #UNNAMED_FRACTION} in an <em>unnamed</em> colour ({@link UnnamedColour}: a
+ * random hue at least {@link UnnamedColour#MIN_DISTANCE} RGB units from every named colour), and
+ * names only its shape ("a triangle at the top", label "triangle"). Shape then varies
+ * independently of the named colours, so a tower pretrained on it cannot use "red" as evidence
+ * against "triangle". No held-out pair is drawn in its named colour in any version; the test split
+ * is the same in both.
  */
 public final class Scenes {
     private Scenes() {
@@ -176,11 +185,19 @@ public final class Scenes {
     public record Background(Tone tone, Texture texture, int rgb, long textureSeed) {
     }
 
-    /** One drawn object: centre and diameter in pixels, fill colour after jitter. */
+    /**
+     * One drawn object: centre and diameter in pixels, fill colour after jitter. {@code colour} is
+     * null for an object in an unnamed colour (version 2), which captions name by its shape alone.
+     */
     public record Item(Shape shape, Colour colour, Size size, double cx, double cy, double diameter, int rgb) {
-        /** "red circle". */
+        /** "red circle", or "circle" for an unnamed colour. */
         public String className() {
-            return Scenes.className(colour, shape);
+            return colour == null ? shape.word() : Scenes.className(colour, shape);
+        }
+
+        /** The same object in another colour (null: unnamed) drawn as {@code newRgb}. */
+        Item recoloured(Colour c, int newRgb) {
+            return new Item(shape, c, size, cx, cy, diameter, newRgb);
         }
     }
 
@@ -198,6 +215,12 @@ public final class Scenes {
 
     // ---- config -------------------------------------------------------------------------------
 
+    /** The newest generator version. */
+    public static final int LATEST_VERSION = 2;
+
+    /** In version 2's train and val splits, the chance that an object is drawn in an unnamed colour. */
+    public static final double UNNAMED_FRACTION = 0.5;
+
     /** The held-out pairs {@link Config#defaults()} uses: every colour and every shape once. */
     public static final List<String> DEFAULT_HELD_OUT = List.of(
             "red triangle", "green heart", "blue star", "yellow ring",
@@ -206,12 +229,15 @@ public final class Scenes {
     /**
      * What to generate. {@code heldOut}: "colour shape" pairs never drawn in train/val;
      * {@code maxObjects}: 1..3 objects per train/val image; {@code textured}: false for plain
-     * backgrounds only. Counts may be 0 (no folder for that split, except train and test, which
-     * are always written).
+     * backgrounds only; {@code version}: 1 or 2 (see the class comment). Counts may be 0 (no folder
+     * for that split, except train and test, which are always written).
      */
     public record Config(long seed, int imageSize, int trainCount, int valCount, int testCount,
-                         List<String> heldOut, int maxObjects, int captionsPerImage, boolean textured) {
+                         List<String> heldOut, int maxObjects, int captionsPerImage, boolean textured, int version) {
         public Config {
+            if (version < 1 || version > LATEST_VERSION) {
+                throw new LitException("scenes generator version " + version + " is not 1.." + LATEST_VERSION);
+            }
             if (imageSize < 16 || imageSize > 1024) {
                 throw new LitException("scene image size " + imageSize + " is out of range 16..1024");
             }
@@ -233,35 +259,39 @@ public final class Scenes {
          * {@link #DEFAULT_HELD_OUT} pairs, up to 3 objects, 3 captions, textured backgrounds.
          */
         public static Config defaults() {
-            return new Config(0, 64, 10_000, 500, 1_280, DEFAULT_HELD_OUT, 3, 3, true);
+            return new Config(0, 64, 10_000, 500, 1_280, DEFAULT_HELD_OUT, 3, 3, true, 1);
+        }
+
+        public Config withVersion(int v) {
+            return new Config(seed, imageSize, trainCount, valCount, testCount, heldOut, maxObjects, captionsPerImage, textured, v);
         }
 
         public Config withSeed(long s) {
-            return new Config(s, imageSize, trainCount, valCount, testCount, heldOut, maxObjects, captionsPerImage, textured);
+            return new Config(s, imageSize, trainCount, valCount, testCount, heldOut, maxObjects, captionsPerImage, textured, version);
         }
 
         public Config withImageSize(int px) {
-            return new Config(seed, px, trainCount, valCount, testCount, heldOut, maxObjects, captionsPerImage, textured);
+            return new Config(seed, px, trainCount, valCount, testCount, heldOut, maxObjects, captionsPerImage, textured, version);
         }
 
         public Config withCounts(int train, int val, int test) {
-            return new Config(seed, imageSize, train, val, test, heldOut, maxObjects, captionsPerImage, textured);
+            return new Config(seed, imageSize, train, val, test, heldOut, maxObjects, captionsPerImage, textured, version);
         }
 
         public Config withHeldOut(List<String> pairs) {
-            return new Config(seed, imageSize, trainCount, valCount, testCount, pairs, maxObjects, captionsPerImage, textured);
+            return new Config(seed, imageSize, trainCount, valCount, testCount, pairs, maxObjects, captionsPerImage, textured, version);
         }
 
         public Config withMaxObjects(int n) {
-            return new Config(seed, imageSize, trainCount, valCount, testCount, heldOut, n, captionsPerImage, textured);
+            return new Config(seed, imageSize, trainCount, valCount, testCount, heldOut, n, captionsPerImage, textured, version);
         }
 
         public Config withCaptionsPerImage(int n) {
-            return new Config(seed, imageSize, trainCount, valCount, testCount, heldOut, maxObjects, n, textured);
+            return new Config(seed, imageSize, trainCount, valCount, testCount, heldOut, maxObjects, n, textured, version);
         }
 
         public Config withTextured(boolean t) {
-            return new Config(seed, imageSize, trainCount, valCount, testCount, heldOut, maxObjects, captionsPerImage, t);
+            return new Config(seed, imageSize, trainCount, valCount, testCount, heldOut, maxObjects, captionsPerImage, t, version);
         }
 
         /** How many images {@code split} has. */
@@ -412,6 +442,9 @@ public final class Scenes {
                 }
                 items = SceneLayout.placeSeveral(rng, pairs, size);
             }
+            if (config.version() >= 2) {
+                items = UnnamedColour.recolour(rng, items, UNNAMED_FRACTION);
+            }
         }
         Background bg = SceneLayout.background(rng, items, config.textured());
         List<String> captions = SceneText.captions(items, position, bg.tone(), size,
@@ -504,7 +537,7 @@ public final class Scenes {
     /** The {@code scenes.json} written beside the splits. */
     static String describe(Config c) {
         JsonObject o = new JsonObject();
-        o.addProperty("generator", "lit4j scenes 1");
+        o.addProperty("generator", "lit4j scenes " + c.version());
         JsonObject cfg = new JsonObject();
         cfg.addProperty("seed", c.seed());
         cfg.addProperty("image_size", c.imageSize());
@@ -515,10 +548,16 @@ public final class Scenes {
         cfg.addProperty("captions_per_image", c.captionsPerImage());
         cfg.addProperty("textured", c.textured());
         cfg.add("held_out", array(c.heldOut()));
+        if (c.version() >= 2) { // version 1's file stays as it always was
+            cfg.addProperty("version", c.version());
+            cfg.addProperty("unnamed_fraction", UNNAMED_FRACTION);
+        }
         o.add("config", cfg);
         o.add("classes", array(classNames(c)));
         o.add("held_out_classes", array(heldOutClasses(c)));
-        o.addProperty("label", "colour and shape of the main object; test images hold one object");
+        o.addProperty("label", c.version() >= 2
+                ? "colour and shape of the main object, or its shape alone when its colour is unnamed (train/val only); test images hold one object"
+                : "colour and shape of the main object; test images hold one object");
         return new GsonBuilder().disableHtmlEscaping().create().toJson(o) + "\n";
     }
 
