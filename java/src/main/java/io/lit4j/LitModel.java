@@ -133,7 +133,8 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
                 if (tokPath == null) {
                     throw new LitException(path + ": no tokenizer beside the model (tokenizer.json, a .model or " + TextTokenizer.CONVENTIONS + "); pass one (--tokenizer FILE)");
                 }
-                tok = TextTokenizer.load(tokPath);
+                // a SentencePiece model found beside the checkpoint is framed as the checkpoint's project does
+                tok = TextTokenizer.load(tokPath, options.tokenizer() != null ? null : Checkpoints.textConventions(path));
             }
             return new LitModel(engine, model, tok, Math.max(1, options.batchSize()));
         } catch (RuntimeException e) {

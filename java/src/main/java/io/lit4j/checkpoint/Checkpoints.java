@@ -3,11 +3,13 @@ package io.lit4j.checkpoint;
 import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.data.PreprocessorConfig;
+import io.lit4j.data.TextTokenizer;
 import io.lit4j.io.ArrayInfo;
 import io.lit4j.io.ArraySource;
 import io.lit4j.io.CheckpointException;
 import io.lit4j.io.SafetensorsReader;
 import io.lit4j.model.ParamSpec;
+import io.lit4j.model.TextTransformerConfig;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.tensor.Shapes;
@@ -128,6 +130,43 @@ public final class Checkpoints {
         throw new LitException(path + ": not a model (lit4j reads model folders, .npz, .safetensors and .onnx)");
     }
 
+    /**
+     * How the project a checkpoint comes from frames texts, for a SentencePiece {@code .model} found
+     * beside it with no {@link TextTokenizer#CONVENTIONS} (see {@link TextTokenizer#load(Path, TextTokenizer.Conventions)});
+     * null where the tower's own policy applies (lit4j folders carry their conventions file; BERT,
+     * CLIP and the other formats frame by the tower).
+     * <ul>
+     *   <li>big_vision's text transformer (LiT, SigLIP): {@code tokenize(max_len, model, eos="sticky",
+     *       pad_value=1)} as its LiT and SigLIP configs and the SigLIP demo write it, with
+     *       {@code get_pp_tokenize}'s default {@code lower=True} (big_vision/pp/ops_text.py).</li>
+     *   <li>big_vision SigLIP 2 (the 256,000-piece Gemma vocabulary): {@code lower|tok(length=64,
+     *       model='gemma', bos='no', eos='sticky')}, padded with the tokenizer's own pad id
+     *       (big_vision/pp/proj/paligemma/ops.py, get_tokenize).</li>
+     *   <li>HuggingFace SigLIP with {@code spiece.model}: transformers' SiglipTokenizer
+     *       (models/siglip/tokenization_siglip.py): {@code do_lower_case=True} (lowercased in
+     *       PreTrainedTokenizer.tokenize), canonicalize_text, EOS appended and kept when truncated,
+     *       padded with {@code pad_token="</s>"}, the EOS.</li>
+     * </ul>
+     * The length is the text tower's context length (64 in the published SigLIPs).
+     */
+    public static TextTokenizer.Conventions textConventions(Path path) {
+        Detected d = inspect(path);
+        if (!(d.config().text() instanceof TextTransformerConfig t)) {
+            return null;
+        }
+        return switch (d.format()) {
+            case BIG_VISION_NPZ -> t.vocabSize() == GEMMA_VOCAB
+                    ? new TextTokenizer.Conventions(TextTokenizer.Conventions.Eos.STICKY, TextTokenizer.Conventions.MODEL_PAD, true)
+                    : new TextTokenizer.Conventions(TextTokenizer.Conventions.Eos.STICKY, 1, true);
+            case HUGGINGFACE -> new TextTokenizer.Conventions(TextTokenizer.Conventions.Eos.STICKY, TextTokenizer.Conventions.EOS_PAD, true,
+                    true); // only SigLIP gives an HF text transformer
+            default -> null;
+        };
+    }
+
+    /** SigLIP 2's text vocabulary: Gemma's SentencePiece model. */
+    static final int GEMMA_VOCAB = 256_000;
+
     /** Loads {@code path} with the config in it or inferred from it. */
     public static TwoTower load(Backend backend, Path path) {
         return load(backend, path, null);
@@ -143,12 +182,7 @@ public final class Checkpoints {
         try (ArraySource file = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
             ArraySource src = d.format() == Format.BIG_VISION_NPZ ? BigVisionFormat.view(file) : file;
             checkFits(cfg, d.format(), src);
-            WeightMap map = switch (d.format()) {
-                case LIT4J -> LitFormat.weightMap(cfg);
-                case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
-                case HUGGINGFACE, ONNX -> HuggingFaceFormat.weightMap(cfg, src); // ONNX: its BERT under HF names
-                case HUGGINGFACE_CLIP -> HfClipFormat.weightMap(cfg, src);
-            };
+            WeightMap map = weightMap(d.format(), cfg, src);
             TwoTower model = TwoTower.allocate(backend, cfg);
             try {
                 map.load(src, backend, model.params());
@@ -161,6 +195,28 @@ public final class Checkpoints {
                 model.close();
                 throw e;
             }
+        }
+    }
+
+    /** The recipe that maps {@code src}'s keys onto {@code cfg}'s parameters. */
+    private static WeightMap weightMap(Format format, TwoTowerConfig cfg, ArraySource src) {
+        return switch (format) {
+            case LIT4J -> LitFormat.weightMap(cfg);
+            case BIG_VISION_NPZ -> BigVisionFormat.weightMap(cfg, src);
+            case HUGGINGFACE, ONNX -> HuggingFaceFormat.weightMap(cfg, src); // ONNX: its BERT under HF names
+            case HUGGINGFACE_CLIP -> HfClipFormat.weightMap(cfg, src);
+        };
+    }
+
+    /**
+     * Which keys of {@code path} its loader would miss or leave unused, as lists (no values read,
+     * nothing allocated): the same recipe {@link #load} follows, run dry ({@link WeightMap#check}).
+     */
+    public static WeightMap.Check check(Path path) {
+        Detected d = inspect(path);
+        try (ArraySource file = d.format() == Format.ONNX ? OnnxFormat.open(d.weights()) : ArraySource.open(d.weights())) {
+            ArraySource src = d.format() == Format.BIG_VISION_NPZ ? BigVisionFormat.view(file) : file;
+            return weightMap(d.format(), d.config(), src).check(src, d.config().params());
         }
     }
 

@@ -1,11 +1,8 @@
 package io.lit4j.checkpoint;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import com.google.gson.JsonPrimitive;
 import io.lit4j.LitException;
 import io.lit4j.backend.Gelu;
+import io.lit4j.checkpoint.HuggingFaceFormat.HfConfig;
 import io.lit4j.checkpoint.WeightMap.Arr;
 import io.lit4j.io.ArraySource;
 import io.lit4j.io.CheckpointException;
@@ -13,7 +10,6 @@ import io.lit4j.model.ClipTextConfig;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.model.ViTConfig;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Supplier;
@@ -56,97 +52,32 @@ final class HfClipFormat {
 
     // ------------------------------------------------------------------ config.json
 
-    /** One object of a HF config ({@code vision_config}, {@code text_config} or the top level), read strictly. */
-    private record Section(Path file, String name, JsonObject json) {
-        private JsonPrimitive value(String key, boolean number, String expected) {
-            if (json == null || !json.has(key) || json.get(key).isJsonNull()) {
-                return null;
-            }
-            JsonElement e = json.get(key);
-            if (!e.isJsonPrimitive() || e.getAsJsonPrimitive().isNumber() != number || (!number && !e.getAsJsonPrimitive().isString())) {
-                throw new LitException(file + ": field '" + name + key + "' should be " + expected + ", got " + e);
-            }
-            return e.getAsJsonPrimitive();
-        }
-
-        int intOr(String key, int dflt) {
-            JsonPrimitive p = value(key, true, "a whole number");
-            if (p == null) {
-                return dflt;
-            }
-            double d = p.getAsDouble();
-            if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-                throw new LitException(file + ": field '" + name + key + "' should be a whole number that fits an int, got " + p);
-            }
-            return (int) d;
-        }
-
-        float epsOr() {
-            JsonPrimitive p = value("layer_norm_eps", true, "a number");
-            return p == null ? 1e-5f : p.getAsFloat();
-        }
-
-        String stringOr(String key, String dflt) {
-            JsonPrimitive p = value(key, false, "a string");
-            return p == null ? dflt : p.getAsString();
-        }
-
-        Gelu actOr() {
-            JsonPrimitive p = value("hidden_act", false, "a string (quick_gelu, gelu, ...)");
-            if (p == null) {
-                return Gelu.QUICK;
-            }
-            try {
-                return Gelu.parse(p.getAsString());
-            } catch (LitException e) {
-                throw new LitException(file + ": field '" + name + "hidden_act': " + e.getMessage(), e);
-            }
-        }
-
-        /** The sub-object {@code key} (or, in configs written by old transformers, {@code key_dict}); null when absent. */
-        Section sub(String key) {
-            for (String k : new String[] {key, key + "_dict"}) {
-                if (json != null && json.has(k) && !json.get(k).isJsonNull()) {
-                    if (!json.get(k).isJsonObject()) {
-                        throw new LitException(file + ": field '" + name + k + "' should be an object, got " + json.get(k));
-                    }
-                    return new Section(file, name + k + ".", json.getAsJsonObject(k));
-                }
-            }
-            return null;
-        }
-    }
-
-    /** The {@code config.json} beside {@code weights}, as a section (empty when there is none). */
-    private static Section config(Path weights) {
+    /** The {@code config.json} beside {@code weights}, as its top-level section (empty when there is none). */
+    private static HfConfig config(Path weights) {
         Path cfg = weights.toAbsolutePath().getParent().resolve("config.json");
-        if (!Files.isRegularFile(cfg)) {
-            return new Section(cfg, "", null);
-        }
-        try {
-            JsonElement e = JsonParser.parseString(Files.readString(cfg));
-            if (!e.isJsonObject()) {
-                throw new LitException(cfg + ": expected a JSON object (a HuggingFace CLIP config)");
-            }
-            return new Section(cfg, "", e.getAsJsonObject());
-        } catch (LitException e) {
-            throw e;
-        } catch (IOException | RuntimeException e) {
-            throw new LitException(cfg + ": cannot read the HuggingFace config: " + e.getMessage(), e);
-        }
+        return new HfConfig(cfg, Files.isRegularFile(cfg) ? HfConfig.readObject(cfg, " CLIP") : null);
     }
 
     /** The config of a tower: {@code vision_config}/{@code text_config}, or the top level of a single-tower config. */
-    private static Section tower(Section root, String sub, String singleType) {
-        Section s = root.sub(sub);
+    private static HfConfig tower(HfConfig root, String sub, String singleType) {
+        HfConfig s = root.sub(sub);
         if (s != null) {
             return s;
         }
-        return root.stringOr("model_type", "").equals(singleType) ? root : new Section(root.file(), sub + ".", null);
+        return root.stringOr("model_type", "").equals(singleType) ? root : new HfConfig(root.file(), sub + ".", null);
+    }
+
+    /** CLIP's numerics where config.json is silent: eps 1e-5, quick GELU. */
+    private static float eps(HfConfig c) {
+        return c.epsOr(1e-5f);
+    }
+
+    private static Gelu act(HfConfig c) {
+        return c.geluOr(Gelu.QUICK, "a string (quick_gelu, gelu, ...)");
     }
 
     static TwoTowerConfig inferConfig(ArraySource src) {
-        Section root = config(src.file());
+        HfConfig root = config(src.file());
         String type = root.stringOr("model_type", "clip");
         if (!type.startsWith("clip")) {
             throw new CheckpointException(src.file(), "its keys are HuggingFace CLIP's, but " + root.file() + " says model_type '" + type + "'");
@@ -154,7 +85,7 @@ final class HfClipFormat {
         int projection = root.intOr("projection_dim", 0);
         ViTConfig image = null;
         if (src.contains(PATCH)) {
-            Section c = tower(root, "vision_config", "clip_vision_model");
+            HfConfig c = tower(root, "vision_config", "clip_vision_model");
             Dims k = Dims.of(src, PATCH, "[D, C, P, P]");
             int width = k.size(0), channels = k.size(1), patch = k.size(2);
             long tokens = Dims.of(src, V + "embeddings.position_embedding.weight", "[N, D]").size(0);
@@ -164,12 +95,12 @@ final class HfClipFormat {
             int w = c.intOr("hidden_size", width);
             image = fromConfig(root, () -> new ViTConfig(c.intOr("image_size", grid * patch), c.intOr("patch_size", patch), c.intOr("num_channels", channels),
                     w, c.intOr("num_hidden_layers", BlockCount.encoderLayers(src, V + "encoder.layers.")), c.intOr("num_attention_heads", Math.max(1, w / 64)),
-                    c.intOr("intermediate_size", mlp), ViTConfig.Pooling.TOK, c.epsOr(), c.actOr(), head,
+                    c.intOr("intermediate_size", mlp), ViTConfig.Pooling.TOK, eps(c), act(c), head,
                     ViTConfig.Layout.CLIP));
         }
         ClipTextConfig text = null;
         if (src.contains(WORDS)) {
-            Section c = tower(root, "text_config", "clip_text_model");
+            HfConfig c = tower(root, "text_config", "clip_text_model");
             Dims tok = Dims.of(src, WORDS, "[V, D]");
             int positions = Dims.of(src, T + "embeddings.position_embedding.weight", "[P, D]").size(0);
             int mlp = Dims.of(src, T + "encoder.layers.0.mlp.fc1.weight", "[M, D]").size(0);
@@ -178,14 +109,14 @@ final class HfClipFormat {
             // no config: the rule of the openai configs (eos_token_id 2: pool at the largest id, <|endoftext|>)
             text = fromConfig(root, () -> new ClipTextConfig(c.intOr("vocab_size", tok.size(0)), c.intOr("max_position_embeddings", positions), w,
                     c.intOr("num_hidden_layers", BlockCount.encoderLayers(src, T + "encoder.layers.")), c.intOr("num_attention_heads", Math.max(1, w / 64)),
-                    c.intOr("intermediate_size", mlp), c.epsOr(), c.actOr(), head,
+                    c.intOr("intermediate_size", mlp), eps(c), act(c), head,
                     c.intOr("eos_token_id", ClipTextConfig.LEGACY_EOS)));
         }
         return new TwoTowerConfig(image, text, TwoTowerConfig.Loss.SOFTMAX);
     }
 
     /** The width of projection {@code key} (0 when the file has none), which must be config.json's {@code projection_dim} when it says one. */
-    private static int projection(ArraySource src, Section root, String key, int projectionDim) {
+    private static int projection(ArraySource src, HfConfig root, String key, int projectionDim) {
         if (!src.contains(key)) {
             return 0;
         }
@@ -197,7 +128,7 @@ final class HfClipFormat {
     }
 
     /** A tower config from config.json's values: its own checks' errors name the file. */
-    private static <C> C fromConfig(Section root, Supplier<C> make) {
+    private static <C> C fromConfig(HfConfig root, Supplier<C> make) {
         try {
             return make.get();
         } catch (LitException e) {

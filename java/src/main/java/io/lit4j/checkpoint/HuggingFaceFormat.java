@@ -46,22 +46,35 @@ final class HuggingFaceFormat {
     }
 
     /**
-     * The HF {@code config.json} beside the weights (absent: every value has its default). Values are
-     * read strictly: a mistyped one is an error naming the file and the field.
+     * One object of a HF {@code config.json} (the top level, or a sub-section such as
+     * {@code vision_config}, whose fields messages name with {@code name} in front, e.g.
+     * {@code "vision_config."}); {@code json} null: every value has its default. Values are read
+     * strictly: a mistyped one is an error naming the file and the field.
      */
-    record HfConfig(Path file, JsonObject json) {
+    record HfConfig(Path file, String name, JsonObject json) {
+        /** The top level of {@code file}. */
+        HfConfig(Path file, JsonObject json) {
+            this(file, "", json);
+        }
+
+        /** The config.json beside the weights, kept only when it says a {@code model_type} (absent: all defaults). */
         static HfConfig beside(Path weights) {
             Path cfg = weights.toAbsolutePath().getParent().resolve("config.json");
             if (!Files.isRegularFile(cfg)) {
                 return new HfConfig(cfg, null);
             }
+            JsonObject o = readObject(cfg, "");
+            return new HfConfig(cfg, o.has("model_type") ? o : null);
+        }
+
+        /** The JSON object in {@code cfg}; {@code kind} (" CLIP", or "") names the config in the error. */
+        static JsonObject readObject(Path cfg, String kind) {
             try {
                 JsonElement e = JsonParser.parseString(Files.readString(cfg));
                 if (!e.isJsonObject()) {
-                    throw new LitException(cfg + ": expected a JSON object (a HuggingFace config)");
+                    throw new LitException(cfg + ": expected a JSON object (a HuggingFace" + kind + " config)");
                 }
-                JsonObject o = e.getAsJsonObject();
-                return new HfConfig(cfg, o.has("model_type") ? o : null);
+                return e.getAsJsonObject();
             } catch (LitException e) {
                 throw e;
             } catch (IOException | RuntimeException e) {
@@ -76,7 +89,7 @@ final class HuggingFaceFormat {
             JsonElement e = json.get(key);
             if (!e.isJsonPrimitive() || e.getAsJsonPrimitive().isNumber() != number
                     || (!number && !e.getAsJsonPrimitive().isString())) {
-                throw new LitException(file + ": field '" + key + "' should be " + expected + ", got " + e);
+                throw new LitException(file + ": field '" + name + key + "' should be " + expected + ", got " + e);
             }
             return e.getAsJsonPrimitive();
         }
@@ -88,26 +101,55 @@ final class HuggingFaceFormat {
             }
             double d = p.getAsDouble();
             if (d != Math.rint(d) || Math.abs(d) > Integer.MAX_VALUE) {
-                throw new LitException(file + ": field '" + key + "' should be a whole number that fits an int, got " + p);
+                throw new LitException(file + ": field '" + name + key + "' should be a whole number that fits an int, got " + p);
             }
             return (int) d;
         }
 
-        float epsOr() {
-            JsonPrimitive p = value("layer_norm_eps", true, "a number");
-            return p == null ? 1e-12f : p.getAsFloat();
+        String stringOr(String key, String dflt) {
+            JsonPrimitive p = value(key, false, "a string");
+            return p == null ? dflt : p.getAsString();
         }
 
+        /** {@code layer_norm_eps}, 1e-12 (BERT's and ViT's default) when absent. */
+        float epsOr() {
+            return epsOr(1e-12f);
+        }
+
+        float epsOr(float dflt) {
+            JsonPrimitive p = value("layer_norm_eps", true, "a number");
+            return p == null ? dflt : p.getAsFloat();
+        }
+
+        /** {@code hidden_act}, exact GELU (BERT's and ViT's default) when absent. */
         Gelu geluOr() {
-            JsonPrimitive p = value("hidden_act", false, "a string (gelu, gelu_new, ...)");
+            return geluOr(Gelu.ERF, "a string (gelu, gelu_new, ...)");
+        }
+
+        /** {@code hidden_act}, {@code dflt} when absent; {@code expected} says in an error what it should be. */
+        Gelu geluOr(Gelu dflt, String expected) {
+            JsonPrimitive p = value("hidden_act", false, expected);
             if (p == null) {
-                return Gelu.ERF;
+                return dflt;
             }
             try {
                 return Gelu.parse(p.getAsString());
             } catch (LitException e) {
-                throw new LitException(file + ": field 'hidden_act': " + e.getMessage(), e);
+                throw new LitException(file + ": field '" + name + "hidden_act': " + e.getMessage(), e);
             }
+        }
+
+        /** The sub-object {@code key} (or, in configs written by old transformers, {@code key_dict}); null when absent. */
+        HfConfig sub(String key) {
+            for (String k : new String[] {key, key + "_dict"}) {
+                if (json != null && json.has(k) && !json.get(k).isJsonNull()) {
+                    if (!json.get(k).isJsonObject()) {
+                        throw new LitException(file + ": field '" + name + k + "' should be an object, got " + json.get(k));
+                    }
+                    return new HfConfig(file, name + k + ".", json.getAsJsonObject(k));
+                }
+            }
+            return null;
         }
     }
 

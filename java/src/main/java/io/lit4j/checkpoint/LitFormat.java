@@ -86,6 +86,16 @@ public final class LitFormat {
      * folder first: the whole folder, extras included, replaces the old one at once.
      */
     public static void save(TwoTower model, Path dir, Path tokenizer, Extras extras) {
+        save(model, dir, tokenizer, null, extras);
+    }
+
+    /**
+     * As {@link #save(TwoTower, Path, Path, Extras)}; a SentencePiece {@code tokenizer} is saved with a
+     * {@link TextTokenizer#CONVENTIONS} saying {@code conventions} when they are given (those the
+     * checkpoint's project framed texts with, {@link Checkpoints#textConventions}), so the folder
+     * tokenizes the same with no flags.
+     */
+    public static void save(TwoTower model, Path dir, Path tokenizer, TextTokenizer.Conventions conventions, Extras extras) {
         try (AtomicFolder folder = AtomicFolder.begin(dir, true, true)) {
             String json = new GsonBuilder().setPrettyPrinting().create().toJson(model.config().toJson());
             folder.writeString(CONFIG, json + "\n");
@@ -94,7 +104,7 @@ public final class LitFormat {
                 folder.writeString(PreprocessorConfig.FILE, PreprocessorConfig.toJson(model.preprocess()) + "\n");
             }
             if (tokenizer != null) {
-                copyTokenizer(tokenizer, folder);
+                copyTokenizer(tokenizer, conventions, folder, "");
             }
             extras.write(folder.tempRoot());
             folder.commit();
@@ -106,20 +116,27 @@ public final class LitFormat {
     /**
      * A tokenizer.json is saved as {@value #TOKENIZER}; a SentencePiece {@code .model} under its own
      * name; a {@link TextTokenizer#CONVENTIONS} file with the model it names, so the folder loads
-     * with the same conventions.
+     * with the same conventions; into the folder's {@code sub} ("" or "text/").
      */
-    private static void copyTokenizer(Path tokenizer, AtomicFolder folder) throws IOException {
+    static void copyTokenizer(Path tokenizer, TextTokenizer.Conventions conventions, AtomicFolder folder, String sub) throws IOException {
         String name = tokenizer.getFileName().toString();
+        if (conventions != null && name.endsWith(".model")) {
+            Files.copy(tokenizer, folder.resolve(sub + name), StandardCopyOption.REPLACE_EXISTING);
+            try (TextTokenizer t = TextTokenizer.load(tokenizer, conventions)) { // resolves a pad id the model gives
+                folder.writeString(sub + TextTokenizer.CONVENTIONS, TextTokenizer.conventionsJson(name, t.conventions().orElseThrow()) + "\n");
+            }
+            return;
+        }
         if (name.equals(TextTokenizer.CONVENTIONS)) {
             List<Path> files;
             try (TextTokenizer t = TextTokenizer.load(tokenizer)) {
                 files = t.files();
             }
             for (Path f : files) {
-                Files.copy(f, folder.resolve(f.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(f, folder.resolve(sub + f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
             }
         } else {
-            Files.copy(tokenizer, folder.resolve(name.endsWith(".model") ? name : TOKENIZER), StandardCopyOption.REPLACE_EXISTING);
+            Files.copy(tokenizer, folder.resolve(sub + (name.endsWith(".model") ? name : TOKENIZER)), StandardCopyOption.REPLACE_EXISTING);
         }
     }
 

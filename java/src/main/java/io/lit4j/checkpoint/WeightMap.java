@@ -145,14 +145,37 @@ public final class WeightMap {
         }
     }
 
-    /** Reads source arrays for recipes, remembering which keys were used. */
+    /**
+     * Reads source arrays for recipes, remembering which keys were used. A dry reader ({@link #check})
+     * reads no values: it records each key asked for (or missing) and hands back a placeholder of
+     * the array's rank with every dimension 1, so recipes run to their last read cheaply.
+     */
     public static final class Reader {
         private final ArraySource src;
+        private final boolean dry;
         private final Set<String> used = new LinkedHashSet<>();
+        private final Set<String> missing = new LinkedHashSet<>();
         private final Map<String, Arr> stackedCache = new HashMap<>();
 
         Reader(ArraySource src) {
+            this(src, false);
+        }
+
+        private Reader(ArraySource src, boolean dry) {
             this.src = src;
+            this.dry = dry;
+        }
+
+        /** A dry read: the key recorded as used or missing, and a placeholder of its rank. */
+        private Arr placeholder(String key) {
+            if (!src.contains(key)) {
+                missing.add(key);
+                return new Arr(new long[] {1}, new float[1]);
+            }
+            used.add(key);
+            long[] ones = new long[src.info(key).shape().length];
+            Arrays.fill(ones, 1);
+            return new Arr(ones, new float[1]);
         }
 
         public boolean has(String key) {
@@ -165,6 +188,9 @@ public final class WeightMap {
         }
 
         public Arr read(String key) {
+            if (dry) {
+                return placeholder(key);
+            }
             require(key);
             used.add(key);
             return new Arr(src.info(key).shape(), src.readFloats(key));
@@ -172,6 +198,10 @@ public final class WeightMap {
 
         /** Block {@code i} of a scanned (stacked) array; the stack is read once and cached. */
         public Arr readStacked(String key, int i) {
+            if (dry) {
+                Arr p = placeholder(key);
+                return p.shape().length > 1 ? p.index0(0) : p;
+            }
             require(key);
             used.add(key);
             Arr all = stackedCache.computeIfAbsent(key, k -> new Arr(src.info(k).shape(), src.readFloats(k)));
@@ -183,6 +213,9 @@ public final class WeightMap {
 
         private void require(String key) {
             if (!src.contains(key)) {
+                if (dry) {
+                    missing.add(key);
+                }
                 throw new CheckpointException(src.file(), key, "missing from the checkpoint" + nearby(key));
             }
         }
@@ -282,17 +315,66 @@ public final class WeightMap {
             }
             params.set(backend, spec.name(), spec.shape(), shaped.data());
         }
+        Set<String> unused = unused(source, reader);
+        if (!unused.isEmpty()) {
+            List<String> shown = new ArrayList<>(unused).subList(0, Math.min(unused.size(), 12));
+            throw new CheckpointException(source.file(), "unused keys: " + shown + (unused.size() > shown.size() ? " and "
+                    + (unused.size() - shown.size()) + " more" : "") + " - a typo, or a layout lit4j does not know?");
+        }
+    }
+
+    /** The source's keys no recipe read and no {@link #ignore} rule covers, sorted. */
+    private Set<String> unused(ArraySource source, Reader reader) {
         Set<String> unused = new TreeSet<>();
         for (String k : source.keys()) {
             if (!reader.used().contains(k) && ignored.stream().noneMatch(p -> p.test(k))) {
                 unused.add(k);
             }
         }
-        if (!unused.isEmpty()) {
-            List<String> shown = new ArrayList<>(unused).subList(0, Math.min(unused.size(), 12));
-            throw new CheckpointException(source.file(), "unused keys: " + shown + (unused.size() > shown.size() ? " and "
-                    + (unused.size() - shown.size()) + " more" : "") + " - a typo, or a layout lit4j does not know?");
+        return unused;
+    }
+
+    /**
+     * What {@link #load} would find wrong with the keys, as lists rather than an exception.
+     *
+     * @param missing  source keys a recipe reads that the file lacks
+     * @param unused   the file's keys no recipe reads and no ignore rule covers
+     * @param unmapped parameters no recipe makes (a lit4j bug or a layout it does not know)
+     */
+    public record Check(List<String> missing, List<String> unused, List<String> unmapped) {
+        public Check {
+            missing = List.copyOf(missing);
+            unused = List.copyOf(unused);
+            unmapped = List.copyOf(unmapped);
         }
+
+        /** True when every key maps: nothing missing, unused or unmapped. */
+        public boolean clean() {
+            return missing.isEmpty() && unused.isEmpty() && unmapped.isEmpty();
+        }
+    }
+
+    /**
+     * Runs every recipe of {@code specs} on a dry reader (no values read, so this is cheap for any
+     * size of file) and lists the keys that would be missing or unused. Shapes are not checked
+     * here: that needs the values' layout, which {@link #load} checks.
+     */
+    public Check check(ArraySource source, List<ParamSpec> specs) {
+        Reader reader = new Reader(source, true);
+        List<String> unmapped = new ArrayList<>();
+        for (ParamSpec spec : specs) {
+            Recipe recipe = recipes.get(spec.name());
+            if (recipe == null) {
+                unmapped.add(spec.name());
+                continue;
+            }
+            try {
+                recipe.make(reader);
+            } catch (RuntimeException e) {
+                // placeholder values: a recipe's arithmetic on them may fail after its reads, which are recorded
+            }
+        }
+        return new Check(new ArrayList<>(reader.missing), new ArrayList<>(unused(source, reader)), unmapped);
     }
 
     /** Exposed for messages. */

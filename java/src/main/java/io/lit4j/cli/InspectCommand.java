@@ -1,10 +1,12 @@
 package io.lit4j.cli;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.lit4j.LitException;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.checkpoint.KnownModels;
+import io.lit4j.checkpoint.WeightMap;
 import io.lit4j.data.Preprocess;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.io.ArraySource;
@@ -21,6 +23,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
@@ -30,7 +33,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code lit4j inspect FILE|DIR}: what a checkpoint is, without using it: the format detected, the
  * config inferred, parameters per tower, the dtypes stored, the tokenizer found and the image
- * preprocessing; then whether it loads (the loader's own checks name any missing or unused key).
+ * preprocessing; the keys its loader would miss or leave unused (its recipe run dry,
+ * {@link Checkpoints#check}), as lists; then whether it loads (shapes included).
  * Works for every format {@link Checkpoints} reads, so a new format needs no change here.
  */
 @Command(name = "inspect", description = {"Show what a checkpoint holds: format, config, parameters per tower, dtypes, tokenizer,",
@@ -68,14 +72,16 @@ final class InspectCommand implements Callable<Integer> {
         Path tokFile = TextTokenizer.findIn(dir);
         String tokenizer = "none found";
         if (tokFile != null) {
-            try (TextTokenizer t = TextTokenizer.load(tokFile)) {
+            try (TextTokenizer t = TextTokenizer.load(tokFile, Checkpoints.textConventions(p))) {
                 tokenizer = tokFile.getFileName() + " (" + t.vocabSize() + " ids" + t.conventions().map(c -> ", eos " + c.eos().name()
-                        .toLowerCase(Locale.ROOT) + ", pad " + c.padId() + (c.lowercase() ? ", lowercased" : "")).orElse("") + ")";
+                        .toLowerCase(Locale.ROOT) + ", pad " + c.padId() + (c.lowercase() ? ", lowercased" : "")
+                        + (c.canonicalize() ? ", punctuation removed" : "")).orElse("") + ")";
             } catch (LitException e) {
                 tokenizer = tokFile.getFileName() + ": " + e.getMessage();
             }
         }
         String preprocess = cfg.hasImage() ? Preprocess.bigVision(cfg.image().imageSize()).describe() : "none (no image tower)";
+        WeightMap.Check keys = Checkpoints.check(p);
         String loads;
         try (ScalarBackend be = new ScalarBackend(); TwoTower m = Checkpoints.load(be, p)) {
             loads = "ok: every parameter has its shape, every key is used";
@@ -95,6 +101,9 @@ final class InspectCommand implements Callable<Integer> {
             o.addProperty("dtypes", String.join(",", dtypes));
             o.addProperty("tokenizer", tokenizer);
             o.addProperty("preprocess", preprocess);
+            o.add("missing", strings(keys.missing()));
+            o.add("unused", strings(keys.unused()));
+            o.add("unmapped", strings(keys.unmapped()));
             o.addProperty("loads", loads);
             out.println(o);
         } else {
@@ -104,8 +113,23 @@ final class InspectCommand implements Callable<Integer> {
             out.println("dtypes:     " + String.join(", ", dtypes));
             out.println("tokenizer:  " + tokenizer);
             out.println("preprocess: " + preprocess);
+            out.println("missing:    " + list(keys.missing()));
+            out.println("unused:     " + list(keys.unused()));
+            if (!keys.unmapped().isEmpty()) {
+                out.println("unmapped:   " + list(keys.unmapped()));
+            }
             out.println("loads:      " + loads);
         }
         return loads.startsWith("ok") ? 0 : 1;
+    }
+
+    private static JsonArray strings(List<String> keys) {
+        JsonArray a = new JsonArray();
+        keys.forEach(a::add);
+        return a;
+    }
+
+    private static String list(List<String> keys) {
+        return keys.isEmpty() ? "none" : String.join(", ", keys);
     }
 }

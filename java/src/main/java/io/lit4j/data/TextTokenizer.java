@@ -47,11 +47,31 @@ public final class TextTokenizer implements AutoCloseable {
      * big_vision's text preprocessing (big_vision/pp/ops_text.py, get_pp_tokenize and tokenize):
      * lowercase first if asked; {@code eos} "none" adds no EOS, "yes" appends it (a long text is cut
      * to the context, EOS and all), "sticky" appends it and keeps it last when a long text is cut;
-     * shorter texts are padded with {@code padId}.
+     * shorter texts are padded with {@code padId}. {@code canonicalize}: transformers'
+     * SiglipTokenizer.canonicalize_text (models/siglip/tokenization_siglip.py), after the
+     * lowercasing: ASCII punctuation ({@code string.punctuation}) removed, whitespace runs made one
+     * space, the ends stripped.
      */
-    public record Conventions(Eos eos, int padId, boolean lowercase) {
+    public record Conventions(Eos eos, int padId, boolean lowercase, boolean canonicalize) {
         /** big_vision's {@code eos} setting. */
         public enum Eos { NONE, YES, STICKY }
+
+        /**
+         * A {@link #padId} meaning "the SentencePiece model's own pad id", resolved when the model
+         * is loaded (big_vision's {@code tok} op pads with {@code tokenizer.pad_token}:
+         * big_vision/pp/proj/paligemma/ops.py, get_tokenize).
+         */
+        public static final int MODEL_PAD = -1;
+        /**
+         * A {@link #padId} meaning "the model's EOS id" (transformers' SiglipTokenizer pads with
+         * {@code pad_token="</s>"}, its EOS: models/siglip/tokenization_siglip.py), resolved on load.
+         */
+        public static final int EOS_PAD = -2;
+
+        /** big_vision's conventions (no canonicalisation). */
+        public Conventions(Eos eos, int padId, boolean lowercase) {
+            this(eos, padId, lowercase, false);
+        }
     }
     /** How ids are framed and padded to the context length. */
     public enum Policy {
@@ -150,6 +170,16 @@ public final class TextTokenizer implements AutoCloseable {
      * endpoint for telemetry when a tokenizer is created, which an offline trainer should not do.
      */
     public static TextTokenizer load(Path path) {
+        return load(path, null);
+    }
+
+    /**
+     * As {@link #load(Path)}, with {@code dflt} framing the ids when the file found is a SentencePiece
+     * {@code .model} that no {@value #CONVENTIONS} accompanies: the conventions of the project the
+     * checkpoint beside it comes from (big_vision's, or transformers' SiglipTokenizer), so such a
+     * folder needs no flags. Null: as {@link #load(Path)}.
+     */
+    public static TextTokenizer load(Path path, Conventions dflt) {
         Path file = path;
         if (Files.isDirectory(path)) {
             file = findIn(path);
@@ -164,7 +194,39 @@ public final class TextTokenizer implements AutoCloseable {
         if (name.equals(CONVENTIONS)) {
             return withConventions(file);
         }
-        return name.endsWith(".model") ? sentencePiece(file, null) : huggingFace(file);
+        if (!name.endsWith(".model")) {
+            return huggingFace(file);
+        }
+        if (dflt == null) {
+            return sentencePiece(file, null);
+        }
+        SentencePieceFile spf = SentencePieceFile.parse(read(file), file);
+        int pad = switch (dflt.padId()) {
+            case Conventions.MODEL_PAD -> spf.padId();
+            case Conventions.EOS_PAD -> spf.eosId();
+            default -> dflt.padId();
+        };
+        if (pad < 0 || pad >= spf.pieces().size()) {
+            throw new LitException(file + ": the checkpoint's text conventions pad with id " + pad + ", which this SentencePiece model"
+                    + " does not have; add a " + CONVENTIONS + " saying which id pads");
+        }
+        return sentencePiece(file, new Conventions(dflt.eos(), pad, dflt.lowercase(), dflt.canonicalize()));
+    }
+
+    /**
+     * {@code c} as a {@value #CONVENTIONS} naming {@code model} (a file name beside it): what a
+     * converted folder carries so it loads with the same conventions.
+     */
+    public static String conventionsJson(String model, Conventions c) {
+        JsonObject o = new JsonObject();
+        o.addProperty("tokenizer", model);
+        o.addProperty("eos", c.eos().name().toLowerCase(Locale.ROOT));
+        o.addProperty("pad_id", c.padId());
+        o.addProperty("lowercase", c.lowercase());
+        if (c.canonicalize()) {
+            o.addProperty("canonicalize", true);
+        }
+        return o.toString();
     }
 
     /**
@@ -282,8 +344,8 @@ public final class TextTokenizer implements AutoCloseable {
     private static TextTokenizer withConventions(Path file) {
         JsonObject o = TokenizerFile.parse(new String(read(file), StandardCharsets.UTF_8), file);
         for (String k : o.keySet()) {
-            if (!List.of("tokenizer", "eos", "pad_id", "lowercase").contains(k)) {
-                throw new LitException(file + ": unknown field '" + k + "' (tokenizer, eos, pad_id, lowercase)");
+            if (!List.of("tokenizer", "eos", "pad_id", "lowercase", "canonicalize").contains(k)) {
+                throw new LitException(file + ": unknown field '" + k + "' (tokenizer, eos, pad_id, lowercase, canonicalize)");
             }
         }
         String tok = string(o, "tokenizer", file, null);
@@ -305,7 +367,11 @@ public final class TextTokenizer implements AutoCloseable {
         if (lower != null && !(lower.isJsonPrimitive() && lower.getAsJsonPrimitive().isBoolean())) {
             throw new LitException(file + ": field 'lowercase' should be true or false, got " + lower);
         }
-        Conventions c = new Conventions(eos, pad.getAsInt(), lower != null && lower.getAsBoolean());
+        JsonElement canon = o.get("canonicalize");
+        if (canon != null && !(canon.isJsonPrimitive() && canon.getAsJsonPrimitive().isBoolean())) {
+            throw new LitException(file + ": field 'canonicalize' should be true or false, got " + canon);
+        }
+        Conventions c = new Conventions(eos, pad.getAsInt(), lower != null && lower.getAsBoolean(), canon != null && canon.getAsBoolean());
         Path model;
         try {
             model = file.resolveSibling(tok);
@@ -567,7 +633,8 @@ public final class TextTokenizer implements AutoCloseable {
             text = text.substring(0, end);
         }
         if (declared != null) {
-            return frame(declared.lowercase() ? text.toLowerCase(Locale.ROOT) : text, contextLength, cut);
+            String t = declared.lowercase() ? text.toLowerCase(Locale.ROOT) : text;
+            return frame(declared.canonicalize() ? canonical(t) : t, contextLength, cut);
         }
         int[] raw = ids(text);
         int[] out = new int[contextLength];
@@ -618,6 +685,40 @@ public final class TextTokenizer implements AutoCloseable {
             }
             default -> throw new IllegalArgumentException(String.valueOf(policy));
         }
+    }
+
+    /** Python's {@code string.punctuation}. */
+    private static final String PUNCTUATION = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+
+    /**
+     * transformers' SiglipTokenizer.canonicalize_text: remove_punctuation ({@code str.translate}
+     * deleting {@code string.punctuation}), {@code re.sub(r"\s+", " ", text)}, {@code text.strip()}.
+     */
+    static String canonical(String text) {
+        StringBuilder b = new StringBuilder(text.length());
+        boolean space = false;
+        for (int i = 0; i < text.length(); ) {
+            int cp = text.codePointAt(i);
+            i += Character.charCount(cp);
+            if (cp < 128 && PUNCTUATION.indexOf(cp) >= 0) {
+                continue;
+            }
+            if (isPythonSpace(cp)) {
+                space = true;
+                continue;
+            }
+            if (space && !b.isEmpty()) {
+                b.append(' ');
+            }
+            space = false;
+            b.appendCodePoint(cp);
+        }
+        return b.toString();
+    }
+
+    /** Python 3's {@code \s} in a str pattern and {@code str.isspace()} (Unicode whitespace, the separators included). */
+    private static boolean isPythonSpace(int cp) {
+        return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x1f) || cp == 0x85 || Character.isSpaceChar(cp);
     }
 
     /** big_vision's tokenize() under the declared {@link Conventions} (big_vision/pp/ops_text.py). */

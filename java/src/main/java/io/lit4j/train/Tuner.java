@@ -18,15 +18,18 @@ import io.lit4j.embed.TextEmbedder;
 import io.lit4j.eval.Evaluator;
 import io.lit4j.eval.Templates;
 import io.lit4j.eval.ZeroShotClassifier;
+import io.lit4j.io.AtomicFile;
 import io.lit4j.io.AtomicFolder;
 import io.lit4j.model.Precision;
 import io.lit4j.model.TwoTower;
 import io.lit4j.model.TwoTowerConfig;
 import io.lit4j.report.ProgressBar;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -136,7 +139,7 @@ public final class Tuner {
                 Path p = Path.of(from);
                 Path found = TextTokenizer.findIn(Files.isDirectory(p) ? p : p.toAbsolutePath().getParent());
                 if (found != null) {
-                    return found;
+                    return withConventions(found, p, out);
                 }
             }
         }
@@ -152,6 +155,31 @@ public final class Tuner {
             log.println("lit4j tune: built a WordPiece tokenizer of " + made + " tokens from " + corpus.size() + " captions: " + built);
         }
         return built;
+    }
+
+    /**
+     * A SentencePiece model found beside checkpoint {@code from} is framed as that checkpoint's
+     * project does ({@link Checkpoints#textConventions}): the model and a conventions file saying so
+     * are written into the run's {@code tokenizer/} folder once, and that file is the run's
+     * tokenizer, which every saved checkpoint then copies. Anything else is used as found.
+     */
+    private static Path withConventions(Path found, Path from, Path out) {
+        TextTokenizer.Conventions c = found.getFileName().toString().endsWith(".model") ? Checkpoints.textConventions(from) : null;
+        if (c == null) {
+            return found;
+        }
+        Path dir = out.resolve("tokenizer");
+        Path conv = dir.resolve(TextTokenizer.CONVENTIONS);
+        if (!Files.isRegularFile(conv)) {
+            try (TextTokenizer t = TextTokenizer.load(found, c)) {
+                Files.createDirectories(dir);
+                Files.copy(found, dir.resolve(found.getFileName().toString()), StandardCopyOption.REPLACE_EXISTING);
+                AtomicFile.writeString(conv, TextTokenizer.conventionsJson(found.getFileName().toString(), t.conventions().orElseThrow()) + "\n");
+            } catch (IOException e) {
+                throw new LitException("cannot write the run's tokenizer into " + dir + ": " + e.getMessage(), e);
+            }
+        }
+        return conv;
     }
 
     /** One run's training loop, with what it owns while it runs. */

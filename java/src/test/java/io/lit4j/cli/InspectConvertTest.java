@@ -1,5 +1,6 @@
 package io.lit4j.cli;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.lit4j.backend.scalar.ScalarBackend;
@@ -7,13 +8,19 @@ import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.checkpoint.MiniLm;
 import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenBatch;
+import io.lit4j.io.HostArray;
+import io.lit4j.io.SafetensorsReader;
+import io.lit4j.io.SafetensorsWriter;
 import io.lit4j.model.TwoTower;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.lang.foreign.Arena;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -41,6 +48,45 @@ class InspectConvertTest {
     }
 
     @Test
+    void inspectListsMissingAndUnusedKeysAsFields(@TempDir Path tmp) throws Exception {
+        JsonObject clean = JsonParser.parseString(CliTest.run("inspect", GOLDEN.resolve("bert_hf").toString(), "--json").out())
+                .getAsJsonObject();
+        assertEquals(0, clean.getAsJsonArray("missing").size(), clean.toString());
+        assertEquals(0, clean.getAsJsonArray("unused").size(), "the pooler and MLM head are known extras: " + clean);
+
+        // the same BERT with one layer's output bias dropped and a key no BERT has added
+        Path dir = Files.createDirectories(tmp.resolve("broken"));
+        Files.copy(GOLDEN.resolve("bert_hf/config.json"), dir.resolve("config.json"));
+        String dropped = "bert.encoder.layer.1.output.dense.bias", extra = "bert.encoder.layer.0.adapter.weight";
+        try (SafetensorsReader in = SafetensorsReader.open(GOLDEN.resolve("bert_hf/model.safetensors")); Arena arena = Arena.ofConfined()) {
+            List<HostArray> arrays = new ArrayList<>();
+            for (String k : in.keys()) {
+                if (!k.equals(dropped)) {
+                    arrays.add(in.read(k));
+                }
+            }
+            arrays.add(HostArray.ofFloats(extra, new long[] {3, 2}, new float[] {1, 2, 3, 4, 5, 6}, arena));
+            SafetensorsWriter.write(dir.resolve("model.safetensors"), Map.of(), arrays);
+        }
+        CliTest.Result r = CliTest.run("inspect", dir.toString(), "--json");
+        assertEquals(1, r.code(), "a file that does not load: " + r.out());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertEquals(List.of(dropped), strings(o.getAsJsonArray("missing")), o.toString());
+        assertEquals(List.of(extra), strings(o.getAsJsonArray("unused")), o.toString());
+
+        CliTest.Result text = CliTest.run("inspect", dir.toString());
+        assertTrue(text.out().contains("missing:    " + dropped + "\n") && text.out().contains("unused:     " + extra + "\n"), text.out());
+        CliTest.Result ok = CliTest.run("inspect", GOLDEN.resolve("vit_hf").toString());
+        assertTrue(ok.out().contains("missing:    none\n") && ok.out().contains("unused:     none\n"), ok.out());
+    }
+
+    private static List<String> strings(JsonArray a) {
+        List<String> out = new ArrayList<>();
+        a.forEach(e -> out.add(e.getAsString()));
+        return out;
+    }
+
+    @Test
     void convertWritesALit4jFolderThatEmbedsTheSame(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("converted");
         Path in = GOLDEN.resolve("bert_onnx");
@@ -57,6 +103,19 @@ class InspectConvertTest {
         CliTest.Result again = CliTest.run("convert", src.toString(), "--out", out.toString());
         assertTrue(again.code() != 0, "an existing folder is never overwritten");
         assertTrue(again.err().contains("not empty"), again.err());
+    }
+
+    @Test
+    void convertToHfWritesAHuggingFaceFolder(@TempDir Path tmp) {
+        Path out = tmp.resolve("hf");
+        CliTest.Result r = CliTest.run("convert", GOLDEN.resolve("siglip_hf").toString(), "--out", out.toString(), "--to", "hf", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonObject o = JsonParser.parseString(r.out()).getAsJsonObject();
+        assertEquals("hf", o.get("to").getAsString());
+        assertEquals(1, o.getAsJsonArray("folders").size(), o.toString());
+        assertEquals(Checkpoints.Format.HUGGINGFACE, Checkpoints.inspect(out).format(), "a SiglipModel folder");
+        CliTest.Result bad = CliTest.run("convert", GOLDEN.resolve("siglip_hf").toString(), "--out", tmp.resolve("x").toString(), "--to", "onnx");
+        assertTrue(bad.code() != 0 && bad.err().contains("--to should be lit4j or hf"), bad.err());
     }
 
     @Test

@@ -5,6 +5,7 @@ import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.data.CaptionDataset;
 import io.lit4j.data.Preprocess;
+import io.lit4j.data.TextTokenizer;
 import io.lit4j.data.TokenizerBuilder;
 import io.lit4j.datasets.Scenes;
 import io.lit4j.model.BertConfig;
@@ -96,6 +97,28 @@ class TuneIntegrationTest {
             assertTrue(m.config().text() instanceof ClipTextConfig, "the tuned text tower is CLIP's");
             assertEquals(ViTConfig.Layout.CLIP, m.config().image().layout());
             assertEquals(Preprocess.clip(32), m.preprocess(), "CLIP's preprocessing survives the lit4j checkpoint");
+        }
+    }
+
+    /** A HuggingFace SigLIP folder with its spiece.model: tuned with SiglipTokenizer's conventions, which the checkpoint carries. */
+    @Test
+    void tunesSiglipsTextTowerWithItsOwnTokenizerConventions() throws Exception {
+        Path siglip = Files.createDirectories(dir.resolve("siglip-with-spiece"));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.copy(GOLDEN.resolve("siglip_hf").resolve(f), siglip.resolve(f));
+        }
+        Files.copy(GOLDEN.resolve("spm/tiny.model"), siglip.resolve("spiece.model"));
+        Path out = dir.resolve("run-siglip-LU");
+        TuneOptions opts = TuneOptions.builder().imageTower(siglip.toString()).textTower(siglip.toString()).data(data.resolve("train").toString())
+                .setup("LU").steps(6).batch(16).lr(1e-3).warmup(2).seed(1).workers(1).out(out.toString()).saveEvery(6).logEvery(1)
+                .cache(dir.resolve("cache").toString()).build();
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        assertEquals(6, Tuner.run(be, opts, new PrintStream(log, true)).stepsDone(), log::toString);
+        Path conv = out.resolve("checkpoint").resolve(TextTokenizer.CONVENTIONS);
+        assertTrue(Files.isRegularFile(conv), "the checkpoint carries the conventions it was tuned with");
+        try (TextTokenizer t = TextTokenizer.load(out.resolve("checkpoint"))) {
+            TextTokenizer.Conventions c = t.conventions().orElseThrow();
+            assertEquals(new TextTokenizer.Conventions(TextTokenizer.Conventions.Eos.STICKY, 1, true, true), c, "SiglipTokenizer's");
         }
     }
 
