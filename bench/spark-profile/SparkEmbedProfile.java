@@ -82,7 +82,7 @@ public final class SparkEmbedProfile {
         private final long start = System.nanoTime(), jit = jit(), gc = gc();
         private final Map<String, Long> threads = threadTicks();
 
-        String report(String what) throws Exception {
+        String report(String what) {
             double wall = (System.nanoTime() - start) / 1e9;
             Map<String, Long> now = threadTicks(), byName = new HashMap<>();
             now.forEach((k, v) -> byName.merge(k.substring(k.indexOf(' ') + 1), v - threads.getOrDefault(k, 0L), Long::sum));
@@ -103,7 +103,7 @@ public final class SparkEmbedProfile {
         }
 
         /** CPU ticks (utime + stime, 1/100 s) per live thread, keyed "tid name" with digits in names folded to N. */
-        private static Map<String, Long> threadTicks() throws Exception {
+        private static Map<String, Long> threadTicks() {
             Map<String, Long> ticks = new HashMap<>();
             try (Stream<Path> st = Files.list(Path.of("/proc/self/task"))) {
                 for (Path t : st.toList()) {
@@ -116,6 +116,8 @@ public final class SparkEmbedProfile {
                         // the thread ended while being read
                     }
                 }
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException("cannot list /proc/self/task (Linux only)", e);
             }
             return ticks;
         }
