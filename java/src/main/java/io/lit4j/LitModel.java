@@ -136,7 +136,9 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
                 // a SentencePiece model found beside the checkpoint is framed as the checkpoint's project does
                 tok = TextTokenizer.load(tokPath, options.tokenizer() != null ? null : Checkpoints.textConventions(path));
             }
-            return new LitModel(engine, model, tok, Math.max(1, options.batchSize()));
+            LitModel loaded = new LitModel(engine, model, tok, Math.max(1, options.batchSize()));
+            engine.backend().releaseThread(); // packing ran ops here; whoever embeds next runs at full speed (see releaseThread())
+            return loaded;
         } catch (RuntimeException e) {
             if (tok != null) {
                 tok.close();
@@ -267,6 +269,19 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
     }
 
     // ------------------------------------------------------------------ services
+
+    /**
+     * Frees what the backend keeps for the calling thread's parallel work (oneDNN: its OpenMP team
+     * of worker threads); the thread's next call builds it again. Call it on a thread that has
+     * embedded and will not for a while, e.g. before a {@link #batcher} or a service's own thread
+     * takes over: OpenMP's workers wait by spinning only while the teams of all threads together
+     * need no more threads than there are CPUs, so with the default thread count (every CPU) one
+     * idle team on another thread turns every barrier of every call into a sleep and a wake-up
+     * (batch-1 text twice as slow). {@link #load} does this for the loading thread.
+     */
+    public void releaseThread() {
+        engine.backend().releaseThread();
+    }
 
     /**
      * A micro-batcher over this model's towers, for services: concurrent single texts and images

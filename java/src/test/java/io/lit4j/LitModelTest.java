@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -15,6 +16,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -147,5 +149,66 @@ class LitModelTest {
         } finally {
             pool.shutdown();
         }
+    }
+
+    /**
+     * {@link LitModel#releaseThread} ends the calling thread's OpenMP team and changes no result.
+     * A team's workers are native threads that inherit the name of the thread that made them, so
+     * the team on a thread named here is counted in /proc/self/task.
+     */
+    @Test
+    void releasingAThreadsTeamEndsItsWorkersAndChangesNoResult() throws Exception {
+        String name = "lit4j-omp-probe"; // 15 characters: Linux keeps that many of a thread's name
+        try (LitModel two = LitModel.loadDefault(LitModel.Options.defaults().withThreads(2))) {
+            float[] before = two.embedText("a photo of a cat");
+            int[] counts = new int[3];
+            float[][] got = new float[2][];
+            Throwable[] failed = new Throwable[1];
+            Thread t = Thread.ofPlatform().name(name).start(() -> {
+                try {
+                    got[0] = two.embedText("a photo of a cat");
+                    counts[0] = namedTasks(name); // the thread and its team's one worker
+                    two.releaseThread();
+                    two.releaseThread(); // twice is harmless
+                    counts[1] = awaitTasks(name, 1);
+                    got[1] = two.embedText("a photo of a cat"); // a new team
+                    counts[2] = namedTasks(name);
+                } catch (Throwable e) {
+                    failed[0] = e;
+                }
+            });
+            t.join(60_000);
+            if (failed[0] != null) {
+                throw new AssertionError(failed[0]);
+            }
+            assertEquals(2, counts[0], "threads named " + name + " after one call with 2 OpenMP threads");
+            assertEquals(1, counts[1], "the team's worker outlived releaseThread");
+            assertEquals(2, counts[2], "the next call did not build a team again");
+            assertArrayEquals(before, got[0]);
+            assertArrayEquals(before, got[1]);
+        }
+    }
+
+    private static int awaitTasks(String name, int want) throws IOException, InterruptedException {
+        int n = namedTasks(name);
+        for (long end = System.nanoTime() + 5_000_000_000L; n != want && System.nanoTime() < end; n = namedTasks(name)) {
+            Thread.sleep(10);
+        }
+        return n;
+    }
+
+    /** The threads of this process whose Linux name is {@code name}. */
+    private static int namedTasks(String name) throws IOException {
+        int n = 0;
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    n += Files.readString(task.resolve("comm")).strip().equals(name) ? 1 : 0;
+                } catch (IOException e) {
+                    // the thread ended while we looked
+                }
+            }
+        }
+        return n;
     }
 }

@@ -3,11 +3,6 @@ package io.lit4j.bench;
 import io.lit4j.LitException;
 import io.lit4j.LitModel;
 import io.lit4j.embed.Batcher;
-import io.lit4j.serve.BatchingEngine;
-import io.lit4j.serve.DirectEngine;
-import io.lit4j.serve.Engine;
-import io.lit4j.serve.LitServer;
-import io.lit4j.serve.ServeOptions;
 
 import java.io.IOException;
 import java.net.URI;
@@ -22,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -34,10 +30,13 @@ import java.util.stream.Stream;
  * the issue's goals compare with (batch-1 latency, the throughput at the batch size the server
  * formed and at batch 64, from {@link BatcherThroughput}) and one GOAL line per goal.
  *
- * <p>In process by default (the default model, a {@link LitServer} per mode on a free port);
+ * <p>Each server is {@code lit4j serve --rate 0} in a process of its own (this JVM's class path, the
+ * launcher's flags, its access log to a scratch file), started per mode, waited for until
+ * {@code /ready}, and stopped with SIGTERM: the server has its own JIT, heap and OpenMP threads, so
+ * neither the load generator's work nor the in-process figures (measured here first, on this
+ * process's own copy of the default model, which idles while the servers run) leak into it.
  * {@code --url http://127.0.0.1:P} measures a running {@code lit4j serve --rate 0} instead (its own
- * mode only; the in-process figures still come from the default model loaded here, while that
- * server idles).
+ * mode only).
  *
  * <p>{@code bench/run-load.sh [--seconds S] [--warm-seconds W] [--clients 1,8,64,256] [--kinds text,image] [--threads T] [--url URL]}
  */
@@ -69,23 +68,80 @@ public final class ServeLoad {
         List<byte[]> images = samples();
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
         List<Cell> cells = new ArrayList<>();
+        // The in-process figures come from this process's own copy of the model, measured while the
+        // server idles right after the cells they are compared with: on a shared machine the load drifts.
         try (LitModel model = LitModel.loadDefault(LitModel.Options.defaults().withThreads(threads))) {
-            InProcess before = InProcess.measure(model, texts);
+            InProcess reference = null;
             if (url != null) {
                 cells.addAll(runCells(http, url, "target", kinds, clients, cell, warm, texts, images));
+                reference = InProcess.measure(model, texts, formedBatch(cells, "target"));
             } else {
                 for (boolean batching : new boolean[] {true, false}) {
-                    Engine engine = batching ? new BatchingEngine(model.batcher(Batcher.Options.defaults().withQueueCapacity(1024)))
-                            : new DirectEngine(model, 1, 1024);
-                    ServeOptions o = ServeOptions.builder().port(0).logs(null, null)
-                            .limits(ServeOptions.Limits.defaults().withRate(0, 1).withQueue(1, 1024)).build();
-                    try (LitServer server = LitServer.start(model, "default", engine, o)) {
-                        cells.addAll(runCells(http, "http://127.0.0.1:" + server.port(), batching ? "batching" : "no-batching", kinds, clients,
-                                cell, warm, texts, images));
+                    String mode = batching ? "batching" : "no-batching";
+                    try (ServerProcess server = ServerProcess.start(batching, threads)) {
+                        System.err.printf("%s: server ready, load average %s%n", mode, loadAverage());
+                        cells.addAll(runCells(http, server.base(), mode, kinds, clients, cell, warm, texts, images));
+                        if (batching) {
+                            reference = InProcess.measure(model, texts, formedBatch(cells, mode));
+                        }
+                        System.err.printf("%s: done, load average %s%n", mode, loadAverage());
                     }
                 }
             }
-            print(cells, before, model, texts, url == null ? "batching" : "target");
+            print(cells, reference, url == null ? "batching" : "target");
+        }
+    }
+
+    /** The first three fields of /proc/loadavg (1, 5 and 15 minutes), to say how busy the machine was. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** The mean batch the server formed at 64 text clients, rounded (1 when it does not say or there is no such cell). */
+    private static int formedBatch(List<Cell> cells, String mode) {
+        Cell t64 = find(cells, mode, 64);
+        return t64 == null || Double.isNaN(t64.batch()) ? 1 : Math.max(1, (int) Math.round(t64.batch()));
+    }
+
+    /**
+     * {@code lit4j serve} in a process of its own: this JVM's java and class path, the launcher's
+     * flags, no rate limit, queues of 1024; closing sends SIGTERM and checks it exits 0.
+     */
+    record ServerProcess(Process process, Path log, String base) implements AutoCloseable {
+        static ServerProcess start(boolean batching, int threads) throws IOException, InterruptedException {
+            Path log = Files.createTempFile("lit4j-serve-load", ".log");
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-Xmn32m",
+                    "-cp", System.getProperty("java.class.path"), "io.lit4j.cli.Main", "serve", "--port", "0", "--rate", "0",
+                    "--queue", "1024", "--threads", Integer.toString(threads)));
+            if (!batching) {
+                cmd.add("--no-batching");
+            }
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            try {
+                return new ServerProcess(p, log, Soak.awaitReady(p, log));
+            } catch (IOException | InterruptedException | RuntimeException e) {
+                p.destroyForcibly();
+                throw e;
+            }
+        }
+
+        @Override
+        public void close() throws IOException, InterruptedException {
+            process.destroy(); // SIGTERM: the server finishes what is in flight and exits 0
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new LitException("lit4j serve did not stop within 60 s of SIGTERM; its log: " + log);
+            }
+            if (process.exitValue() != 0) {
+                throw new LitException("lit4j serve exited with " + process.exitValue() + "; its log: " + log);
+            }
+            Files.delete(log);
         }
     }
 
@@ -163,9 +219,13 @@ public final class ServeLoad {
         return v;
     }
 
-    /** The in-process figures the goals compare with, measured while no server is busy. */
-    record InProcess(double batch1Ms, double batch64PerSecond) {
-        static InProcess measure(LitModel model, List<String> texts) {
+    /**
+     * The in-process figures the goals compare with, one caller, measured while no server is busy:
+     * batch-1 latency (median of 300 after 200 warm-up calls), and the throughput at batch 64 and at
+     * the batch the server formed. The calling thread's OpenMP team is let go afterwards.
+     */
+    record InProcess(double batch1Ms, double batch64PerSecond, int formed, double formedPerSecond) {
+        static InProcess measure(LitModel model, List<String> texts, int formed) {
             for (int i = 0; i < 200; i++) {
                 model.embedTexts(List.of(texts.get(i))); // warm the batch-1 path
             }
@@ -177,7 +237,10 @@ public final class ServeLoad {
                 one[i] = System.nanoTime() - t;
             }
             Arrays.sort(one);
-            return new InProcess(one[one.length / 2] / 1e6, medianThroughput(model, texts, FULL_BATCH));
+            InProcess r = new InProcess(one[one.length / 2] / 1e6, medianThroughput(model, texts, FULL_BATCH), formed,
+                    medianThroughput(model, texts, formed));
+            model.releaseThread();
+            return r;
         }
     }
 
@@ -191,7 +254,7 @@ public final class ServeLoad {
         return v[1];
     }
 
-    private static void print(List<Cell> cells, InProcess ip, LitModel model, List<String> texts, String goalMode) {
+    private static void print(List<Cell> cells, InProcess ip, String goalMode) {
         System.out.println("| mode | input | clients | req/s | p50 ms | p99 ms | p99.9 ms | answered | 429 | failed | mean batch |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (Cell c : cells) {
@@ -200,17 +263,15 @@ public final class ServeLoad {
                     r.ms(0.5), r.ms(0.99), r.ms(0.999), r.ok(), r.shed(), r.failures() + r.errors(),
                     Double.isNaN(c.batch()) ? "-" : String.format("%.1f", c.batch()));
         }
-        System.out.printf("in process (one caller): batch 1 %.2f ms (median), batch %d %.1f texts/s (%.1f ms a batch)%n", ip.batch1Ms(), FULL_BATCH,
-                ip.batch64PerSecond(), FULL_BATCH / ip.batch64PerSecond() * 1e3);
+        System.out.printf("in process (one caller, after the %s cells): batch 1 %.2f ms (median), batch %d %.1f texts/s (%.1f ms a batch)%n",
+                goalMode, ip.batch1Ms(), FULL_BATCH, ip.batch64PerSecond(), FULL_BATCH / ip.batch64PerSecond() * 1e3);
         Cell t64 = find(cells, goalMode, 64), t1 = find(cells, goalMode, 1);
         if (t64 != null && !Double.isNaN(t64.tokens())) {
             System.out.printf("texts: %.1f real tokens each on average (with the start and end tokens)%n", t64.tokens());
         }
         if (t64 != null) {
-            int formed = Double.isNaN(t64.batch()) ? 1 : Math.max(1, (int) Math.round(t64.batch()));
-            double atFormed = medianThroughput(model, texts, formed);
-            System.out.printf("in process at the batch the server formed (%d): %.1f texts/s%n", formed, atFormed);
-            goal("serve_64_text_vs_in_process_formed_batch", t64.r().perSecond() / atFormed, 0.85);
+            System.out.printf("in process at the batch the server formed (%d): %.1f texts/s%n", ip.formed(), ip.formedPerSecond());
+            goal("serve_64_text_vs_in_process_formed_batch", t64.r().perSecond() / ip.formedPerSecond(), 0.85);
             goal("serve_64_text_vs_in_process_batch64", t64.r().perSecond() / ip.batch64PerSecond(), 0.8);
             double fullBatchMs = FULL_BATCH / ip.batch64PerSecond() * 1e3;
             System.out.printf("GOAL serve_p99_64_text_clients ms=%.2f target<=%.2f (3x one batch of %d) %s%n", t64.r().ms(0.99), 3 * fullBatchMs,

@@ -186,7 +186,7 @@ public final class Soak {
     }
 
     /** Waits (at most 3 minutes) for the "listening on" line, then for {@code /ready} to answer 200; returns the base URI. */
-    private static String awaitReady(Process p, Path log) throws IOException, InterruptedException {
+    static String awaitReady(Process p, Path log) throws IOException, InterruptedException {
         HttpClient http = HttpClient.newHttpClient();
         long until = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         String base = null;

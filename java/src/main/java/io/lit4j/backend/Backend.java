@@ -209,6 +209,15 @@ public interface Backend extends AutoCloseable {
      */
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 
+    /**
+     * Lets go of what the backend keeps for parallel work started from the calling thread (oneDNN:
+     * the thread's OpenMP team); the thread's next op builds it again. For a thread that has run
+     * ops and will not for a while, such as the one that loaded a model a service thread now runs:
+     * an idle team on one thread can slow every other thread's ops. Not from inside an op.
+     */
+    default void releaseThread() {
+    }
+
     /** Frees the backend's native resources (cached primitives, streams). */
     @Override
     void close();

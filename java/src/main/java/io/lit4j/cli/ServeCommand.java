@@ -77,6 +77,10 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--read-timeout", paramLabel = "SECONDS", description = "most time a request's headers and body may take to arrive", defaultValue = "10")
     int readTimeout;
 
+    @Option(names = "--idle-timeout", paramLabel = "SECONDS", description = "a connection with nothing to say, or still sending its request line, is closed after it",
+            defaultValue = "60")
+    int idleTimeout;
+
     @Option(names = "--request-timeout", paramLabel = "SECONDS", description = "a request not started by then gets 503", defaultValue = "30")
     int requestTimeout;
 
@@ -104,14 +108,14 @@ final class ServeCommand implements Callable<Integer> {
             keys.addAll(fromFile);
         }
         ServeOptions.Tls tls = tls();
-        for (long v : new long[] {maxBody, maxPixels, maxTexts, maxConnections, readTimeout, requestTimeout}) {
+        for (long v : new long[] {maxBody, maxPixels, maxTexts, maxConnections, readTimeout, idleTimeout, requestTimeout}) {
             if (v < 1) {
                 throw new LitException("--max-body, --max-pixels, --max-texts, --max-connections and the timeouts take 1 or more (got " + v + ")");
             }
         }
         ServeOptions.Limits limits = ServeOptions.Limits.defaults().withMaxBodyBytes(maxBody).withMaxImagePixels(maxPixels)
                 .withMaxTexts(maxTexts).withMaxConnections(maxConnections).withQueue(1, Math.max(0, queue))
-                .withTimeouts(Duration.ofSeconds(readTimeout), Duration.ofSeconds(60), Duration.ofSeconds(requestTimeout))
+                .withTimeouts(Duration.ofSeconds(readTimeout), Duration.ofSeconds(idleTimeout), Duration.ofSeconds(requestTimeout))
                 .withRate(rate, (int) Math.max(1, Math.ceil(rate * 2)));
         ServeOptions options = ServeOptions.builder().host(host).port(port).apiKeys(keys).tls(tls).limits(limits).corsOrigins(corsOrigins)
                 .warmRounds(Math.max(0, warm)).logs(common.quiet ? null : common.log(), common.log()).build();

@@ -7,6 +7,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -17,6 +21,11 @@ import java.util.function.Supplier;
  * calls run at once (oneDNN already uses every core, so more would only fight); up to
  * {@code maxQueued} more wait in arrival order, each until its deadline; past that a request is
  * turned away at once with a 429.
+ *
+ * <p>The calls run on {@code concurrency} platform threads of this engine's own, not on the
+ * requests' virtual threads: a virtual thread in a native call pins its carrier, and every
+ * carrier that ran the model would keep an OpenMP team of its own, which slows every call (see
+ * {@link LitModel#releaseThread}). The hand-off costs one wake-up each way.
  */
 public final class DirectEngine implements Engine {
     private final LitModel model;
@@ -24,6 +33,7 @@ public final class DirectEngine implements Engine {
     private final int concurrency;
     private final int maxQueued;
     private final AtomicInteger inSystem = new AtomicInteger(); // running plus waiting
+    private final ExecutorService modelThreads; // as many as may run at once, so a submitted call never waits there
     private volatile BatchListener listener = (tower, size, tokens) -> { };
 
     public DirectEngine(LitModel model, int concurrency, int maxQueued) {
@@ -31,6 +41,7 @@ public final class DirectEngine implements Engine {
         this.concurrency = Math.max(1, concurrency);
         this.running = new Semaphore(this.concurrency, true);
         this.maxQueued = Math.max(0, maxQueued);
+        this.modelThreads = Executors.newFixedThreadPool(this.concurrency, Thread.ofPlatform().name("lit4j-direct-", 1).daemon().factory());
     }
 
     @Override
@@ -71,13 +82,45 @@ public final class DirectEngine implements Engine {
             throw ApiError.unavailable("the request's deadline passed while it waited in the queue");
         }
         try {
-            long start = System.nanoTime();
-            float[][] v = call.get();
+            long[] start = new long[1];
+            float[][] v = onModelThread(() -> {
+                start[0] = System.nanoTime();
+                return call.get();
+            });
+            long end = System.nanoTime();
             listener.batch(tower, n, 0);
-            return new Embedded(v, start - queued, System.nanoTime() - start, n);
+            return new Embedded(v, start[0] - queued, end - start[0], n);
         } finally {
             running.release();
             inSystem.decrementAndGet();
+        }
+    }
+
+    /** Runs {@code call} on one of this engine's model threads and waits for it (it finishes even if this thread is interrupted). */
+    private float[][] onModelThread(Supplier<float[][]> call) {
+        Future<float[][]> f = modelThreads.submit(call::get);
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return f.get();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the call is running and holds its permit: wait for it, then say so
+                } catch (ExecutionException e) {
+                    Throwable c = e.getCause();
+                    if (c instanceof RuntimeException r) {
+                        throw r;
+                    }
+                    if (c instanceof Error err) {
+                        throw err;
+                    }
+                    throw new IllegalStateException(c);
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -108,6 +151,6 @@ public final class DirectEngine implements Engine {
 
     @Override
     public void close() {
-        // the model belongs to whoever opened it
+        modelThreads.shutdown(); // the calls in flight finish; the model belongs to whoever opened it
     }
 }

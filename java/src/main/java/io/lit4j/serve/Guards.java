@@ -118,7 +118,9 @@ final class Guards implements Filter {
      * clock is kept per thread: started when Helidon has read a request line, stopped when the
      * handler has read the body ({@link #bodyRead}) or a response starts; a watchdog closes the
      * sockets of requests over the limit. (The request line itself is cut by Helidon's
-     * idle-connection check.)
+     * idle-connection check: Helidon 4.5 tells no listener when a request's first bytes arrive,
+     * since its {@code DataReader} keeps the receive listener it is given but never calls it, so no
+     * separate request-line clock can start earlier than the request line's end.)
      */
     static final class SlowClients implements AutoCloseable {
         private record Reading(ConnectionContext ctx, long since) {

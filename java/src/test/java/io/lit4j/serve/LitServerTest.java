@@ -20,6 +20,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -465,6 +466,79 @@ class LitServerTest {
             // a reset while reading counts as cut too
         }
         assertEquals(200, postJson("/embed/texts", texts("after")).statusCode());
+    }
+
+    @Test
+    void aClientDrippingTheRequestLineIsCutByTheIdleCheck() throws Exception {
+        // Helidon's idle check counts a connection still sending its request line as idle: with a 2 s
+        // idle limit, a request line arriving a byte every 100 ms (it would take 6 s) is cut near 2 s
+        ServeOptions.Limits idle = LIMITS.withTimeouts(LIMITS.readTimeout(), Duration.ofSeconds(2), LIMITS.requestTimeout());
+        byte[] line = "POST /embed/texts?padding=aaaaaaaaaaaaaaaaaaaaaaaaaa HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII);
+        try (LitServer s = LitServer.start(model, "default", options().limits(idle).warmRounds(0).build())) {
+            long t0 = System.nanoTime();
+            boolean cut = false;
+            try (Socket slow = new Socket("127.0.0.1", s.port())) {
+                slow.setSoTimeout(10_000);
+                OutputStream o = slow.getOutputStream();
+                for (int i = 0; i < line.length && !cut; i++) {
+                    try {
+                        o.write(line[i]);
+                        o.flush();
+                        Thread.sleep(100);
+                    } catch (IOException e) {
+                        cut = true;
+                    }
+                }
+                if (!cut) {
+                    cut = slow.getInputStream().read() == -1;
+                }
+            } catch (IOException e) {
+                cut = true; // reset while reading
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            assertTrue(cut, "the client dripping its request line was not cut");
+            assertTrue(seconds < idle.idleTimeout().toSeconds() + 3, "cut only after " + seconds + " s");
+            assertEquals(200, send(http, s, "/health", null, null).statusCode());
+        }
+    }
+
+    @Test
+    void connectionsOverTheCapWaitUntilOneCloses() throws Exception {
+        String health = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+        try (LitServer s = LitServer.start(model, "default", options().limits(LIMITS.withMaxConnections(2)).warmRounds(0).build());
+             Socket a = new Socket("127.0.0.1", s.port()); Socket b = new Socket("127.0.0.1", s.port())) {
+            for (Socket held : List.of(a, b)) { // both answered, both kept alive: the cap is reached
+                held.setSoTimeout(5000);
+                assertTrue(exchange(held, health).startsWith("HTTP/1.1 200"), "a connection under the cap is served");
+            }
+            try (Socket third = new Socket("127.0.0.1", s.port())) { // the kernel completes the handshake; the server does not take it
+                third.setSoTimeout(1000);
+                third.getOutputStream().write(health.getBytes(StandardCharsets.US_ASCII));
+                third.getOutputStream().flush();
+                assertThrows(SocketTimeoutException.class, () -> third.getInputStream().read(), "a third connection was served over a cap of 2");
+                a.close(); // a slot frees: the waiting connection is taken and answered
+                third.setSoTimeout(5000);
+                assertTrue(readAnswer(third).startsWith("HTTP/1.1 200"), "the waiting connection was not served once a slot freed");
+            }
+            assertTrue(exchange(b, health).startsWith("HTTP/1.1 200"), "a held connection still works");
+        }
+    }
+
+    /** Sends {@code request} on an open connection and reads one answer (headers and a JSON body). */
+    static String exchange(Socket sock, String request) throws IOException {
+        sock.getOutputStream().write(request.getBytes(StandardCharsets.ISO_8859_1));
+        sock.getOutputStream().flush();
+        return readAnswer(sock);
+    }
+
+    /** Reads from {@code sock} until one JSON answer has arrived (its closing brace) or the socket closes. */
+    static String readAnswer(Socket sock) throws IOException {
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buf = new byte[4096];
+        for (int n; !got.toString(StandardCharsets.ISO_8859_1).contains("}") && (n = sock.getInputStream().read(buf)) > 0; ) {
+            got.write(buf, 0, n);
+        }
+        return got.toString(StandardCharsets.ISO_8859_1);
     }
 
     /** What a raw socket gets back for {@code request}: everything the server sends before it closes or goes quiet for 5 s. */

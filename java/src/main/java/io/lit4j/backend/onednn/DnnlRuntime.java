@@ -66,6 +66,11 @@ final class DnnlRuntime implements AutoCloseable {
         return omp.maxThreads();
     }
 
+    /** Ends the calling thread's OpenMP team (see {@link Omp#releaseCurrentThread}); its next primitive starts another. */
+    void releaseThread() {
+        omp.releaseCurrentThread();
+    }
+
     /** The cached primitive for {@code key}, created by {@code make} on first use. */
     Primitive primitive(Object key, Function<Engine, Primitive> make) {
         if (closed) {

@@ -1,12 +1,32 @@
 package io.lit4j.backend.onednn;
 
+import io.lit4j.LitException;
 import io.lit4j.bindings.omp.omp_h;
+
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
 
 /**
  * oneDNN's OpenMP runtime (the libgomp bundled beside libdnnl). OpenMP keeps the thread count
  * per calling thread, so every Java thread that runs primitives sets it once before its first.
+ *
+ * <p>OpenMP also keeps a team (a pool of worker threads) per calling thread, and libgomp counts
+ * every worker of every team: while it manages more threads than there are CPUs, a worker waiting
+ * at a barrier spins 100 times instead of about 300,000 (libgomp {@code config/linux/wait.h},
+ * {@code do_spin}, and {@code env.c}, {@code initialize_env}: {@code gomp_throttled_spin_count_var})
+ * and then sleeps on a futex. With {@code threads} = the CPU count, two Java threads that have
+ * each run one op are already one thread over, and from then on every op on every thread pays a
+ * futex wake per barrier: batch-1 text took 1.3 ms instead of 0.65 ms here. {@link #releaseCurrentThread}
+ * ends the calling thread's team ({@code omp_pause_resource_all}, OpenMP 5.0), for a thread that
+ * has run ops and will not for a while (the one that loaded a model, before a model thread takes over).
  */
 final class Omp {
+    /** {@code omp_pause_soft} of {@code omp_pause_resource_t} (omp.h). */
+    private static final int OMP_PAUSE_SOFT = 1;
+
     private final int threads;
     private final ThreadLocal<Boolean> configured = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
@@ -26,5 +46,35 @@ final class Omp {
     int maxThreads() {
         configureCurrentThread();
         return omp_h.omp_get_max_threads();
+    }
+
+    /**
+     * Ends the calling thread's OpenMP team, so its workers no longer count against the CPUs; the
+     * thread's next primitive starts a new one (its thread count setting stays). Must not be called
+     * from inside a primitive.
+     */
+    void releaseCurrentThread() {
+        int rc;
+        try {
+            rc = (int) Pause.HANDLE.invokeExact(OMP_PAUSE_SOFT);
+        } catch (Throwable t) {
+            throw new LitException("OpenMP: omp_pause_resource_all failed: " + t, t);
+        }
+        if (rc != 0) {
+            throw new LitException("OpenMP: omp_pause_resource_all(omp_pause_soft) returned " + rc + " (called inside a parallel region?)");
+        }
+    }
+
+    /**
+     * The one OpenMP call the generated bindings lack: {@code int omp_pause_resource_all(omp_pause_resource_t)}.
+     * jextract, which made {@code omp_h}, is not available where this was written, so this downcall
+     * is declared by hand (the same lookup the generated code uses: the libraries {@link DnnlLibrary}
+     * loaded, then the process's); regenerating the bindings with it in {@code bindings/symbols/omp.symbols}
+     * would replace it. Resolved on first use, after {@link DnnlLibrary#load}.
+     */
+    private static final class Pause {
+        static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(
+                SymbolLookup.loaderLookup().or(Linker.nativeLinker().defaultLookup()).findOrThrow("omp_pause_resource_all"),
+                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
     }
 }

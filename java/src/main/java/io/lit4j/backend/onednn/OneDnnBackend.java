@@ -569,6 +569,12 @@ public final class OneDnnBackend extends HostBackend {
         }));
     }
 
+    /** Ends the calling thread's OpenMP team: a team idle on one thread slows every other thread's primitives (see {@code Omp}). */
+    @Override
+    public void releaseThread() {
+        rt.releaseThread();
+    }
+
     @Override
     public void close() {
         rt.close();
