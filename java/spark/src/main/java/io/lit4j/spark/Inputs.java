@@ -2,6 +2,8 @@ package io.lit4j.spark;
 
 import io.lit4j.LitException;
 import io.lit4j.data.CaptionDataset;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -90,7 +92,11 @@ final class Inputs {
             throw new LitException("no images in " + String.join(" ", paths));
         }
         int n = partitions > 0 ? partitions : 2 * spark.sparkContext().defaultParallelism();
-        return spark.createDataFrame(listed, LISTED).repartition(Math.min(n, listed.size()));
+        // the listing is on the driver already: cut it into n contiguous slices, one per partition, rather
+        // than shuffling it (a job of its own before the embedding, writing and reading every row once more);
+        // each partition is a run of the listing, in its order, so the output's files are too
+        JavaRDD<Row> slices = JavaSparkContext.fromSparkContext(spark.sparkContext()).parallelize(listed, Math.min(n, listed.size()));
+        return spark.createDataFrame(slices, LISTED);
     }
 
     /** How a {@link #LISTED} row gives its image to the embedder: named by its id, read from its dataset. */

@@ -5,6 +5,10 @@ import io.lit4j.cli.Main;
 import io.lit4j.data.CaptionDataset;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
@@ -26,8 +30,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,6 +53,20 @@ class EmbedJobTest {
     @BeforeAll
     static void corpus() throws Exception {
         corpus = SparkTests.scenes(dir, 60, 3, 21); // 5 % corrupt
+    }
+
+    /** The dotted paths of a Parquet file's leaf columns, as its footer names them. */
+    private static Set<String> columnPaths(SparkSession spark, String file) throws Exception {
+        Set<String> paths = new HashSet<>();
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(file),
+                spark.sparkContext().hadoopConfiguration()))) {
+            for (BlockMetaData b : r.getFooter().getBlocks()) {
+                for (ColumnChunkMetaData c : b.getColumns()) {
+                    paths.add(c.getPath().toDotString());
+                }
+            }
+        }
+        return paths;
     }
 
     /** Two .tar shards (lit4j datasets) and a Parquet table of paths give the embeddings of the same files. */
@@ -126,6 +146,11 @@ class EmbedJobTest {
         }
         assertEquals(List.of("a broken picture 0"), rows.get("images/bad00.png").getList(1));
         Metadata meta = spark.read().parquet(out.toString()).schema().apply("embedding").metadata();
+        String[] files = spark.read().parquet(out.toString()).inputFiles();
+        assertEquals(3, files.length, "one file per partition of the listing");
+        for (String f : files) { // the path the job's dictionary option names (a wrong one would be ignored silently)
+            assertTrue(columnPaths(spark, f).contains(EmbedJob.EMBEDDING_PATH), f + ": " + columnPaths(spark, f));
+        }
         assertTrue(meta.getString(EmbedJob.DIGEST).matches("[0-9a-f]{16}"), meta.json());
 
         // lit4j embed on the same files, one oneDNN thread as each Spark task has (spark.task.cpus = 1), its default batch

@@ -1,5 +1,6 @@
 package io.lit4j.spark;
 
+import io.lit4j.DefaultModel;
 import io.lit4j.LitModel;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -32,8 +33,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The {@code embed} job on a real Spark standalone cluster on 127.0.0.1: a master and two workers
  * (one core each), started as child JVMs from the Spark jars on the test classpath, each worker
- * starting its own executor JVM. The embeddings must equal lit4j's own, bit for bit, with tasks
- * run on both executors; everything is torn down whatever happens, within the test's time limit.
+ * starting its own executor JVM, the model shipped to them as {@code spark-submit --files} ships it.
+ * The embeddings must equal lit4j's own, bit for bit, with tasks run on both executors; everything
+ * is torn down whatever happens, within the test's time limit.
  */
 class StandaloneClusterTest {
     @TempDir
@@ -43,7 +45,7 @@ class StandaloneClusterTest {
 
     @Test
     @Timeout(value = 240, unit = TimeUnit.SECONDS)
-    void embedsOnAMasterAndTwoWorkersAsLit4jDoes() throws Exception {
+    void embedsOnAMasterAndTwoWorkersAsLit4jDoesWithTheModelShippedAsFiles() throws Exception {
         SparkTests.stopLocal(); // one SparkContext per JVM: this test's driver talks to the cluster
         Path corpus = SparkTests.scenes(dir, 30, 2, 44);
         List<String> flags = Arrays.asList(System.getProperty("lit4j.spark.jvm.flags", "").trim().split("\\s+"));
@@ -59,6 +61,16 @@ class StandaloneClusterTest {
             Path link = home.resolve("jars").resolve(Integer.toHexString(j.hashCode()) + "-" + Path.of(j).getFileName());
             Files.createSymbolicLink(link, Path.of(j).toAbsolutePath());
         }
+        // the model travels as spark-submit --files ships files (spark.files): the driver serves them and each
+        // executor fetches them into its work folder; the job names the model by file name only, a path
+        // that exists on no machine, so both the driver's check and the executors must find the shipped copy
+        List<String> shipped = new ArrayList<>();
+        try (var files = Files.list(DefaultModel.path())) {
+            files.filter(f -> f.toString().endsWith(".json") || f.toString().endsWith(".safetensors")).forEach(f -> shipped.add(f.toString()));
+        }
+        assertTrue(shipped.stream().anyMatch(f -> f.endsWith("/model.safetensors")) && shipped.stream().anyMatch(f -> f.endsWith("/config.json")),
+                shipped::toString);
+        assertTrue(!Files.exists(Path.of("model.safetensors")), "a model.safetensors in the test's folder would be read instead");
         int masterPort = freePort();
         SparkSession spark = null;
         try {
@@ -76,7 +88,7 @@ class StandaloneClusterTest {
                     .config("spark.executor.extraClassPath", String.join(File.pathSeparator, dirs))
                     .config("spark.executor.extraJavaOptions", String.join(" ", flags))
                     .config("spark.executorEnv.DJL_CACHE_DIR", String.valueOf(System.getenv("DJL_CACHE_DIR")))
-                    .config("spark.sql.shuffle.partitions", "4").getOrCreate();
+                    .config("spark.files", String.join(",", shipped)).config("spark.sql.shuffle.partitions", "4").getOrCreate();
             awaitExecutors(spark, 2, 150);
             Set<String> executors = ConcurrentHashMap.newKeySet();
             spark.sparkContext().addSparkListener(new SparkListener() {
@@ -87,7 +99,8 @@ class StandaloneClusterTest {
             });
 
             Path out = dir.resolve("z.parquet");
-            SparkTests.job("embed", "--images", corpus.toString(), "--out", out.toString(), "--partitions", "4", "--batch", "8");
+            SparkTests.job("embed", "--images", corpus.toString(), "--out", out.toString(), "--partitions", "4", "--batch", "8",
+                    "--model", "model.safetensors");
             List<Row> rows = spark.read().parquet(out.toString()).collectAsList();
             assertEquals(32, rows.size());
             assertTrue(executors.size() == 2 && !executors.contains("driver"), "tasks ran on both executors: " + executors);
