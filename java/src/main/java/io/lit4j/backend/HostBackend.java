@@ -318,13 +318,8 @@ public abstract class HostBackend implements Backend {
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {
-        Shapes.requireType("embeddingBackward", "ids", ids, DType.I32);
-        Shapes.requireType("embeddingBackward", "dout", dout, DType.F32);
-        Shapes.requireType("embeddingBackward", "dtable", dtable, DType.F32);
+        requireEmbeddingBackward(ids, dout, dtable);
         int v = dtable.dim(0), d = dtable.dim(1);
-        if (dout.dim(-1) != d || dout.rows() != ids.numel()) {
-            throw new LitException("embeddingBackward: dout " + dout + " does not match ids " + ids + " and table " + dtable);
-        }
         MemorySegment idSeg = seg(ids), g = seg(dout), t = seg(dtable);
         t.fill((byte) 0);
         for (long i = 0; i < ids.numel(); i++) {
@@ -421,6 +416,16 @@ public abstract class HostBackend implements Backend {
             throw new LitException("patchify: out " + out + " must have the images' dtype " + images.dtype());
         }
         return new int[] {b, h, w, c};
+    }
+
+    /** embeddingBackward's operand checks (i32 ids, f32 dout and table, dout one table row per id), written once. */
+    public static void requireEmbeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {
+        Shapes.requireType("embeddingBackward", "ids", ids, DType.I32);
+        Shapes.requireType("embeddingBackward", "dout", dout, DType.F32);
+        Shapes.requireType("embeddingBackward", "dtable", dtable, DType.F32);
+        if (dout.dim(-1) != dtable.dim(1) || dout.rows() != ids.numel()) {
+            throw new LitException("embeddingBackward: dout " + dout + " does not match ids " + ids + " and table " + dtable);
+        }
     }
 
     /** Checks {@link #adamw}'s operands: four fp32 tensors of one shape. */

@@ -561,13 +561,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void embeddingBackward(Tensor ids, Tensor dout, Tensor dtable) {
-        Shapes.requireType("embeddingBackward", "ids", ids, DType.I32);
-        Shapes.requireType("embeddingBackward", "dout", dout, DType.F32);
-        Shapes.requireType("embeddingBackward", "dtable", dtable, DType.F32);
+        HostBackend.requireEmbeddingBackward(ids, dout, dtable);
         int v = dtable.dim(0), d = dtable.dim(1);
-        if (dout.dim(-1) != d || dout.rows() != ids.numel()) {
-            throw new LitException("embeddingBackward: dout " + dout + " does not match ids " + ids + " and table " + dtable);
-        }
         try (DeviceOps o = ops("embeddingBackward", ids, dout, dtable)) {
             CudaDriver.fill(ptr(dtable), (byte) 0, dtable.byteSize(), device.stream());
             o.launch(Kernel.EMBEDDING_BACKWARD, elements(ids.numel() * d), ptr(ids), ptr(dout), ptr(dtable), ids.numel(), d, v);
