@@ -40,18 +40,12 @@ final class DedupCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "DIR/cleaned (the pairs kept) and DIR/report (dedup.json, borderline.png)")
     Path out;
 
-    @Option(names = "--max-hamming", description = "most differing perceptual-hash bits of a candidate pair", defaultValue = "10")
-    int maxHamming;
-
-    @Option(names = "--cosine", description = "least embedding cosine that confirms a pair within the set", defaultValue = "0.95")
-    float cosine;
-
-    @Option(names = "--eval-cosine", description = "least cosine that confirms a pair with an --against image", defaultValue = "0.9")
-    float evalCosine;
+    @Mixin
+    DedupRuleOptions thresholds;
 
     @Override
     public Integer call() {
-        DedupRule rule = new DedupRule(maxHamming, cosine, evalCosine, DedupRule.DEFAULT.bands());
+        DedupRule rule = thresholds.rule();
         Deduplicator.Result r;
         try (LitModel m = LitModel.open(tower, LitModel.Options.defaults().withBackend(common.backend).withThreads(common.threads()))) {
             r = Deduplicator.run(m, data, against, out, rule, common.log());
