@@ -53,23 +53,27 @@ final class StudyCommand {
         @Option(names = "--seeds", split = ",", description = "seeds (one run per arm and seed)", defaultValue = "0")
         List<Long> seeds;
 
-        @Option(names = "--batch", description = "pairs per step", defaultValue = "256")
+        @Option(names = "--batch", description = "pairs per step", defaultValue = StudyOptions.BATCH)
         int batch;
 
-        @Option(names = "--epochs", description = "passes over the tuning pairs per arm", defaultValue = "2")
+        @Option(names = "--epochs", description = "passes over the tuning pairs per arm", defaultValue = StudyOptions.EPOCHS)
         double epochs;
 
-        @Option(names = "--steps", description = "steps per arm (0: from --epochs)", defaultValue = "0")
+        @Option(names = "--steps", description = "steps per arm (0: from --epochs)", defaultValue = StudyOptions.STEPS)
         int steps;
 
-        @Option(names = "--lr", description = "peak learning rate (10% warmup, cosine to 0)", defaultValue = "1e-3")
+        @Option(names = "--lr", description = "peak learning rate (10% warmup, cosine to 0)", defaultValue = StudyOptions.LR)
         double lr;
 
-        @Option(names = "--eval-limit", description = "evaluate on at most N images (0: all)", defaultValue = "0")
+        @Option(names = "--eval-limit", description = "evaluate on at most N images (0: all)", defaultValue = StudyOptions.EVAL_LIMIT)
         int evalLimit;
 
         @Option(names = "--out", paramLabel = "DIR", description = "results: DIR/<study>/", defaultValue = "models/studies")
         Path out;
+
+        @Option(names = "--replace", description = "start the study's table afresh (default: add this run's arms to DIR/<study>/results.json, "
+                + "replacing those of the same arm and seed; setups)")
+        boolean replace;
 
         @Option(names = "--work", paramLabel = "DIR", description = "cache of derived data, pretrained towers and run folders (default: ~/.cache/lit4j/studies)")
         Path work;
@@ -79,7 +83,7 @@ final class StudyCommand {
             String command = "lit4j " + args.stream().map(a -> a.matches("[A-Za-z0-9_./=:,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'")
                     .collect(Collectors.joining(" "));
             return new StudyOptions(data, evalData, imageTower, textTower, pretrainedText, quick, out,
-                    work != null ? work : CacheDir.root().resolve("studies"), seeds, batch, epochs, steps, lr, evalLimit, command);
+                    work != null ? work : CacheDir.root().resolve("studies"), seeds, batch, epochs, steps, lr, evalLimit, replace, command);
         }
 
         /** Opens the engine, runs the study, writes and prints its report. */
@@ -110,7 +114,7 @@ final class StudyCommand {
         @Option(names = "--setups", split = ",", description = "which setups", defaultValue = "Lu,Uu,uu,LU,UU,LL,L-frozen-random")
         List<String> setups;
 
-        @Option(names = "--pretrained-text-tower", description = "the pretrained text tower of LU, UU and LL", defaultValue = "minilm")
+        @Option(names = "--pretrained-text-tower", description = "the pretrained text tower of LU, UU and LL", defaultValue = StudyOptions.PRETRAINED_TEXT)
         String pretrainedText;
 
         @Override
@@ -187,9 +191,12 @@ final class StudyCommand {
         @Option(names = "--inject-copies", description = "extra copies of each repeated row", defaultValue = "4")
         int copies;
 
+        @Mixin
+        DedupRuleOptions thresholds;
+
         @Override
         public Integer call() {
-            return shared.run(common, spec, null, c -> DuplicatesStudy.run(c, share, copies));
+            return shared.run(common, spec, null, c -> DuplicatesStudy.run(c, share, copies, thresholds.rule()));
         }
     }
 

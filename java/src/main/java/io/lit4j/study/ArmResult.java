@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One tuned arm of a study: its name, seed, metrics (zero-shot {@code top1}/{@code top5},
@@ -12,6 +13,9 @@ import java.util.Map;
  * final training loss, the steps, and the wall seconds its tuning took (evaluation not counted).
  */
 public record ArmResult(String arm, long seed, Map<String, Double> metrics, double finalLoss, long steps, double seconds) {
+    /** The keys of an arm's JSON that are not metrics ({@code command}: the study run that made it, kept by {@link StudyReport}). */
+    static final Set<String> NOT_METRICS = Set.of("arm", "seed", "final_loss", "steps", "seconds", "command");
+
     public ArmResult {
         metrics = new LinkedHashMap<>(metrics);
     }
@@ -34,7 +38,7 @@ public record ArmResult(String arm, long seed, Map<String, Double> metrics, doub
     static ArmResult fromJson(JsonObject o) {
         Map<String, Double> m = new LinkedHashMap<>();
         for (String k : o.keySet()) {
-            if (!k.equals("arm") && !k.equals("seed") && !k.equals("final_loss") && !k.equals("steps") && !k.equals("seconds")) {
+            if (!NOT_METRICS.contains(k)) {
                 m.put(k, o.get(k).getAsDouble());
             }
         }

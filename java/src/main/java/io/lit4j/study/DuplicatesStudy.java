@@ -24,15 +24,20 @@ public final class DuplicatesStudy {
     private DuplicatesStudy() {
     }
 
-    public static StudyReport run(StudyContext c, double injectShare, int injectCopies) {
-        StudyReport report = new StudyReport("duplicates", c.options().command());
+    /** Runs the study with {@code rule}'s thresholds (recorded in the report; the cleaned set's folder names them unless they are the defaults). */
+    public static StudyReport run(StudyContext c, double injectShare, int injectCopies, DedupRule rule) {
+        StudyReport report = new StudyReport("duplicates", c.options());
+        report.option("max_hamming", rule.maxHamming()).option("cosine", rule.cosine()).option("eval_cosine", rule.evalCosine())
+                .option("inject_share", injectShare).option("inject_copies", injectCopies);
         Path data = c.trainData();
         Path eval = c.evalData();
         String tower = c.imageTower();
-        Path dedupOut = c.work().resolve("data").resolve(data.getFileName() + "-dedup");
+        // the folder names the thresholds, so an arm cached on one rule's cleaned set is never reused for another's
+        Path dedupOut = c.work().resolve("data").resolve(data.getFileName() + "-dedup" + (rule.equals(DedupRule.DEFAULT) ? ""
+                : String.format(Locale.ROOT, "-h%d-c%s-e%s", rule.maxHamming(), rule.cosine(), rule.evalCosine())));
         Deduplicator.Result d;
         try (LitModel m = LitModel.load(Path.of(tower), LitModel.Options.defaults().withThreads(c.backend().threads()))) {
-            d = Deduplicator.run(m, data, List.of(eval), dedupOut, DedupRule.DEFAULT, c.log());
+            d = Deduplicator.run(m, data, List.of(eval), dedupOut, rule, c.log());
         }
         int rows = StudyContext.rows(data);
         Path injected = c.work().resolve("data").resolve(String.format(Locale.ROOT, "%s-inject%02.0fx%d", data.getFileName(), injectShare * 100,
@@ -65,6 +70,7 @@ public final class DuplicatesStudy {
         report.finding(String.format(Locale.ROOT, "dedup of %d rows: %d exact pixel duplicates and %d near duplicates within the set, %d exact "
                         + "and %d near duplicates of evaluation images removed (%d kept); %d repeated captions counted, not removed",
                 d.rows(), d.exactPixels(), d.nearInSet(), d.exactAgainstEval(), d.nearAgainstEval(), d.kept(), d.repeatedCaptions()));
+        report.finding(describe(rule));
         report.finding(String.format(Locale.ROOT, "top-1: as is %.4f, deduplicated %.4f (%+.4f), duplicates injected %.4f (%+.4f)", top1[0], top1[1],
                 top1[1] - top1[0], top1[2], top1[2] - top1[0]));
         report.note(String.format(Locale.ROOT, "injected: %.0f%% of the rows repeated %d more times as byte-identical images; every arm tunes %d "
@@ -81,5 +87,11 @@ public final class DuplicatesStudy {
             }
         });
         return report;
+    }
+
+    /** The rule's thresholds in words, saying whether they are the defaults. */
+    static String describe(DedupRule rule) {
+        return String.format(Locale.ROOT, "dedup rule%s: perceptual hashes within Hamming %d, confirmed by embedding cosine >= %s (>= %s against "
+                + "the evaluation set)", rule.equals(DedupRule.DEFAULT) ? " (the defaults)" : "", rule.maxHamming(), rule.cosine(), rule.evalCosine());
     }
 }

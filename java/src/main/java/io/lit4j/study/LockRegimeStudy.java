@@ -24,7 +24,7 @@ public final class LockRegimeStudy {
     }
 
     public static StudyReport run(StudyContext c, List<Integer> pairs, List<Double> wrong) {
-        StudyReport report = new StudyReport("lock-regime", c.options().command());
+        StudyReport report = new StudyReport("lock-regime", c.options());
         Path base = c.trainData();
         List<EvalSet> evals = new ArrayList<>(List.of(c.mainEval()));
         if (c.options().evalData() == null) {

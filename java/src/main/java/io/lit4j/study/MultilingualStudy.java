@@ -82,7 +82,7 @@ public final class MultilingualStudy {
         try (TextTokenizer tok = TextTokenizer.load(tokenizer)) {
             vocab = tok.vocabSize();
         }
-        StudyReport report = new StudyReport("multilingual", c.options().command());
+        StudyReport report = new StudyReport("multilingual", c.options());
         Path english = c.trainData();
         Path all = allData != null ? allData : allLanguages(c);
         List<EvalSet> evals = new ArrayList<>();

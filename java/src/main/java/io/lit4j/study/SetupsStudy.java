@@ -7,10 +7,12 @@ import io.lit4j.train.TuneOptions;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * {@code lit4j study setups} (LiT §3, Figure 3): which tower to lock. Lu, Uu and uu with the
@@ -33,10 +35,10 @@ public final class SetupsStudy {
                 throw new LitException("--setups: unknown setup '" + s + "' (have " + ALL + ")");
             }
         }
-        StudyReport report = new StudyReport("setups", c.options().command());
+        StudyReport report = new StudyReport("setups", c.options());
+        report.keepEarlierArms(); // this run's arms join (and replace, per setup and seed) those already in the folder's table
         Path data = c.trainData();
         List<EvalSet> evals = List.of(c.mainEval());
-        Map<String, List<ArmResult>> bySetup = new LinkedHashMap<>();
         for (long seed : c.options().seeds()) {
             for (String s : setups) {
                 TuneOptions.Builder b = c.arm("setups", s, seed, data);
@@ -48,12 +50,18 @@ public final class SetupsStudy {
                         b.textTower(c.pretrainedText());
                     }
                 }
-                bySetup.computeIfAbsent(s, k -> new ArrayList<>()).add(c.tune(report, s, b.build(), evals));
+                c.tune(report, s, b.build(), evals);
             }
         }
+        // the table: every arm, this run's and the earlier ones kept, by seed and then in the order of ALL
+        List<ArmResult> arms = new ArrayList<>(report.arms());
+        arms.sort(Comparator.comparingLong(ArmResult::seed).thenComparingInt(r -> ALL.indexOf(r.arm())));
+        Map<String, List<ArmResult>> bySetup = new TreeMap<>(Comparator.comparingInt(ALL::indexOf));
+        arms.forEach(r -> bySetup.computeIfAbsent(r.arm(), k -> new ArrayList<>()).add(r));
+        List<Long> seeds = arms.stream().map(ArmResult::seed).distinct().toList();
         Table t = new Table("setup", "seed", "image tower", "text tower", "top-1", "top-5", "I→T R@1", "I→T R@5", "I→T R@10", "T→I R@1",
                 "T→I R@5", "T→I R@10", "tuning s");
-        for (ArmResult r : report.arms()) {
+        for (ArmResult r : arms) {
             t.row(r.arm(), r.seed(), describe(r.arm(), 0), describe(r.arm(), 1), f(r.metric("top1")), f(r.metric("top5")), f(r.metric("i2t_r1")),
                     f(r.metric("i2t_r5")), f(r.metric("i2t_r10")), f(r.metric("t2i_r1")), f(r.metric("t2i_r5")), f(r.metric("t2i_r10")),
                     String.format(Locale.ROOT, "%.0f", r.seconds()));
@@ -66,20 +74,20 @@ public final class SetupsStudy {
             BarPlot p = new BarPlot("LiT setups: zero-shot top-1, same data, steps and seed", "setup (image tower letter, text tower letter)",
                     "zero-shot top-1 on " + on, names)
                     .subtitle("L: pretrained, locked   U: pretrained, tuned   u: random init, tuned   L-frozen-random: random text tower frozen, heads tuned");
-            for (int k = 0; k < c.options().seeds().size(); k++) {
+            for (long seed : seeds) {
                 double[] v = new double[names.size()];
                 for (int i = 0; i < names.size(); i++) {
-                    List<ArmResult> rs = bySetup.get(names.get(i));
-                    v[i] = k < rs.size() ? rs.get(k).metric("top1") : Double.NaN;
+                    v[i] = bySetup.get(names.get(i)).stream().filter(r -> r.seed() == seed).mapToDouble(r -> r.metric("top1")).findFirst()
+                            .orElse(Double.NaN);
                 }
-                p.series("seed " + c.options().seeds().get(k), v);
+                p.series("seed " + seed, v);
             }
             p.line(String.format(Locale.ROOT, "chance (1 of %d classes)", Math.round(1 / chance)), chance).save(png);
         });
         Map<String, Double> mean = new LinkedHashMap<>();
         bySetup.forEach((s, rs) -> mean.put(s, rs.stream().mapToDouble(r -> r.metric("top1")).average().orElse(Double.NaN)));
         String best = mean.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("?");
-        report.finding(String.format(Locale.ROOT, "best zero-shot top-1 (mean over %d seed(s)): %s at %.4f; %s", c.options().seeds().size(), best,
+        report.finding(String.format(Locale.ROOT, "best zero-shot top-1 (mean over %d seed(s)): %s at %.4f; %s", seeds.size(), best,
                 mean.get(best), order(mean)));
         if (bySetup.containsKey("Lu") && bySetup.containsKey("Uu")) {
             double lu = bySetup.get("Lu").stream().mapToDouble(ArmResult::seconds).average().orElse(Double.NaN);

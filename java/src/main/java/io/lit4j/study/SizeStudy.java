@@ -19,7 +19,7 @@ public final class SizeStudy {
     }
 
     public static StudyReport run(StudyContext c, List<Integer> imageWidths, List<Integer> textWidths, double pretrainEpochs) {
-        StudyReport report = new StudyReport("size", c.options().command());
+        StudyReport report = new StudyReport("size", c.options());
         Path data = c.trainData();
         List<EvalSet> evals = List.of(c.mainEval());
         long seed = c.options().seeds().getFirst();

@@ -147,7 +147,7 @@ public final class StudyContext {
 
     /** The pretrained text tower for LU, UU and LL (minilm unless given). */
     public String pretrainedText() {
-        return o.pretrainedText() != null ? o.pretrainedText() : "minilm";
+        return o.pretrainedText() != null ? o.pretrainedText() : StudyOptions.PRETRAINED_TEXT;
     }
 
     /** The shared embedding width: 64 (16 in quick mode). */

@@ -1,5 +1,8 @@
 package io.lit4j.study;
 
+import com.google.gson.JsonNull;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonPrimitive;
 import io.lit4j.LitException;
 
 import java.nio.file.Path;
@@ -24,11 +27,15 @@ import java.util.List;
  * @param steps          optimizer steps per arm (0: from {@code epochs})
  * @param lr             peak learning rate
  * @param evalLimit      evaluate on at most this many images (0: all)
+ * @param replace        start the study's table afresh instead of adding to the {@code results.json} in {@code out}
  * @param command        the command line as typed, for the report
  */
 public record StudyOptions(Path data, Path evalData, String imageTower, String textTower, String pretrainedText, boolean quick,
                            Path out, Path work, List<Long> seeds, int batch, double epochs, int steps, double lr, int evalLimit,
-                           String command) {
+                           boolean replace, String command) {
+    /** The command line's defaults (picocli reads them from here, and a results.json that lacks a field was run with them). */
+    public static final String BATCH = "256", EPOCHS = "2", STEPS = "0", LR = "1e-3", EVAL_LIMIT = "0", PRETRAINED_TEXT = "minilm";
+
     public StudyOptions {
         seeds = List.copyOf(seeds);
         if (seeds.isEmpty()) {
@@ -48,5 +55,37 @@ public record StudyOptions(Path data, Path evalData, String imageTower, String t
     /** The steps an arm takes over {@code rows} training pairs. */
     public int stepsFor(int rows) {
         return steps > 0 ? steps : (int) Math.max(1, Math.round(epochs * rows / batch));
+    }
+
+    /**
+     * The options that decide an arm's numbers, as results.json records them ({@code null}: the
+     * reference recipe's data or tower): a table may only merge arms whose recipes are equal.
+     */
+    public JsonObject recipe() {
+        JsonObject o = new JsonObject();
+        o.add("data", text(data));
+        o.add("eval_data", text(evalData));
+        o.add("image_tower", text(imageTower));
+        o.add("text_tower", text(textTower));
+        if (pretrainedText != null) {
+            o.addProperty("pretrained_text_tower", pretrainedText);
+        }
+        o.addProperty("steps", steps);
+        o.addProperty("batch", batch);
+        o.addProperty("lr", lr);
+        o.addProperty("epochs", epochs);
+        o.addProperty("eval_limit", evalLimit);
+        o.addProperty("quick", quick);
+        return o;
+    }
+
+    /** What a results.json written before the options were recorded was run with: the command line's defaults. */
+    public static JsonObject defaultRecipe() {
+        return new StudyOptions(null, null, null, null, PRETRAINED_TEXT, false, Path.of("."), Path.of("."), List.of(0L), Integer.parseInt(BATCH),
+                Double.parseDouble(EPOCHS), Integer.parseInt(STEPS), Double.parseDouble(LR), Integer.parseInt(EVAL_LIMIT), false, "").recipe();
+    }
+
+    private static com.google.gson.JsonElement text(Object v) {
+        return v == null ? JsonNull.INSTANCE : new JsonPrimitive(v.toString());
     }
 }

@@ -3,9 +3,12 @@ package io.lit4j.cli;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.lit4j.LitException;
 import io.lit4j.datasets.FashionMnist;
+import io.lit4j.study.StudyReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
@@ -15,6 +18,7 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -74,6 +78,66 @@ class StudyCommandTest {
         assertTrue(again.err().contains("was tuned before with the same options"), again.err());
     }
 
+    private static CliTest.Result setups(Path dir, String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("study", "setups", "--quick", "--quiet", "--threads", "2", "--out",
+                dir.resolve("out").toString(), "--work", dir.resolve("work").toString()));
+        args.addAll(List.of(extra));
+        return CliTest.run(args.toArray(String[]::new));
+    }
+
+    @Test
+    void setupsAddsArmsToTheTableAlreadyThere(@TempDir Path dir) throws Exception {
+        assumeTrue(FashionMnist.isAvailable(), "Fashion-MNIST is not installed (apt install dataset-fashion-mnist)");
+        CliTest.Result first = setups(dir, "--setups", "Lu");
+        assertEquals(0, first.code(), first.err());
+        CliTest.Result second = setups(dir, "--setups", "L-frozen-random,Lu", "--seeds", "1");
+        assertEquals(0, second.code(), second.err());
+        Path res = dir.resolve("out").resolve("setups");
+        JsonObject o = JsonParser.parseString(Files.readString(res.resolve("results.json"))).getAsJsonObject();
+        JsonArray arms = o.getAsJsonArray("arms");
+        assertEquals(3, arms.size(), o.toString());
+        assertEquals("Lu", arms.get(0).getAsJsonObject().get("arm").getAsString());
+        assertEquals(0, arms.get(0).getAsJsonObject().get("seed").getAsLong());
+        assertTrue(arms.get(0).getAsJsonObject().get("command").getAsString().endsWith("--setups Lu"), o.toString());
+        assertTrue(arms.get(2).getAsJsonObject().get("command").getAsString().endsWith("--seeds 1"), o.toString());
+        assertEquals(2, o.getAsJsonArray("runs").size(), o.toString());
+        assertTrue(o.getAsJsonObject("options").get("quick").getAsBoolean(), o.toString());
+        String table = Files.readString(res.resolve("table.md"));
+        assertTrue(table.contains("--setups Lu`") && table.contains("--setups L-frozen-random,Lu --seeds 1`"), table);
+        assertTrue(table.contains("| L-frozen-random |    1 |") && table.contains("| Lu              |    0 |"), table);
+        // this run's arm replaces the earlier one of the same setup and seed; the run it came from no longer contributes
+        CliTest.Result third = setups(dir, "--setups", "Lu", "--seeds", "0,1");
+        assertEquals(0, third.code(), third.err());
+        o = JsonParser.parseString(Files.readString(res.resolve("results.json"))).getAsJsonObject();
+        assertEquals(3, o.getAsJsonArray("arms").size(), o.toString());
+        assertEquals(2, o.getAsJsonArray("runs").size(), o.toString());
+        // other recipe options refuse to merge, naming the field; --replace starts afresh
+        CliTest.Result other = setups(dir, "--setups", "Lu", "--lr", "0.01");
+        assertEquals(1, other.code(), other.out());
+        assertTrue(other.err().contains("lr = 0.001") && other.err().contains("--replace"), other.err());
+        CliTest.Result fresh = setups(dir, "--setups", "Lu", "--lr", "0.01", "--replace");
+        assertEquals(0, fresh.code(), fresh.err());
+        o = JsonParser.parseString(Files.readString(res.resolve("results.json"))).getAsJsonObject();
+        assertEquals(1, o.getAsJsonArray("arms").size(), o.toString());
+    }
+
+    @Test
+    void theCommittedSetupsTableMergesWithTheDefaultCommand(@TempDir Path dir) throws Exception {
+        Path committed = Path.of("..", "models", "studies", "setups", "results.json");
+        Files.createDirectories(dir.resolve("setups"));
+        Files.copy(committed, dir.resolve("setups").resolve("results.json"));
+        StudyCommand.Setups cmd = new StudyCommand.Setups();
+        new CommandLine(cmd).parseArgs("--setups", "LU,UU,LL", "--seeds", "0,1", "--threads", "2", "--out", dir.toString());
+        StudyReport r = new StudyReport("setups", cmd.shared.options(cmd.spec, cmd.pretrainedText));
+        r.keepEarlierArms(); // the file records no options: it was run with the defaults, as this command is
+        assertEquals(8, r.arms().size());
+        StudyCommand.Setups quick = new StudyCommand.Setups();
+        new CommandLine(quick).parseArgs("--setups", "LU", "--quick", "--out", dir.toString());
+        LitException e = assertThrows(LitException.class,
+                () -> new StudyReport("setups", quick.shared.options(quick.spec, quick.pretrainedText)).keepEarlierArms());
+        assertTrue(e.getMessage().contains("quick = false"), e.getMessage());
+    }
+
     @Test
     void lockRegimeFillsItsGridAndTheShiftedSet(@TempDir Path dir) throws Exception {
         JsonObject o = runStudy(dir, "lock-regime", 12, "lock-regime-shifted.png");
@@ -90,6 +154,32 @@ class StudyCommandTest {
         JsonObject o = runStudy(dir, "duplicates", 3, "duplicates.png");
         assertTrue(o.getAsJsonArray("findings").get(0).getAsString().startsWith("dedup of 600 rows"), o.toString());
         assertNotNull(ImageIO.read(dir.resolve("out").resolve("duplicates").resolve("borderline.png").toFile()), "the contact sheet");
+    }
+
+    /** The counts of the dedup.json the duplicates study wrote for the rule of {@code suffix} ("": the defaults). */
+    private static JsonObject dedupReport(Path dir, String suffix) throws Exception {
+        try (var s = Files.list(dir.resolve("work").resolve("quick").resolve("data"))) {
+            Path d = s.filter(p -> p.getFileName().toString().endsWith("-dedup" + suffix)).findFirst().orElseThrow();
+            return JsonParser.parseString(Files.readString(d.resolve("report").resolve("dedup.json"))).getAsJsonObject();
+        }
+    }
+
+    @Test
+    void duplicatesPassesItsThresholdsToTheRule(@TempDir Path dir) throws Exception {
+        runStudy(dir, "duplicates", 3, "duplicates.png");
+        JsonObject strict = runStudy(dir, "duplicates", 3, "duplicates.png", "--cosine", "1", "--eval-cosine", "1", "--max-hamming", "4");
+        JsonObject opts = strict.getAsJsonObject("options");
+        assertEquals(1.0, opts.get("cosine").getAsDouble());
+        assertEquals(4, opts.get("max_hamming").getAsInt());
+        assertTrue(strict.getAsJsonArray("findings").get(1).getAsString().startsWith("dedup rule: perceptual hashes within Hamming 4, confirmed "
+                + "by embedding cosine >= 1.0 (>= 1.0"), strict.toString());
+        String table = Files.readString(dir.resolve("out").resolve("duplicates").resolve("table.md"));
+        assertTrue(table.contains("cosine = 1.0") && table.contains("Hamming 4") && !table.contains("(the defaults)"), table);
+        JsonObject d = dedupReport(dir, ""), s = dedupReport(dir, "-h4-c1.0-e1.0");
+        assertEquals(4, s.get("max_hamming").getAsInt());
+        assertTrue(d.get("near_in_set").getAsInt() + d.get("near_against_eval").getAsInt() > 0, d.toString());
+        assertEquals(0, s.get("near_in_set").getAsInt() + s.get("near_against_eval").getAsInt(), s.toString());
+        assertTrue(s.get("kept").getAsInt() >= d.get("kept").getAsInt(), s + " vs " + d);
     }
 
     @Test
