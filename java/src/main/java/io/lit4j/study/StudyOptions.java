@@ -1,5 +1,6 @@
 package io.lit4j.study;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
@@ -85,7 +86,7 @@ public record StudyOptions(Path data, Path evalData, String imageTower, String t
                 Double.parseDouble(EPOCHS), Integer.parseInt(STEPS), Double.parseDouble(LR), Integer.parseInt(EVAL_LIMIT), false, "").recipe();
     }
 
-    private static com.google.gson.JsonElement text(Object v) {
+    private static JsonElement text(Object v) {
         return v == null ? JsonNull.INSTANCE : new JsonPrimitive(v.toString());
     }
 }
