@@ -87,7 +87,8 @@ public final class SetupsStudy {
         Map<String, Double> mean = new LinkedHashMap<>();
         bySetup.forEach((s, rs) -> mean.put(s, rs.stream().mapToDouble(r -> r.metric("top1")).average().orElse(Double.NaN)));
         String best = mean.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse("?");
-        report.finding(String.format(Locale.ROOT, "best zero-shot top-1 (mean over %d seed(s)): %s at %.4f; %s", seeds.size(), best,
+        report.finding(String.format(Locale.ROOT, "best zero-shot top-1 (mean over %s): %s at %.4f; %s",
+                bySetup.values().stream().allMatch(rs -> rs.size() == seeds.size()) ? seeds.size() + " seed(s)" : "the seeds each setup ran", best,
                 mean.get(best), order(mean)));
         if (bySetup.containsKey("Lu") && bySetup.containsKey("Uu")) {
             double lu = bySetup.get("Lu").stream().mapToDouble(ArmResult::seconds).average().orElse(Double.NaN);
