@@ -283,13 +283,32 @@ public final class LitModel implements AutoCloseable, Evaluator.Embedder {
         engine.backend().releaseThread();
     }
 
+    /** Threads one call may use: the backend's team (oneDNN: the OpenMP team size). */
+    public int threads() {
+        return engine.backend().threads();
+    }
+
+    /**
+     * The calling thread's calls from now on run on {@code n} of the backend's {@link #threads()}
+     * (1 to {@code threads()}; oneDNN: the thread's OpenMP team size): for a service thread whose
+     * small requests do not pay for waking the others. At the default model's shapes the
+     * embeddings are the same, bit for bit, whatever the team ({@code BatchRowIndependenceTest});
+     * where oneDNN splits a long reduction over the threads they differ in the last bits. A
+     * {@link #batcher} sizes its own thread's team per batch, checking each size first
+     * ({@link Batcher.Options#smallBatchRows}).
+     */
+    public void useThreads(int n) {
+        engine.backend().useThreads(n);
+    }
+
     /**
      * A micro-batcher over this model's towers, for services: concurrent single texts and images
      * share forward passes on one model thread, with results identical to {@link #embedTexts} and
      * {@link #embedImages} of each alone (see {@link Batcher}). The caller closes it, before this model.
      */
     public Batcher batcher(Batcher.Options options) {
-        return new Batcher(texts, images, options);
+        int imageRows = model.config().hasImage() ? model.config().image().tokens() : 0;
+        return new Batcher(texts, images, options, new Batcher.Team(threads(), engine.backend()::useThreads, imageRows));
     }
 
     // ------------------------------------------------------------------ zero-shot and retrieval

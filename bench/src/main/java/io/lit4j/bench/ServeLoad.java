@@ -15,7 +15,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -38,7 +40,13 @@ import java.util.stream.Stream;
  * {@code --url http://127.0.0.1:P} measures a running {@code lit4j serve --rate 0} instead (its own
  * mode only).
  *
- * <p>{@code bench/run-load.sh [--seconds S] [--warm-seconds W] [--clients 1,8,64,256] [--kinds text,image] [--threads T] [--url URL]}
+ * <p>{@code --variants "new=;old=--small-batch-rows 0"} runs one batching server per variant, in
+ * that order, each with its extra {@code lit4j serve} arguments, and gives each its own in-process
+ * reference and GOAL lines (an A/B in one run; list a variant twice, e.g. {@code "a=;b=...;a2="}, to
+ * see the drift of a shared machine); {@code --no-baseline} skips the no-batching server.
+ *
+ * <p>{@code bench/run-load.sh [--seconds S] [--warm-seconds W] [--clients 1,8,64,256] [--kinds text,image] [--threads T] [--url URL]
+ * [--variants NAME=ARGS;...] [--no-baseline]}
  */
 public final class ServeLoad {
     /** The most texts one batch of the server's {@code Batcher} takes (its default): "one full batch". */
@@ -53,6 +61,27 @@ public final class ServeLoad {
     record Cell(String mode, String kind, int clients, HttpLoad.Result r, double batch, double tokens) {
     }
 
+    /** A batching server to measure: its name in the table and the extra {@code lit4j serve} arguments it gets. */
+    record Variant(String name, List<String> serveArgs) {
+        /** {@code "name=args;name=args"}: args split on spaces, may be empty. */
+        static List<Variant> parse(String spec) {
+            List<Variant> out = new ArrayList<>();
+            for (String part : spec.split(";")) {
+                int eq = part.indexOf('=');
+                String name = (eq < 0 ? part : part.substring(0, eq)).strip();
+                String rest = eq < 0 ? "" : part.substring(eq + 1).strip();
+                if (name.isEmpty() || !name.matches("[A-Za-z0-9_.+-]+")) {
+                    throw new LitException("--variants: '" + part + "' should be NAME=ARGS (NAME of letters, digits, _ . + -)");
+                }
+                out.add(new Variant(name, rest.isEmpty() ? List.of() : List.of(rest.split("\\s+"))));
+            }
+            if (out.stream().map(Variant::name).distinct().count() < out.size()) {
+                throw new LitException("--variants: each variant needs a name of its own: " + spec);
+            }
+            return out;
+        }
+    }
+
     public static void main(String[] args) throws Exception {
         Worker.Args a = new Worker.Args(args);
         Duration cell = Duration.ofMillis((long) (Double.parseDouble(a.s("--seconds", "3")) * 1000));
@@ -61,6 +90,8 @@ public final class ServeLoad {
         List<String> kinds = List.of(a.s("--kinds", "text,image").split(","));
         int threads = a.i("--threads", 2);
         String url = a.s("--url", null);
+        List<Variant> variants = Variant.parse(a.s("--variants", "batching="));
+        boolean baseline = !a.has("--no-baseline");
         if (url != null && !URI.create(url).getHost().matches("127\\.0\\.0\\.1|localhost|\\[?::1]?")) {
             throw new LitException("--url " + url + ": the load generator targets loopback only (127.0.0.1)");
         }
@@ -71,24 +102,28 @@ public final class ServeLoad {
         // The in-process figures come from this process's own copy of the model, measured while the
         // server idles right after the cells they are compared with: on a shared machine the load drifts.
         try (LitModel model = LitModel.loadDefault(LitModel.Options.defaults().withThreads(threads))) {
-            InProcess reference = null;
+            Map<String, InProcess> references = new LinkedHashMap<>();
             if (url != null) {
                 cells.addAll(runCells(http, url, "target", kinds, clients, cell, warm, texts, images));
-                reference = InProcess.measure(model, texts, formedBatch(cells, "target"));
+                references.put("target", InProcess.measure(model, texts, formedBatch(cells, "target")));
             } else {
-                for (boolean batching : new boolean[] {true, false}) {
-                    String mode = batching ? "batching" : "no-batching";
-                    try (ServerProcess server = ServerProcess.start(batching, threads)) {
+                List<Variant> servers = new ArrayList<>(variants);
+                if (baseline) {
+                    servers.add(null); // the no-batching server, last
+                }
+                for (Variant v : servers) {
+                    String mode = v == null ? "no-batching" : v.name();
+                    try (ServerProcess server = ServerProcess.start(v != null, threads, v == null ? List.of() : v.serveArgs())) {
                         System.err.printf("%s: server ready, load average %s%n", mode, loadAverage());
                         cells.addAll(runCells(http, server.base(), mode, kinds, clients, cell, warm, texts, images));
-                        if (batching) {
-                            reference = InProcess.measure(model, texts, formedBatch(cells, mode));
+                        if (v != null) {
+                            references.put(mode, InProcess.measure(model, texts, formedBatch(cells, mode)));
                         }
                         System.err.printf("%s: done, load average %s%n", mode, loadAverage());
                     }
                 }
             }
-            print(cells, reference, url == null ? "batching" : "target");
+            print(cells, references, variants);
         }
     }
 
@@ -113,7 +148,7 @@ public final class ServeLoad {
      * flags, no rate limit, queues of 1024; closing sends SIGTERM and checks it exits 0.
      */
     record ServerProcess(Process process, Path log, String base) implements AutoCloseable {
-        static ServerProcess start(boolean batching, int threads) throws IOException, InterruptedException {
+        static ServerProcess start(boolean batching, int threads, List<String> serveArgs) throws IOException, InterruptedException {
             Path log = Files.createTempFile("lit4j-serve-load", ".log");
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--enable-native-access=ALL-UNNAMED", "--add-modules", "jdk.incubator.vector", "-XX:+UseParallelGC", "-Xmn32m",
@@ -122,6 +157,7 @@ public final class ServeLoad {
             if (!batching) {
                 cmd.add("--no-batching");
             }
+            cmd.addAll(serveArgs);
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 return new ServerProcess(p, log, Soak.awaitReady(p, log));
@@ -254,7 +290,7 @@ public final class ServeLoad {
         return v[1];
     }
 
-    private static void print(List<Cell> cells, InProcess ip, String goalMode) {
+    private static void print(List<Cell> cells, Map<String, InProcess> references, List<Variant> variants) {
         System.out.println("| mode | input | clients | req/s | p50 ms | p99 ms | p99.9 ms | answered | 429 | failed | mean batch |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
         for (Cell c : cells) {
@@ -263,6 +299,23 @@ public final class ServeLoad {
                     r.ms(0.5), r.ms(0.99), r.ms(0.999), r.ok(), r.shed(), r.failures() + r.errors(),
                     Double.isNaN(c.batch()) ? "-" : String.format("%.1f", c.batch()));
         }
+        for (var e : references.entrySet()) {
+            String args = variants.stream().filter(v -> v.name().equals(e.getKey())).findFirst().map(v -> String.join(" ", v.serveArgs())).orElse("");
+            if (references.size() > 1 || !args.isEmpty()) {
+                System.out.printf("%n%s (lit4j serve %s):%n", e.getKey(), args.isEmpty() ? "defaults" : args);
+            }
+            goals(cells, e.getValue(), e.getKey());
+        }
+        for (Cell c : cells) {
+            if (c.r().firstError() != null) {
+                System.out.printf("note: %s %s %d clients: %d failed, %d transport errors, first: %s%n", c.mode(), c.kind(), c.clients(),
+                        c.r().failures(), c.r().errors(), c.r().firstError());
+            }
+        }
+    }
+
+    /** The in-process figures measured after {@code goalMode}'s cells, and its GOAL lines. */
+    private static void goals(List<Cell> cells, InProcess ip, String goalMode) {
         System.out.printf("in process (one caller, after the %s cells): batch 1 %.2f ms (median), batch %d %.1f texts/s (%.1f ms a batch)%n",
                 goalMode, ip.batch1Ms(), FULL_BATCH, ip.batch64PerSecond(), FULL_BATCH / ip.batch64PerSecond() * 1e3);
         Cell t64 = find(cells, goalMode, 64), t1 = find(cells, goalMode, 1);
@@ -281,12 +334,6 @@ public final class ServeLoad {
             double target = ip.batch1Ms() + 1;
             System.out.printf("GOAL serve_p99_1_text_client ms=%.2f target<=%.2f (in-process batch 1 + 1 ms) %s%n", t1.r().ms(0.99), target,
                     t1.r().ms(0.99) <= target ? "met" : "missed");
-        }
-        for (Cell c : cells) {
-            if (c.r().firstError() != null) {
-                System.out.printf("note: %s %s %d clients: %d failed, %d transport errors, first: %s%n", c.mode(), c.kind(), c.clients(),
-                        c.r().failures(), c.r().errors(), c.r().firstError());
-            }
         }
     }
 

@@ -218,6 +218,17 @@ public interface Backend extends AutoCloseable {
     default void releaseThread() {
     }
 
+    /**
+     * The calling thread's ops from now on use {@code n} of this backend's {@link #threads()} (1 to
+     * {@code threads()}): a smaller team for work too small to pay for waking the others (oneDNN:
+     * the thread's OpenMP team size; a team of one runs inline and wakes no worker). A backend whose
+     * ops do not split over threads ignores it. Results can depend on it: oneDNN splits a long
+     * reduction beneath a tiny output over the threads, in an order that depends on the team
+     * ({@code TeamSizeTest}); at the default towers' shapes it does not. Not from inside an op.
+     */
+    default void useThreads(int n) {
+    }
+
     /** Frees the backend's native resources (cached primitives, streams). */
     @Override
     void close();

@@ -94,6 +94,15 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-delay", paramLabel = "MS", description = "with batching: how long a batch waits for more requests once it has one", defaultValue = "0")
     int maxDelayMs;
 
+    @Option(names = "--small-batch-rows", paramLabel = "ROWS", description = "with batching: a batch of at most this many rows (texts x context"
+            + " length, images x tokens) runs on one thread, where that gives the same bits; 0: always the whole team", defaultValue = ""
+            + Batcher.Options.SMALL_BATCH_ROWS)
+    int smallBatchRows;
+
+    @Option(names = "--idle-spin", paramLabel = "MICROSECONDS", description = "with batching: how long the idle model thread polls for the next"
+            + " request before it parks (CPU for fewer wake-ups)", defaultValue = "0")
+    int idleSpinMicros;
+
     @Option(names = "--warm", paramLabel = "ROUNDS", description = "warm-up rounds of each tower before /ready says ready", defaultValue = "3")
     int warm;
 
@@ -119,15 +128,17 @@ final class ServeCommand implements Callable<Integer> {
                 .withRate(rate, (int) Math.max(1, Math.ceil(rate * 2)));
         ServeOptions options = ServeOptions.builder().host(host).port(port).apiKeys(keys).tls(tls).limits(limits).corsOrigins(corsOrigins)
                 .warmRounds(Math.max(0, warm)).logs(common.quiet ? null : common.log(), common.log()).build();
-        if (maxDelayMs < 0) {
-            throw new LitException("--max-delay " + maxDelayMs + ": give 0 or more milliseconds");
+        if (maxDelayMs < 0 || smallBatchRows < 0 || idleSpinMicros < 0) {
+            throw new LitException("--max-delay, --small-batch-rows and --idle-spin take 0 or more (got " + maxDelayMs + ", " + smallBatchRows
+                    + ", " + idleSpinMicros + ")");
         }
         LitModel model = modelOptions.open(common);
         LitServer server;
         try {
             Engine engine = batching
                     ? new BatchingEngine(model.batcher(Batcher.Options.defaults().withMaxDelay(Duration.ofMillis(maxDelayMs))
-                            .withQueueCapacity(Math.max(1, queue))))
+                            .withQueueCapacity(Math.max(1, queue)).withSmallBatchRows(smallBatchRows)
+                            .withIdleSpin(Duration.ofNanos(idleSpinMicros * 1000L))))
                     : new DirectEngine(model, 1, queue);
             server = LitServer.start(model, modelOptions.model, engine, options);
         } catch (RuntimeException e) {

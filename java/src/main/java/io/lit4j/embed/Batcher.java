@@ -13,12 +13,15 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
 
 /**
@@ -43,7 +46,8 @@ import java.util.stream.IntStream;
  * context length (never to the longest text of the batch), so each row sees the same shapes;
  * attention, LayerNorm, pooling and the L2 norm work per sequence or per row; and each matmul runs
  * on weights packed once into one blocked layout, whose blocking fixes the order in which every
- * output element sums over K whatever the number of rows. {@code BatchRowIndependenceTest} holds
+ * output element sums over K whatever the number of rows (and the model thread runs a small batch
+ * on one thread only where that was found to give the same bits, see {@link Options#smallBatchRows}). {@code BatchRowIndependenceTest} holds
  * oneDNN (fp32 and bf16, 2 and 8 threads) and the scalar oracle to this (batch 1 against odd sizes
  * and 32); the same held at BERT-base and text-B shapes with 2 to 64 oneDNN threads. A kernel choice that made
  * a row depend on M (a batch-1 fast path, say) would have to keep it, or this class would have to
@@ -57,12 +61,30 @@ public final class Batcher implements AutoCloseable {
     public static final String TEXT = "text", IMAGE = "image";
 
     /**
-     * How batches form. {@code maxBatchTexts} and {@code maxBatchTokens} (real tokens, summed)
-     * bound a text batch, {@code maxBatchImages} an image batch; {@code maxDelay}: how long a batch
-     * waits for more requests once its first has been taken (zero: not at all);
+     * How batches form and run. {@code maxBatchTexts} and {@code maxBatchTokens} (real tokens,
+     * summed) bound a text batch, {@code maxBatchImages} an image batch; {@code maxDelay}: how long
+     * a batch waits for more requests once its first has been taken (zero: not at all);
      * {@code queueCapacity}: requests each tower's queue holds before it refuses with {@link QueueFull}.
+     *
+     * <p>{@code smallBatchRows}: a batch whose forward pass has at most this many rows (texts × the
+     * text tower's context length, every text being padded to it; images × the image tower's
+     * tokens) runs on a team of one thread instead of the backend's whole team (0: never). Such a
+     * batch is too small to pay for waking and joining the other threads at each of its ops, and
+     * when another process holds a core a team waits for its descheduled thread at every op; a
+     * team of one runs each op inline and leaves the other cores to the service's HTTP threads.
+     * A batch size runs on one thread only once one synthetic batch of that size has given the
+     * whole team's bits there (oneDNN splits a long reduction over the threads at some shapes,
+     * which changes the last bits: {@code TeamSizeTest}); the default towers pass at every small
+     * size ({@code BatchRowIndependenceTest}). A backend with one thread, or without teams (scalar),
+     * is left alone.
+     *
+     * <p>{@code idleSpin}: how long the model thread, its queues empty after a batch, keeps polling
+     * for the next request before it parks (zero: it parks at once). A request that arrives
+     * within it starts without a wake-up of the model thread, at the cost of that much CPU per idle
+     * period; it adds no delay to anything.
      */
-    public record Options(int maxBatchTexts, int maxBatchTokens, int maxBatchImages, Duration maxDelay, int queueCapacity) {
+    public record Options(int maxBatchTexts, int maxBatchTokens, int maxBatchImages, Duration maxDelay, int queueCapacity,
+                          int smallBatchRows, Duration idleSpin) {
         public Options {
             if (maxBatchTexts < 1 || maxBatchTokens < 1 || maxBatchImages < 1 || queueCapacity < 1 || maxDelay == null
                     || maxDelay.isNegative()) {
@@ -70,31 +92,69 @@ public final class Batcher implements AutoCloseable {
                         + maxBatchImages + " and queue capacity " + queueCapacity + " must be >= 1, max delay " + maxDelay
                         + " >= 0");
             }
+            if (smallBatchRows < 0 || idleSpin == null || idleSpin.isNegative()) {
+                throw new LitException("batcher: small batch rows " + smallBatchRows + " and idle spin " + idleSpin + " must be >= 0");
+            }
         }
 
-        /** 64 texts or 16384 tokens, 32 images, no delay, 1024 requests per queue. */
+        /**
+         * 64 texts or 16384 tokens, 32 images, no delay, 1024 requests per queue; batches of at
+         * most {@value #SMALL_BATCH_ROWS} rows on one thread; no idle spin.
+         */
         public static Options defaults() {
-            return new Options(64, 16384, 32, Duration.ZERO, 1024);
+            return new Options(64, 16384, 32, Duration.ZERO, 1024, SMALL_BATCH_ROWS, Duration.ZERO);
         }
+
+        /**
+         * The default {@code smallBatchRows}: the default model's text tower has 24 positions, so one
+         * or two texts (24 to 48 rows of width 128) run on one thread; an image (65 rows) and a
+         * larger tower's single text (BERT's 128 positions) keep the whole team.
+         */
+        public static final int SMALL_BATCH_ROWS = 64;
 
         public Options withMaxBatchTexts(int n) {
-            return new Options(n, maxBatchTokens, maxBatchImages, maxDelay, queueCapacity);
+            return new Options(n, maxBatchTokens, maxBatchImages, maxDelay, queueCapacity, smallBatchRows, idleSpin);
         }
 
         public Options withMaxBatchTokens(int n) {
-            return new Options(maxBatchTexts, n, maxBatchImages, maxDelay, queueCapacity);
+            return new Options(maxBatchTexts, n, maxBatchImages, maxDelay, queueCapacity, smallBatchRows, idleSpin);
         }
 
         public Options withMaxBatchImages(int n) {
-            return new Options(maxBatchTexts, maxBatchTokens, n, maxDelay, queueCapacity);
+            return new Options(maxBatchTexts, maxBatchTokens, n, maxDelay, queueCapacity, smallBatchRows, idleSpin);
         }
 
         public Options withMaxDelay(Duration d) {
-            return new Options(maxBatchTexts, maxBatchTokens, maxBatchImages, d, queueCapacity);
+            return new Options(maxBatchTexts, maxBatchTokens, maxBatchImages, d, queueCapacity, smallBatchRows, idleSpin);
         }
 
         public Options withQueueCapacity(int n) {
-            return new Options(maxBatchTexts, maxBatchTokens, maxBatchImages, maxDelay, n);
+            return new Options(maxBatchTexts, maxBatchTokens, maxBatchImages, maxDelay, n, smallBatchRows, idleSpin);
+        }
+
+        public Options withSmallBatchRows(int rows) {
+            return new Options(maxBatchTexts, maxBatchTokens, maxBatchImages, maxDelay, queueCapacity, rows, idleSpin);
+        }
+
+        public Options withIdleSpin(Duration d) {
+            return new Options(maxBatchTexts, maxBatchTokens, maxBatchImages, maxDelay, queueCapacity, smallBatchRows, d);
+        }
+    }
+
+    /**
+     * The backend's thread team as the model thread sizes it for each batch: {@code threads} in
+     * all, {@code use} sets the calling thread's team ({@code Backend.useThreads}), and
+     * {@code imageRows} is the rows of one image's forward pass (the image tower's tokens; 0 when
+     * unknown, which keeps image batches on the whole team).
+     */
+    public record Team(int threads, IntConsumer use, int imageRows) {
+        /** A backend whose team the batcher leaves alone. */
+        public static final Team FIXED = new Team(1, n -> { }, 0);
+
+        public Team {
+            if (threads < 1 || use == null || imageRows < 0) {
+                throw new LitException("batcher: a team of " + threads + " threads (>= 1), " + imageRows + " rows an image (>= 0)");
+            }
         }
     }
 
@@ -181,16 +241,25 @@ public final class Batcher implements AutoCloseable {
     private final TextEmbedder texts;     // null without a text tower
     private final ImageEmbedder images;   // null without an image tower
     private final Options options;
+    private final Team team;
+    private int teamInUse;                // the model thread's team size now (0: not set yet); model thread only
+    private final Map<List<Object>, Boolean> oneThreadIsExact = new HashMap<>(); // (tower, batch size) -> verdict; model thread only
     private final Queue textQueue, imageQueue;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private final ArrayDeque<FutureTask<?>> chores = new ArrayDeque<>(); // work for the model thread: warming; guarded by lock
     private boolean closed;                                             // guarded by lock
+    private volatile long arrivals;       // requests and chores queued, and closing: what an idle spin watches; written under lock
     private volatile Listener listener = Listener.NONE;
     private final Thread modelThread;
 
-    /** A batcher over a model's towers ({@code texts} or {@code images} may be null where the model has none). */
+    /** A batcher over a model's towers ({@code texts} or {@code images} may be null where the model has none) that leaves the backend's team alone. */
     public Batcher(TextEmbedder texts, ImageEmbedder images, Options options) {
+        this(texts, images, options, Team.FIXED);
+    }
+
+    /** A batcher whose model thread sizes the backend's {@code team} for each batch ({@link Options#smallBatchRows}). */
+    public Batcher(TextEmbedder texts, ImageEmbedder images, Options options, Team team) {
         if (texts != null && options.maxBatchTokens() < texts.contextLength()) {
             throw new LitException("batcher: max batch tokens " + options.maxBatchTokens() + " is less than the text tower's context length "
                     + texts.contextLength() + ", so a long text could never run");
@@ -198,6 +267,7 @@ public final class Batcher implements AutoCloseable {
         this.texts = texts;
         this.images = images;
         this.options = options;
+        this.team = team;
         this.textQueue = new Queue(TEXT, options.maxBatchTexts());
         this.imageQueue = new Queue(IMAGE, options.maxBatchImages());
         this.modelThread = Thread.ofPlatform().name("lit4j-batcher").daemon().start(this::serve);
@@ -279,6 +349,7 @@ public final class Batcher implements AutoCloseable {
             } else {
                 p.queuedAt = System.nanoTime();
                 p.queue.waiting.addLast(p);
+                arrivals++;
                 arrived.signal();
             }
         } finally {
@@ -323,12 +394,24 @@ public final class Batcher implements AutoCloseable {
 
     /** Blocks for the first request, takes what is queued behind it, then waits up to maxDelay for more; null once closed and drained. */
     private Batch next() {
+        long spin = options.idleSpin().toNanos();
         lock.lock();
         try {
             while (true) {
                 while (textQueue.waiting.isEmpty() && imageQueue.waiting.isEmpty() && chores.isEmpty()) {
                     if (closed) {
                         return null;
+                    }
+                    if (spin > 0) {
+                        long seen = arrivals;
+                        lock.unlock();
+                        try {
+                            spinWhile(seen, spin);
+                        } finally {
+                            lock.lock();
+                        }
+                        spin = 0; // once per idle period; then park
+                        continue;
                     }
                     arrived.awaitUninterruptibly();
                 }
@@ -358,6 +441,14 @@ public final class Batcher implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Polls (without the lock) until something arrives after {@code seen} or {@code nanos} have passed. */
+    private void spinWhile(long seen, long nanos) {
+        long end = System.nanoTime() + nanos;
+        while (arrivals == seen && System.nanoTime() - end < 0) {
+            Thread.onSpinWait();
         }
     }
 
@@ -418,6 +509,7 @@ public final class Batcher implements AutoCloseable {
         }
         float[] z;
         try {
+            useTeamFor(q == textQueue ? TEXT : IMAGE, n);
             z = q == textQueue ? embedTexts(live) : embedImages(live);
         } catch (RuntimeException | Error e) {
             LitException failure = e instanceof LitException le ? le : new LitException("batcher: a " + q.tower + " batch of " + n + " failed: " + e, e);
@@ -435,6 +527,58 @@ public final class Batcher implements AutoCloseable {
             Pending p = live.get(i);
             p.complete(new Embedded(Arrays.copyOfRange(z, i * dim, (i + 1) * dim), start - p.queuedAt, inference, n, tokens));
         }
+    }
+
+    /**
+     * Sizes the model thread's team for a batch of {@code n} inputs of {@code tower}: one thread when
+     * its forward pass has at most {@link Options#smallBatchRows} rows and one thread was found to
+     * give the whole team's bits at this size ({@link #oneThreadGivesTheSameBits}), the whole team otherwise.
+     */
+    private void useTeamFor(String tower, int n) {
+        long rows = (long) n * (tower.equals(TEXT) ? texts.contextLength() : team.imageRows());
+        boolean small = team.threads() > 1 && rows > 0 && rows <= options.smallBatchRows();
+        useTeam(small && oneThreadIsExact.computeIfAbsent(List.of(tower, n), k -> oneThreadGivesTheSameBits(tower, n)) ? 1 : team.threads());
+    }
+
+    private void useTeam(int threads) {
+        if (threads != teamInUse) {
+            team.use().accept(threads);
+            teamInUse = threads;
+        }
+    }
+
+    /**
+     * Whether a batch of {@code n} inputs of {@code tower} gives the same bits on one thread as on
+     * the whole team: one synthetic batch run on both. oneDNN splits each primitive's work by the
+     * team it was made for, and for some shapes (a long reduction beneath a tiny output) it splits
+     * the reduction itself over the threads, which changes the order of the sums and so the bits
+     * ({@code TeamSizeTest}). The split depends only on the shapes and the team, never on the
+     * data, so one batch of a size tells for every batch of that size: the same order gives the same
+     * bits for any input, and a different order shows on almost any input. Run once per size (the
+     * warm-up does it for every size), on the model thread.
+     */
+    private boolean oneThreadGivesTheSameBits(String tower, int n) {
+        useTeam(team.threads());
+        float[] whole = synthetic(tower, n);
+        useTeam(1);
+        return Arrays.equals(whole, synthetic(tower, n));
+    }
+
+    /** A forward pass of {@code n} made-up inputs of {@code tower}: every text position a real token, images of varied pixels. */
+    private float[] synthetic(String tower, int n) {
+        if (tower.equals(TEXT)) {
+            int ctx = texts.contextLength(), vocab = texts.tokenizer().vocabSize();
+            int[] ids = new int[n * ctx];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = 1 + i % (vocab - 1); // every position a real token: the most work a text can be
+            }
+            return texts.embedTokens(new TokenBatch(ids, n, ctx));
+        }
+        float[] px = new float[n * images.preprocess().floatsPerImage()];
+        for (int i = 0; i < px.length; i++) {
+            px[i] = (i * 37 % 201 - 100) / 100f; // [-1, 1], no two neighbours alike
+        }
+        return images.embedPixels(px, n);
     }
 
     private float[] embedTexts(List<Pending> batch) {
@@ -472,6 +616,7 @@ public final class Batcher implements AutoCloseable {
                 throw new Closed("batcher: closed, cannot warm");
             }
             chores.addLast(task);
+            arrivals++;
             arrived.signal();
         } finally {
             lock.unlock();
@@ -517,18 +662,12 @@ public final class Batcher implements AutoCloseable {
     /** One forward pass of {@code n} rows in each tower whose batches can be that large; the passes run. */
     private int warmPass(int n) {
         int passes = 0;
-        if (n <= textBatchMax()) {
-            int ctx = texts.contextLength(), vocab = texts.tokenizer().vocabSize();
-            int[] ids = new int[n * ctx];
-            for (int i = 0; i < ids.length; i++) {
-                ids[i] = 1 + i % (vocab - 1); // every position a real token: the most work a text can be
+        for (String tower : new String[] {TEXT, IMAGE}) {
+            if (n <= (tower.equals(TEXT) ? textBatchMax() : imageBatchMax())) {
+                useTeamFor(tower, n); // on the team a batch of n will run on, so its primitives are made
+                synthetic(tower, n);
+                passes++;
             }
-            texts.embedTokens(new TokenBatch(ids, n, ctx));
-            passes++;
-        }
-        if (n <= imageBatchMax()) {
-            images.embedPixels(new float[n * images.preprocess().floatsPerImage()], n);
-            passes++;
         }
         return passes;
     }
@@ -539,6 +678,7 @@ public final class Batcher implements AutoCloseable {
         lock.lock();
         try {
             closed = true;
+            arrivals++;
             arrived.signalAll();
         } finally {
             lock.unlock();

@@ -69,6 +69,9 @@ class CliConventionsTest {
         oneLineError(run("serve", "--api-keys-file", dir.resolve("none.txt").toString()), "none.txt: cannot read the API keys file");
         oneLineError(run("serve", "--port", "70000"), "port 70000");
         oneLineError(run("serve", "--max-body", "0"), "(got 0)");
+        oneLineError(run("serve", "--small-batch-rows", "-1"), "--small-batch-rows and --idle-spin take 0 or more (got 0, -1, 0)");
+        oneLineError(run("serve", "--idle-spin", "-5"), "(got 0, 64, -5)");
+        assertTrue(run("serve", "--help").out().contains("--small-batch-rows=ROWS"), "the team lever is an option");
     }
 
     @Test

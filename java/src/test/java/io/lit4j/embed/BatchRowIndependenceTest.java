@@ -8,6 +8,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 
@@ -53,6 +54,44 @@ class BatchRowIndependenceTest {
                 System.arraycopy(z, 0, sevens, s * e, z.length);
             }
             assertArrayEquals(alone, sevens, backend + ", batches of 7");
+        }
+    }
+
+    /**
+     * Whether a row's embedding depends on the OpenMP team it ran on: the batcher runs small
+     * batches on a smaller team ({@link Batcher.Options#smallBatchRows}). Random texts and images,
+     * alone and in odd batches, on teams of 1 (and 3 of 8) against the full team's bits.
+     */
+    @ParameterizedTest
+    @CsvSource({"2, 1, FP32", "8, 1, FP32", "8, 3, FP32", "2, 1, BF16"})
+    void anEmbeddingDoesNotDependOnTheTeamSize(int threads, int team, Precision precision) {
+        LitModel.Options options = LitModel.Options.defaults().withBackend("onednn").withThreads(threads).withPrecision(precision);
+        try (LitModel model = LitModel.loadDefault(options)) {
+            List<String> texts = randomTexts(new Random(13), 32);
+            List<BufferedImage> images = randomImages(new Random(14), 13);
+            int e = model.embedDim();
+            float[] textsAlone = new float[texts.size() * e], imagesAlone = new float[images.size() * e];
+            for (int i = 0; i < texts.size(); i++) {
+                System.arraycopy(model.embedTexts(List.of(texts.get(i))), 0, textsAlone, i * e, e);
+            }
+            for (int i = 0; i < images.size(); i++) {
+                System.arraycopy(model.embedImages(List.of(images.get(i))), 0, imagesAlone, i * e, e);
+            }
+            model.useThreads(team);
+            try {
+                String what = options + ", a team of " + team;
+                for (int size : new int[]{1, 7, 32}) {
+                    assertArrayEquals(textsAlone, inBatches(model, texts, size), what + ", text batches of " + size);
+                }
+                for (int i = 0; i < images.size(); i++) {
+                    assertArrayEquals(Arrays.copyOfRange(imagesAlone, i * e, (i + 1) * e), model.embedImages(List.of(images.get(i))),
+                            what + ", image " + i + " alone");
+                }
+                assertArrayEquals(imagesAlone, model.embedImages(images), what + ", a batch of 13 images");
+            } finally {
+                model.useThreads(threads);
+                model.releaseThread();
+            }
         }
     }
 

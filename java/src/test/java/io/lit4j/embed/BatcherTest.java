@@ -273,6 +273,78 @@ class BatcherTest {
         assertThrows(Batcher.Closed.class, () -> b.warm(Duration.ofSeconds(1)));
     }
 
+    /**
+     * The team policy on a stand-in team: batches of at most {@code smallBatchRows} rows run on one
+     * thread once a synthetic batch of their size gave the whole team's bits, other sizes on the
+     * whole team, each size checked once. The stand-in text tower changes a bit of a batch of 2 on
+     * one thread (as oneDNN does where it splits a reduction), so 2 must stay on the whole team.
+     */
+    @Test
+    void smallBatchesRunOnOneThreadWhereItGivesTheSameBits() throws Exception {
+        TextEmbedder real = model.texts();
+        int ctx = real.contextLength();
+        int[] team = {0};
+        List<int[]> ran = Collections.synchronizedList(new ArrayList<>()); // {batch size, team} of every forward pass
+        TextEmbedder standIn = new TextEmbedder(real.tokenizer(), model.config().text(), real.dim(), tokens -> {
+            float[] z = real.embedTokens(tokens);
+            ran.add(new int[] {tokens.batch(), team[0]});
+            if (team[0] == 1 && tokens.batch() == 2) {
+                z[0] = Math.nextUp(z[0]);
+            }
+            return z;
+        });
+        List<String> texts = BatchRowIndependenceTest.randomTexts(new Random(26), 6);
+        Gate gate = new Gate();
+        List<CompletableFuture<Batcher.Embedded>> got = new ArrayList<>();
+        Batcher.Options o = Batcher.Options.defaults().withMaxBatchTexts(3).withSmallBatchRows(2 * ctx);
+        try (Batcher b = new Batcher(standIn, null, o, new Batcher.Team(2, n -> team[0] = n, 0))) {
+            gate.hold(b);                                   // a batch of 1: checked, then on one thread
+            texts.subList(0, 5).forEach(t -> got.add(b.text(t, later())));
+            gate.release.countDown();                       // 3 (over the rows: the whole team), then 2 (checked: refused)
+            for (var f : got) {
+                f.get(30, TimeUnit.SECONDS);
+            }
+            got.add(b.text(texts.get(5), later()));         // 1 again: one thread, no second check
+            got.getLast().get(30, TimeUnit.SECONDS);
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(model.embedText(texts.get(i)), got.get(i).get().vector(), "text " + i);
+        }
+        assertEquals(List.of("1@2", "1@1", "1@1", "3@2", "2@2", "2@1", "2@2", "1@1"),
+                ran.stream().map(r -> r[0] + "@" + r[1]).toList(), "{batch}@{team} of every pass: the checks and the batches");
+    }
+
+    @Test
+    void badTeamOptionsAreRefused() {
+        LitException rows = assertThrows(LitException.class, () -> Batcher.Options.defaults().withSmallBatchRows(-1));
+        assertTrue(rows.getMessage().contains("small batch rows -1"), rows.getMessage());
+        LitException spin = assertThrows(LitException.class, () -> Batcher.Options.defaults().withIdleSpin(Duration.ofNanos(-1)));
+        assertTrue(spin.getMessage().contains("idle spin"), spin.getMessage());
+        LitException team = assertThrows(LitException.class, () -> new Batcher.Team(0, n -> { }, 0));
+        assertTrue(team.getMessage().contains("team of 0 threads"), team.getMessage());
+    }
+
+    /**
+     * With an idle spin the model thread polls for a while after each batch: requests that arrive
+     * during it and after it are served with their own bits, and closing ends a spin at once.
+     */
+    @Test
+    void anIdleSpinServesWhatArrivesAndEndsWhenClosed() throws Exception {
+        List<String> texts = BatchRowIndependenceTest.randomTexts(new Random(27), 4);
+        long closedIn;
+        try (Batcher b = model.batcher(Batcher.Options.defaults().withIdleSpin(Duration.ofSeconds(30)))) {
+            for (String t : texts) {
+                assertArrayEquals(model.embedText(t), b.text(t, later()).get(30, TimeUnit.SECONDS).vector(), t);
+            }
+            assertTrue(b.warm(Duration.ofMillis(1)).passes() > 0); // a chore ends a spin too
+            assertArrayEquals(model.embedText("after warming"), b.text("after warming", later()).get(30, TimeUnit.SECONDS).vector());
+            long t0 = System.nanoTime();
+            b.close(); // the model thread is spinning: closing must not wait for its 30 s
+            closedIn = System.nanoTime() - t0;
+        }
+        assertTrue(closedIn < Duration.ofSeconds(10).toNanos(), "close took " + closedIn / 1e6 + " ms");
+    }
+
     @Test
     void warmingRunsEveryBatchShapeWithinItsLimit() {
         try (Batcher b = model.batcher(Batcher.Options.defaults().withMaxBatchTexts(8).withMaxBatchImages(4))) {

@@ -31,6 +31,7 @@ final class DnnlRuntime implements AutoCloseable {
     static final int SLOTS = 4;
 
     private final Engine engine;
+    private final int threads;
     private final Omp omp;
     private final Supplier<TensorArena> arenas;
     private final Map<Object, Primitive> primitives = new ConcurrentHashMap<>();
@@ -46,6 +47,7 @@ final class DnnlRuntime implements AutoCloseable {
     DnnlRuntime(int threads, Supplier<TensorArena> arenas) {
         DnnlLibrary.load();
         this.engine = new Engine();
+        this.threads = threads;
         this.omp = new Omp(threads);
         this.arenas = arenas;
         this.stream = ThreadLocal.withInitial(() -> {
@@ -66,18 +68,32 @@ final class DnnlRuntime implements AutoCloseable {
         return omp.maxThreads();
     }
 
+    /** Runs the calling thread's next primitives on a team of {@code n} threads (see {@link Omp#useOnCurrentThread}). */
+    void useThreads(int n) {
+        omp.useOnCurrentThread(n);
+    }
+
+    /** A primitive's cache key on a thread whose team is not the full one: primitives split their work for the team they were made on. */
+    private record TeamKey(Object key, int team) {
+    }
+
     /** Ends the calling thread's OpenMP team (see {@link Omp#releaseCurrentThread}); its next primitive starts another. */
     void releaseThread() {
         omp.releaseCurrentThread();
     }
 
-    /** The cached primitive for {@code key}, created by {@code make} on first use. */
+    /**
+     * The cached primitive for {@code key} at the calling thread's team size, created by {@code make}
+     * on first use (on this thread, so oneDNN splits its work for this team; {@link #run} it here).
+     */
     Primitive primitive(Object key, Function<Engine, Primitive> make) {
         if (closed) {
             throw new LitException("oneDNN backend is closed");
         }
-        Primitive p = primitives.get(key);
-        return p != null ? p : primitives.computeIfAbsent(key, k -> make.apply(engine));
+        int team = omp.configureCurrentThread();
+        Object k = team == threads ? key : new TeamKey(key, team);
+        Primitive p = primitives.get(k);
+        return p != null ? p : primitives.computeIfAbsent(k, x -> make.apply(engine));
     }
 
     /** The cached weight layout named {@code key} (kept until the backend closes), created by {@code make} once. */

@@ -11,7 +11,12 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * oneDNN's OpenMP runtime (the libgomp bundled beside libdnnl). OpenMP keeps the thread count
- * per calling thread, so every Java thread that runs primitives sets it once before its first.
+ * per calling thread, so every Java thread that runs primitives sets it before its first: the full
+ * {@code threads}, or fewer for small work ({@link #useOnCurrentThread}). oneDNN reads it when it
+ * creates a primitive and splits that primitive's work for that many threads from then on, so a
+ * primitive is only run by threads whose team is the size it was created for (see
+ * {@link DnnlRuntime#primitive}); a primitive made for one thread runs inline, with no parallel
+ * region, and never wakes a worker.
  *
  * <p>OpenMP also keeps a team (a pool of worker threads) per calling thread, and libgomp counts
  * every worker of every team: while it manages more threads than there are CPUs, a worker waiting
@@ -28,17 +33,32 @@ final class Omp {
     private static final int OMP_PAUSE_SOFT = 1;
 
     private final int threads;
-    private final ThreadLocal<Boolean> configured = ThreadLocal.withInitial(() -> Boolean.FALSE);
+    /** The team size set on each thread (0: not yet set), so that omp_set_num_threads runs only on a change. */
+    private final ThreadLocal<int[]> team = ThreadLocal.withInitial(() -> new int[1]);
 
     Omp(int threads) {
         this.threads = threads;
     }
 
-    /** Makes the calling thread's OpenMP teams {@code threads} wide. */
-    void configureCurrentThread() {
-        if (!configured.get()) {
+    /** Makes the calling thread's OpenMP teams {@code threads} wide, unless it has chosen a size already; the size in force. */
+    int configureCurrentThread() {
+        int[] t = team.get();
+        if (t[0] == 0) {
             omp_h.omp_set_num_threads(threads);
-            configured.set(Boolean.TRUE);
+            t[0] = threads;
+        }
+        return t[0];
+    }
+
+    /** Makes the calling thread's OpenMP teams {@code n} wide (1 to {@code threads}) from now on. */
+    void useOnCurrentThread(int n) {
+        if (n < 1 || n > threads) {
+            throw new LitException("OpenMP: a team of " + n + " threads; this backend has 1 to " + threads);
+        }
+        int[] t = team.get();
+        if (t[0] != n) {
+            omp_h.omp_set_num_threads(n);
+            t[0] = n;
         }
     }
 

@@ -575,6 +575,12 @@ public final class OneDnnBackend extends HostBackend {
         rt.releaseThread();
     }
 
+    /** Sizes the calling thread's OpenMP team; each cached primitive belongs to the team size it was made for. */
+    @Override
+    public void useThreads(int n) {
+        rt.useThreads(n);
+    }
+
     @Override
     public void close() {
         rt.close();
