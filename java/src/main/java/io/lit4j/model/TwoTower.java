@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A loaded LiT model: its config and its parameters on a backend. Embedding calls are
@@ -238,7 +239,7 @@ public final class TwoTower implements AutoCloseable {
      */
     public synchronized Set<String> staleTrainingCopies(Precision p, String tower) {
         Packed k = packed.get(new Use(p, true));
-        Set<String> out = new java.util.TreeSet<>();
+        Set<String> out = new TreeSet<>();
         if (k != null) {
             k.stale.stream().filter(n -> n.startsWith(tower)).forEach(out::add);
         }
