@@ -46,7 +46,9 @@ public final class Worker {
         out.addProperty("backend", backend);
         out.addProperty("threads", threads);
         List<Double> times = new ArrayList<>();
-        if (a.has("--gemm")) {
+        if (a.has("--stream-mb")) {
+            streamCopy(a.i("--stream-mb", 512), threads, warmup, iters, times, out);
+        } else if (a.has("--gemm")) {
             String[] s = a.s("--gemm", "").split("x");
             int m = Integer.parseInt(s[0]), k = Integer.parseInt(s[1]), n = Integer.parseInt(s[2]);
             DType dt = Precision.parse(a.s("--dtype", "fp32")) == Precision.BF16 ? DType.BF16 : DType.F32;
@@ -60,7 +62,7 @@ public final class Worker {
                 Tensor one = y.view(Math.toIntExact(y.numel())).slice(0, 1);
                 timeCalls(warmup, iters, times, i -> {
                     be.linear(x, p, null, y, Epilogue.NONE);
-                    return be.sumOfSquares(one); // waits for the product
+                    return be.download(one)[0]; // waits for the product (y may be bf16)
                 });
                 out.addProperty("gflops", 2.0 * m * k * n / median(times) / 1e9);
             }
@@ -88,6 +90,10 @@ public final class Worker {
                     try (TrainingSession s = new TrainingSession(m, LockSpec.parse("Lu", List.of(), List.of()), opt,
                             TrainingSession.Options.of(batch).withPrecision(precision))) {
                         out.addProperty("loss", timeCalls(warmup, iters, times, i -> s.step(i, null, zimg, tb)).loss());
+                        out.addProperty("optimizer_bytes_per_step", s.optimizer().bytesPerStep());
+                        if (io.lit4j.backend.OpProfile.enabled()) {
+                            profile(out, iters, s.optimizer().bytesPerStep());
+                        }
                     }
                 } else if (tower.equals("image")) {
                     m.freezeForInference();
@@ -107,6 +113,10 @@ public final class Worker {
         times.forEach(ts::add);
         out.add("times_s", ts);
         out.addProperty("median_s", median(times));
+        // as the PyTorch peer: other processes took a CPU from this one for more than 5% of its thread-time
+        double sum = times.stream().mapToDouble(Double::doubleValue).sum();
+        out.addProperty("runq_wait_s", timedRunqWaitS);
+        out.addProperty("contended", timedRunqWaitS > 0.05 * threads * sum);
         out.addProperty("peak_rss_mb", peakRssMb());
         // what the engine itself held at most (weights, packed weights, activations, gradients, moments, scratch)
         out.addProperty("engine_peak_mb", io.lit4j.backend.HostMemory.peak() / (1024.0 * 1024.0));
@@ -117,15 +127,65 @@ public final class Worker {
     }
 
     /**
+     * The op profile of the timed calls into {@code out}: {@code "profile"} (op kind to ms and calls
+     * per call of the workload) and {@code "optimizer_gbs"}: the bytes AdamW moves per step (the
+     * norm's pass and the update's) over the time its two ops took.
+     */
+    static void profile(JsonObject out, int iters, long optimizerBytes) {
+        JsonObject p = new JsonObject();
+        double optimizerNs = 0;
+        for (var e : io.lit4j.backend.OpProfile.snapshot().entrySet()) {
+            JsonObject op = new JsonObject();
+            op.addProperty("ms", e.getValue()[0] / 1e6 / iters);
+            op.addProperty("calls", (double) e.getValue()[1] / iters);
+            p.add(e.getKey(), op);
+            if (e.getKey().startsWith("adamw") || e.getKey().startsWith("sumOfSquares")) {
+                optimizerNs += e.getValue()[0];
+            }
+        }
+        out.add("profile", p);
+        if (optimizerNs > 0) {
+            out.addProperty("optimizer_gbs", optimizerBytes * (double) iters / optimizerNs);
+        }
+    }
+
+    /**
+     * A STREAM-like copy on {@code threads} threads: {@code mb} MiB from one buffer to another
+     * (both touched first), each thread copying its contiguous share; {@code "gbs"} counts the bytes
+     * read plus the bytes written, as STREAM's copy does. The same-run memory bandwidth AdamW is held to.
+     */
+    static void streamCopy(int mb, int threads, int warmup, int iters, List<Double> times, JsonObject out) {
+        long bytes = (long) mb << 20;
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared();
+             io.lit4j.simd.WorkerPool pool = new io.lit4j.simd.WorkerPool(threads, "stream")) {
+            java.lang.foreign.MemorySegment src = arena.allocate(bytes, 64), dst = arena.allocate(bytes, 64);
+            int chunks = Math.toIntExact(bytes >> 20); // 1 MiB pieces
+            pool.parallelFor(chunks, 1, (from, to) -> { // first touch on the threads that copy
+                src.asSlice((long) from << 20, (long) (to - from) << 20).fill((byte) 1);
+                dst.asSlice((long) from << 20, (long) (to - from) << 20).fill((byte) 0);
+            });
+            timeCalls(warmup, iters, times, i -> {
+                pool.parallelFor(chunks, 1, (from, to) -> java.lang.foreign.MemorySegment.copy(src, (long) from << 20, dst,
+                        (long) from << 20, (long) (to - from) << 20));
+                return dst.get(java.lang.foreign.ValueLayout.JAVA_BYTE, bytes - 1);
+            });
+        }
+        out.addProperty("stream_mb", mb);
+        out.addProperty("gbs", 2.0 * bytes / median(times) / 1e9);
+    }
+
+    /**
      * Runs {@code call} warmup + iters times, adding the seconds of the timed ones to {@code times};
      * returns the last result. The op profile covers only the timed calls: the warm-up's primitive
      * creation, packing and JIT compilation are not the steady state.
      */
     static <T> T timeCalls(int warmup, int iters, List<Double> times, java.util.function.IntFunction<T> call) {
         T last = null;
+        double wait0 = Double.NaN;
         for (int i = 0; i < warmup + iters; i++) {
             if (i == warmup) {
                 io.lit4j.backend.OpProfile.reset();
+                wait0 = runqWaitS();
             }
             long t0 = System.nanoTime();
             last = call.apply(i);
@@ -133,7 +193,31 @@ public final class Worker {
                 times.add((System.nanoTime() - t0) / 1e9);
             }
         }
+        timedRunqWaitS = runqWaitS() - wait0;
         return last;
+    }
+
+    /** Seconds the timed calls' threads spent runnable but waiting for a CPU (NaN before any). */
+    static double timedRunqWaitS = Double.NaN;
+
+    /**
+     * Seconds this process's threads have spent runnable but waiting for a CPU, from
+     * /proc/self/task/N/schedstat (as the PyTorch peer's {@code runq_wait_s}); NaN where unreadable.
+     */
+    static double runqWaitS() {
+        long total = 0;
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : tasks.toList()) {
+                try {
+                    total += Long.parseLong(Files.readString(t.resolve("schedstat")).trim().split("\\s+")[1]);
+                } catch (java.io.IOException | RuntimeException e) {
+                    // a thread that ended while we listed
+                }
+            }
+        } catch (java.io.IOException e) {
+            return Double.NaN;
+        }
+        return total / 1e9;
     }
 
     static void dump(Args a, JsonObject out, float[] z, int dim) throws java.io.IOException {

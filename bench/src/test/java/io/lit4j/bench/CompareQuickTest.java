@@ -15,6 +15,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -24,6 +25,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * how fast anything is.
  */
 class CompareQuickTest {
+    @Test
+    void onlyThatMatchesNothingIsAnError(@TempDir Path dir) {
+        Compare c = new Compare(dir.resolve("out"), 1, 1, true, List.of("nope"), dir, new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(new ByteArrayOutputStream()));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::run);
+        assertTrue(e.getMessage().contains("--only nope matches no workload") && e.getMessage().contains("train-16"), e.getMessage());
+    }
+
     @Test
     void quickRunWritesTableChartJsonAndGoals(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("out");
@@ -51,6 +60,14 @@ class CompareQuickTest {
         JsonObject vit = json.getAsJsonObject("medians_s").getAsJsonObject("vit-b1");
         assertTrue(vit.get("lit4j fp32").getAsDouble() > 0 && vit.get("lit4j bf16").getAsDouble() > 0, json.toString());
         assertTrue(json.get("gemm_gflops").getAsDouble() > 0, "the same-run GEMM rate must be measured");
+        assertTrue(json.get("stream_copy_gbs").getAsDouble() > 0, "the same-run copy bandwidth must be measured");
+        JsonObject prof = json.getAsJsonObject("profiled_runs").getAsJsonObject("train-16 lit4j bf16");
+        assertTrue(prof != null && prof.getAsJsonObject("profile").has("adamw (Java)") && prof.get("optimizer_gbs").getAsDouble() > 0,
+                "the bf16 tuning row must be profiled, AdamW's bandwidth with it: " + json);
+        assertTrue(printed.contains("Profile of train-16 lit4j bf16") && md.contains("Profile of train-16 lit4j bf16"),
+                "the profile table must be printed and written:\n" + printed);
+        assertTrue(goals.stream().anyMatch(g -> g.startsWith("GOAL adamw_bf16_train-16_of_copy_bandwidth ratio=")), "no AdamW goal:\n" + printed);
+        assertTrue(goals.stream().anyMatch(g -> g.startsWith("GOAL train_bf16_vs_pytorch_bf16_train-16 ratio=n/a target=1.3")), printed);
         BufferedImage png = ImageIO.read(out.resolve("results.png").toFile());
         assertNotNull(png, "results.png is not a readable image");
         assertTrue(png.getWidth() >= 640 && png.getHeight() >= 400, png.getWidth() + "x" + png.getHeight());

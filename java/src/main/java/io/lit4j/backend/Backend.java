@@ -210,6 +210,27 @@ public interface Backend extends AutoCloseable {
     void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep step);
 
     /**
+     * {@link #adamw} reading the gradient as {@code gradScale · grad} (the global-norm clip folded
+     * in) and, when {@code shadow} (bf16, {@code param}'s shape, plain layout) is non-null, also
+     * writing the updated weight's bf16 rounding there (the copy a bf16 product multiplies by). A
+     * fast backend does it all in one pass over the memory and leaves {@code grad} as it was. This
+     * default, the slow twin for backends without a fused kernel, scales {@code grad} in place,
+     * updates, then copies: so callers must treat {@code grad} as spent afterwards.
+     */
+    default void adamw(Tensor param, Tensor grad, float gradScale, Tensor m, Tensor v, Tensor shadow, AdamWStep step) {
+        if (shadow != null) {
+            HostBackend.requireShadow(param, shadow);
+        }
+        if (gradScale != 1f) {
+            scale(grad, gradScale);
+        }
+        adamw(param, grad, m, v, step);
+        if (shadow != null) {
+            copy(param, shadow);
+        }
+    }
+
+    /**
      * Lets go of what the backend keeps for parallel work started from the calling thread (oneDNN:
      * the thread's OpenMP team); the thread's next op builds it again. For a thread that has run
      * ops and will not for a while, such as the one that loaded a model a service thread now runs:

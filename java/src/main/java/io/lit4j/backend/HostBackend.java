@@ -436,6 +436,12 @@ public abstract class HostBackend implements Backend {
         Shapes.requireType("adamw", "param", param, DType.F32);
     }
 
+    /** Checks the bf16 copy an {@link #adamw} writes beside {@code param}: bf16, {@code param}'s shape. */
+    public static void requireShadow(Tensor param, Tensor shadow) {
+        Shapes.requireSameShape("adamw", "param", param, "shadow", shadow);
+        Shapes.requireType("adamw", "shadow", shadow, DType.BF16);
+    }
+
     /** Validates a matmul call and returns {batch, M, K, N, batchA, batchB}. */
     public static int[] matmulDims(Tensor a, boolean ta, Tensor b, boolean tb, Tensor c) {
         if (a.rank() < 2 || a.rank() > 3 || b.rank() < 2 || b.rank() > 3 || c.rank() != Math.max(a.rank(), b.rank())) {

@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A loaded LiT model: its config and its parameters on a backend. Embedding calls are
@@ -26,7 +27,8 @@ import java.util.Set;
  * multiplies by bf16 copies of its blocks' kernels in the plain layout, which its backward reads too
  * ({@link #trainingWeights}); at fp32 by the weights themselves. Copies are made on first use, per
  * tower, kept until the model closes (a pass may hold them), and redone where the weights changed
- * ({@link #weightsChanged}, after a training step). A model that will only embed can be
+ * ({@link #weightsChanged}), except the training copies an optimizer wrote beside the weights
+ * ({@link #trainingCopies}, {@link #weightsChanged(Collection, Map)}). A model that will only embed can be
  * {@linkplain #freezeForInference frozen}: its kernels are then packed over their own memory, and
  * the model keeps one copy of its weights.
  */
@@ -189,14 +191,59 @@ public final class TwoTower implements AutoCloseable {
 
     /** Tells the model the named parameters were changed in place (by an optimizer step). */
     public synchronized void weightsChanged(Collection<String> names) {
+        weightsChanged(names, Map.of());
+    }
+
+    /**
+     * Tells the model the named parameters were changed in place, and that the copies in
+     * {@code written} (from {@link #trainingCopies}, by name) were written from the new weights in
+     * the same pass: those stay current, every other copy of a named parameter is redone before
+     * its next use.
+     */
+    public synchronized void weightsChanged(Collection<String> names, Map<String, Tensor> written) {
         requireNotFrozen("its weights cannot change");
         for (Packed k : packed.values()) {
             for (String n : names) {
-                if (k.kernels.containsKey(n)) {
+                Tensor copy = k.kernels.get(n);
+                if (copy != null && copy == written.get(n)) {
+                    k.stale.remove(n);
+                } else if (copy != null) {
                     k.stale.add(n);
                 }
             }
         }
+    }
+
+    /**
+     * The bf16 copies (plain layout) that {@link #trainingWeights} multiplies by for {@code tower}
+     * at {@code p}, by parameter name, up to date; empty at fp32. An optimizer may write them beside
+     * the weights (one pass) and then say so through {@link #weightsChanged(Collection, Map)}.
+     */
+    public synchronized Map<String, Tensor> trainingCopies(Precision p, String tower) {
+        if (p == Precision.FP32) {
+            return Map.of();
+        }
+        weights(new Use(p, true), tower);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        packed.get(new Use(p, true)).kernels.forEach((name, copy) -> {
+            if (name.startsWith(tower)) {
+                out.put(name, copy);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * The parameters under {@code tower} whose training copies at {@code p} are out of date (to be
+     * redone from the weights before their next use); empty when the optimizer wrote them all.
+     */
+    public synchronized Set<String> staleTrainingCopies(Precision p, String tower) {
+        Packed k = packed.get(new Use(p, true));
+        Set<String> out = new TreeSet<>();
+        if (k != null) {
+            k.stale.stream().filter(n -> n.startsWith(tower)).forEach(out::add);
+        }
+        return out;
     }
 
     /** The image tower's parameters as an embedding call multiplies them at {@code p} (see the class comment). */

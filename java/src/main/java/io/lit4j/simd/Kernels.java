@@ -62,11 +62,16 @@ public interface Kernels {
     }
 
     /**
-     * AdamW over n elements (torch.optim.AdamW): decay, moment updates, bias-corrected step.
-     * {@code stepSize} = lr / (1 − β1^t); {@code invSqrtC2} = 1 / sqrt(1 − β2^t).
+     * AdamW over n elements (torch.optim.AdamW) in one pass: each gradient read as
+     * {@code g · gradScale} (the global-norm clip folded in; {@code g} itself is not written), decay,
+     * moment updates, bias-corrected step. {@code stepSize} = lr / (1 − β1^t); {@code invSqrtC2} =
+     * 1 / sqrt(1 − β2^t). When {@code shadow} is non-null, the updated weight's bf16 rounding
+     * (nearest-even, as {@link io.lit4j.tensor.Floats#f32ToBf16}) is written to its 2-byte element
+     * {@code o + i} in the same pass. Both implementations do the same fp32 operations in the same
+     * order (no fused multiply-add), so they agree bit for bit.
      */
-    void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n,
-               float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2);
+    void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n, float gradScale,
+               float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2, MemorySegment shadow);
 
     /** log Σ exp(v[o..o+len)) with max subtraction. */
     float logSumExp(float[] v, int o, int len);

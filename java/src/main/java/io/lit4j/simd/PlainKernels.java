@@ -1,5 +1,7 @@
 package io.lit4j.simd;
 
+import io.lit4j.tensor.Floats;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
@@ -87,17 +89,21 @@ final class PlainKernels implements Kernels {
     }
 
     @Override
-    public void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n,
-                      float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2) {
+    public void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n, float gradScale,
+                      float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2, MemorySegment shadow) {
         for (int i = 0; i < n; i++) {
             long at = o + i;
-            float gi = g.getAtIndex(F, at);
+            float gi = g.getAtIndex(F, at) * gradScale;
             float mi = m.getAtIndex(F, at) * beta1 + gi * (1 - beta1);
             float vi = v.getAtIndex(F, at) * beta2 + gi * gi * (1 - beta2);
             float denom = (float) Math.sqrt(vi) * invSqrtC2 + eps;
+            float pi = p.getAtIndex(F, at) * decay - mi / denom * stepSize;
             m.setAtIndex(F, at, mi);
             v.setAtIndex(F, at, vi);
-            p.setAtIndex(F, at, p.getAtIndex(F, at) * decay - mi / denom * stepSize);
+            p.setAtIndex(F, at, pi);
+            if (shadow != null) {
+                shadow.setAtIndex(ValueLayout.JAVA_SHORT_UNALIGNED, at, Floats.f32ToBf16(pi));
+            }
         }
     }
 

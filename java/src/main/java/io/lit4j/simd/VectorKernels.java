@@ -2,8 +2,10 @@ package io.lit4j.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -210,8 +212,9 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
-    public void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n,
-                             float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2) {
+    public void adamw(MemorySegment p, MemorySegment g, MemorySegment m, MemorySegment v, long o, int n, float gradScale,
+                      float decay, float beta1, float beta2, float eps, float stepSize, float invSqrtC2, MemorySegment shadow) {
+        FloatVector gs = FloatVector.broadcast(SPECIES, gradScale);
         FloatVector b1 = FloatVector.broadcast(SPECIES, beta1), b1c = FloatVector.broadcast(SPECIES, 1 - beta1);
         FloatVector b2 = FloatVector.broadcast(SPECIES, beta2), b2c = FloatVector.broadcast(SPECIES, 1 - beta2);
         FloatVector dec = FloatVector.broadcast(SPECIES, decay), ep = FloatVector.broadcast(SPECIES, eps);
@@ -221,7 +224,7 @@ final class VectorKernels implements Kernels {
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> k = SPECIES.indexInRange(i, n);
             long off = (o + i) * 4;
-            FloatVector gv = FloatVector.fromMemorySegment(SPECIES, g, off, NATIVE, k);
+            FloatVector gv = FloatVector.fromMemorySegment(SPECIES, g, off, NATIVE, k).mul(gs);
             FloatVector mv = FloatVector.fromMemorySegment(SPECIES, m, off, NATIVE, k).mul(b1).add(gv.mul(b1c));
             FloatVector vv = FloatVector.fromMemorySegment(SPECIES, v, off, NATIVE, k).mul(b2).add(gv.mul(gv).mul(b2c));
             FloatVector denom = vv.sqrt().mul(ic).add(ep);
@@ -229,7 +232,22 @@ final class VectorKernels implements Kernels {
             mv.intoMemorySegment(m, off, NATIVE, k);
             vv.intoMemorySegment(v, off, NATIVE, k);
             pv.intoMemorySegment(p, off, NATIVE, k);
+            if (shadow != null) {
+                toBf16(pv).intoMemorySegment(shadow, (o + i) * 2, NATIVE, k.cast(HALF));
+            }
         }
+    }
+
+    /** Shorts as wide as {@link #SPECIES} has lanes: where the bf16 roundings of a float vector go. */
+    private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(SPECIES.vectorBitSize() / 2));
+
+    /** {@link io.lit4j.tensor.Floats#f32ToBf16} per lane, bit for bit: round to nearest even, NaN kept NaN. */
+    static ShortVector toBf16(FloatVector x) {
+        IntVector bits = x.reinterpretAsInts();
+        IntVector high = bits.lanewise(VectorOperators.LSHR, 16);
+        IntVector rounded = bits.add(high.and(1)).add(0x7fff).lanewise(VectorOperators.LSHR, 16);
+        VectorMask<Integer> nan = bits.and(0x7fffffff).compare(VectorOperators.GT, 0x7f800000);
+        return (ShortVector) rounded.blend(high.or(0x40), nan).convertShape(VectorOperators.I2S, HALF, 0);
     }
 
     @Override

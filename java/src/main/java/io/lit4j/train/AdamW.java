@@ -37,6 +37,7 @@ public final class AdamW {
     private final Params m;
     private final Params v;
     private final Config cfg;
+    private Map<String, Tensor> shadows = Map.of();
     private long updates;
 
     public AdamW(Backend be, TensorArena arena, Params params, Grads grads, Config cfg) {
@@ -53,21 +54,48 @@ public final class AdamW {
         return Math.sqrt(be.sumOfSquares(grads.params().slab()));
     }
 
-    /** Clips, then updates every trainable parameter; {@code step} is the 0-based step index. */
+    /**
+     * Bf16 copies of some parameters (by name: the plain-layout copies a bf16 tower multiplies by)
+     * that each {@link #step} writes in the same pass as the weights, so they need no separate
+     * conversion; the caller then tells the model they are current (see
+     * {@code TwoTower.weightsChanged(Collection, Map)}).
+     */
+    public void writeShadows(Map<String, Tensor> shadows) {
+        for (String name : shadows.keySet()) {
+            if (grads.get(name) == null) {
+                throw new IllegalArgumentException("a bf16 shadow for '" + name + "', which is not trained");
+            }
+        }
+        this.shadows = Map.copyOf(shadows);
+    }
+
+    /**
+     * Clips, then updates every trainable parameter; {@code step} is the 0-based step index. Two
+     * passes over the gradients: the global norm, then one sweep per parameter that reads the
+     * gradient scaled by the clip (the gradients themselves are left unscaled), updates the moments
+     * and the weight, and writes the weight's bf16 shadow when it has one.
+     */
     public StepInfo step(long step) {
         double norm = gradNorm();
         boolean clipped = cfg.clipNorm() > 0 && norm > cfg.clipNorm();
-        if (clipped) {
-            be.scale(grads.params().slab(), (float) (cfg.clipNorm() / (norm + 1e-6)));
-        }
+        float gradScale = clipped ? (float) (cfg.clipNorm() / (norm + 1e-6)) : 1f;
         double lr = cfg.schedule().lr(step);
         updates++;
         for (ParamSpec s : grads.params().specs()) {
             float wd = cfg.decays().test(s.name()) ? cfg.weightDecay() : 0f;
             AdamWStep st = new AdamWStep((float) lr, cfg.beta1(), cfg.beta2(), cfg.eps(), wd, updates);
-            be.adamw(params.get(s.name()), grads.get(s.name()), m.get(s.name()), v.get(s.name()), st);
+            be.adamw(params.get(s.name()), grads.get(s.name()), gradScale, m.get(s.name()), v.get(s.name()), shadows.get(s.name()), st);
         }
         return new StepInfo(lr, norm, clipped);
+    }
+
+    /** Bytes one {@link #step} moves through memory (the norm's read, then p, g, m, v read and p, m, v, shadows written). */
+    public long bytesPerStep() {
+        long n = grads.params().slab().numel(), shadowed = 0;
+        for (Tensor t : shadows.values()) {
+            shadowed += t.numel();
+        }
+        return n * 4 + n * 7 * 4 + shadowed * 2;
     }
 
     /** First and second moments (saved with checkpoints). */

@@ -14,7 +14,9 @@ import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One contrastive tuning step at a fixed batch size: both towers forward (a locked tower runs
@@ -54,6 +56,7 @@ public final class TrainingSession implements AutoCloseable {
     private final ContrastiveLoss loss;
     private final boolean sigmoid;
     private final List<String> trainableNames;
+    private final Map<String, Tensor> shadows; // bf16 kernel copies the optimizer writes beside the weights
 
     public TrainingSession(TwoTower model, LockSpec lock, AdamW.Config opt, Options opts) {
         TwoTowerConfig cfg = model.config();
@@ -78,6 +81,19 @@ public final class TrainingSession implements AutoCloseable {
             int b = opts.batch(), e = cfg.embedDim();
             boolean imageTrains = !lock.imageLocked(all), textTrains = !lock.textLocked(all);
             Precision pr = opts.precision();
+            // at bf16 the optimizer writes the trained kernels' bf16 copies in its own pass
+            Map<String, Tensor> copies = new LinkedHashMap<>();
+            for (String tower : List.of("img.", "txt.")) {
+                if (tower.equals("img.") ? imageTrains : textTrains) {
+                    model.trainingCopies(pr, tower).forEach((n, c) -> {
+                        if (grads.has(n)) {
+                            copies.put(n, c);
+                        }
+                    });
+                }
+            }
+            this.shadows = Map.copyOf(copies);
+            optimizer.writeShadows(shadows);
             this.imagePass = imageTrains ? TowerPass.image(be, model.trainingWeights(pr, "img."), arena, cfg.image(), b, pr, TowerPass.Mode.TRAINING) : null;
             this.textPass = textTrains ? TowerPass.text(be, model.trainingWeights(pr, "txt."), arena, cfg.text(), b, cfg.text().contextLength(),
                     pr, TowerPass.Mode.TRAINING) : null;
@@ -173,7 +189,7 @@ public final class TrainingSession implements AutoCloseable {
             throw new LitException("loss became " + r.loss() + " at step " + stepIndex + " (learning rate too high?)");
         }
         AdamW.StepInfo info = optimizer.step(stepIndex);
-        model.weightsChanged(trainableNames);
+        model.weightsChanged(trainableNames, shadows);
         if (!Float.isNaN(opts.clampLogT()) && scalar("t") > opts.clampLogT()) {
             be.upload(new float[] {opts.clampLogT()}, model.params().get("t"));
         }

@@ -3,6 +3,7 @@ package io.lit4j.backend;
 import io.lit4j.LitException;
 import io.lit4j.backend.scalar.ScalarBackend;
 import io.lit4j.tensor.DType;
+import io.lit4j.tensor.Floats;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 import org.junit.jupiter.api.AutoClose;
@@ -16,6 +17,7 @@ import java.util.Random;
 
 import static io.lit4j.Assertions2.assertClose;
 import static io.lit4j.Assertions2.random;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -421,6 +423,25 @@ class BackendEquivalenceTest {
         }
     }
 
+    /** The norm's partial sums over several blocks (the parallel, fixed-block path) against the oracle's double sum. */
+    @Test
+    void sumOfSquaresOverManyBlocks() {
+        Random rnd = new Random(53);
+        int n = 3 * (1 << 18) + 4099;
+        float[] x = random(rnd, n, 1f);
+        checkBoth("sumOfSquares n=" + n, (be, a) -> {
+            double ss = be.sumOfSquares(put(be, a, x, n));
+            return new float[][] {{(float) (ss / n)}};
+        }, 1e-6);
+    }
+
+    /**
+     * AdamW as the optimizer calls it, on odd sizes: the plain update, then the fused one (the
+     * clip's scale read with the gradient, the bf16 shadow written in the same pass) against the
+     * oracle's twin (scale the gradient, update, copy to bf16): weights and moments as close as the
+     * plain update, the shadow the bf16 rounding of the new weight (exactly the fast backend's own,
+     * within one bf16 step of the oracle's), the gradient only read.
+     */
     @Test
     void adamwAndNormsOverOddSizes() {
         Random rnd = new Random(43);
@@ -437,6 +458,23 @@ class BackendEquivalenceTest {
                 return new float[][] {be.download(pt), be.download(mt), be.download(vt), be.download(gt),
                         {(float) be.sumOfSquares(gt)}};
             }, 3e-6);
+            float[][][] got = new float[2][][];
+            int[] which = {0};
+            checkBoth("fused adamw n=" + s, (be, a) -> {
+                Tensor pt = put(be, a, p, s), mt = put(be, a, m, s), vt = put(be, a, v, s), gt = put(be, a, g, s);
+                Tensor sh = a.allocate(DType.BF16, s);
+                be.adamw(pt, gt, 0.37f, mt, vt, sh, step);
+                float[][] r = {be.download(pt), be.download(mt), be.download(vt), be.download(sh), be.download(gt)};
+                got[which[0]++] = r;
+                return new float[][] {r[0], r[1], r[2]};
+            }, 3e-6);
+            float[][] fast = got[1];
+            for (int i = 0; i < s; i++) {
+                float expected = Floats.bf16ToF32(Floats.f32ToBf16(fast[0][i]));
+                assertEquals(expected, fast[3][i], 0f, "fused adamw n=" + s + ": shadow[" + i + "] is bf16(p)");
+                assertEquals(got[0][3][i], fast[3][i], Math.abs(got[0][3][i]) * 0x1p-7f, "fused adamw n=" + s + ": shadow[" + i + "] vs oracle");
+            }
+            assertArrayEquals(g, fast[4], 0f, "fused adamw n=" + s + ": the gradient is only read");
         }
     }
 }

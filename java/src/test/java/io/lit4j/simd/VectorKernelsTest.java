@@ -106,22 +106,71 @@ class VectorKernelsTest {
         }
     }
 
+    /**
+     * Bit for bit: both kernels do the same fp32 operations in the same order (IEEE mul, add, div,
+     * sqrt; no fma), so any difference is a bug, not rounding. With and without the clip's scale and
+     * the bf16 shadow, whose every element must be {@link io.lit4j.tensor.Floats#f32ToBf16} of the
+     * new weight; the gradients are only read. Special values (NaN, ±inf, ±0, a bf16 tie) go through
+     * the vector rounding too.
+     */
     @Test
-    void adamwMatchesThePlainLoop() {
+    void adamwMatchesThePlainLoopBitForBit() {
         try (Arena arena = Arena.ofConfined()) {
             for (int n : SIZES) {
-                MemorySegment g = randomSegment(arena, n);
-                MemorySegment[] p = {randomSegment(arena, n), null}, m = {randomSegment(arena, n), null}, v = {squares(arena, n), null};
-                p[1] = copy(arena, p[0]);
-                m[1] = copy(arena, m[0]);
-                v[1] = copy(arena, v[0]);
-                plain.adamw(p[0], g, m[0], v[0], 0, n, 0.999f, 0.9f, 0.99f, 1e-8f, 1e-3f, 1.2f);
-                vector.adamw(p[1], g, m[1], v[1], 0, n, 0.999f, 0.9f, 0.99f, 1e-8f, 1e-3f, 1.2f);
-                assertClose(p[0], p[1], 1e-6f, "adamw p n=" + n);
-                assertClose(m[0], m[1], 1e-6f, "adamw m n=" + n);
-                assertClose(v[0], v[1], 1e-6f, "adamw v n=" + n);
+                for (float gradScale : new float[] {1f, 0.37f}) {
+                    for (boolean withShadow : new boolean[] {false, true}) {
+                        MemorySegment g = randomSegment(arena, n);
+                        MemorySegment[] p = {randomSegment(arena, n), null}, m = {randomSegment(arena, n), null}, v = {squares(arena, n), null};
+                        float[] specials = {Float.NaN, Float.POSITIVE_INFINITY, 0f, -0f, Float.intBitsToFloat(0x3f808000), 1e-40f};
+                        for (int i = 0; i < Math.min(n, specials.length) && n > 20; i++) {
+                            p[0].setAtIndex(F, 3 * i, specials[i]);
+                        }
+                        MemorySegment g0 = copy(arena, g);
+                        p[1] = copy(arena, p[0]);
+                        m[1] = copy(arena, m[0]);
+                        v[1] = copy(arena, v[0]);
+                        MemorySegment[] sh = withShadow ? new MemorySegment[] {arena.allocate(2L * n), arena.allocate(2L * n)} : new MemorySegment[2];
+                        plain.adamw(p[0], g, m[0], v[0], 0, n, gradScale, 0.999f, 0.9f, 0.99f, 1e-8f, 1e-3f, 1.2f, sh[0]);
+                        vector.adamw(p[1], g, m[1], v[1], 0, n, gradScale, 0.999f, 0.9f, 0.99f, 1e-8f, 1e-3f, 1.2f, sh[1]);
+                        String what = "adamw n=" + n + " scale=" + gradScale + " shadow=" + withShadow;
+                        assertArrayEquals(bits(p[0]), bits(p[1]), what + ": p");
+                        assertArrayEquals(bits(m[0]), bits(m[1]), what + ": m");
+                        assertArrayEquals(bits(v[0]), bits(v[1]), what + ": v");
+                        assertArrayEquals(bits(g0), bits(g), what + ": g must only be read");
+                        if (withShadow) {
+                            short[] expected = new short[n];
+                            for (int i = 0; i < n; i++) {
+                                expected[i] = io.lit4j.tensor.Floats.f32ToBf16(p[0].getAtIndex(F, i));
+                            }
+                            assertArrayEquals(expected, sh[0].toArray(ValueLayout.JAVA_SHORT), what + ": plain shadow");
+                            assertArrayEquals(expected, sh[1].toArray(ValueLayout.JAVA_SHORT), what + ": vector shadow");
+                        }
+                    }
+                }
             }
         }
+    }
+
+    /** The gradient scale is the old separate clip pass folded in: the same bits as scaling g first. */
+    @Test
+    void adamwGradScaleEqualsScalingTheGradientFirst() {
+        try (Arena arena = Arena.ofConfined()) {
+            for (Kernels k : new Kernels[] {plain, vector}) {
+                int n = 1000;
+                MemorySegment g = randomSegment(arena, n), gs = copy(arena, g);
+                k.scale(gs, 0, n, 0.37f);
+                MemorySegment p = randomSegment(arena, n), m = randomSegment(arena, n), v = squares(arena, n);
+                MemorySegment p2 = copy(arena, p), m2 = copy(arena, m), v2 = copy(arena, v);
+                k.adamw(p, g, m, v, 0, n, 0.37f, 0.999f, 0.9f, 0.99f, 1e-8f, 1e-3f, 1.2f, null);
+                k.adamw(p2, gs, m2, v2, 0, n, 1f, 0.999f, 0.9f, 0.99f, 1e-8f, 1e-3f, 1.2f, null);
+                assertArrayEquals(bits(p2), bits(p), k.describe());
+                assertArrayEquals(bits(v2), bits(v), k.describe());
+            }
+        }
+    }
+
+    private static int[] bits(MemorySegment s) {
+        return s.toArray(ValueLayout.JAVA_INT);
     }
 
     @Test

@@ -544,18 +544,49 @@ public final class OneDnnBackend extends HostBackend {
         pool.parallelFor(n, 1 << 16, (from, to) -> KERNELS.scale(s, from, to - from, k));
     }
 
+    /** Elements per partial sum of {@link #sumOfSquares}: fixed, so the sum has the same bits at any thread count. */
+    private static final long SUM_BLOCK = 1 << 18;
+
+    /**
+     * One pass on all threads: blocks of {@link #SUM_BLOCK} summed in double by the kernel, the
+     * partials added in block order (deterministic, and independent of the thread count).
+     */
     @Override
     public double sumOfSquares(Tensor t) {
         Shapes.requireType("sumOfSquares", "t", t, DType.F32);
-        double[] out = new double[1];
-        OpProfile.time("sumOfSquares (Java)", () -> out[0] = KERNELS.sumOfSquares(seg(t), 0, t.numel()));
-        return out[0];
+        MemorySegment s = seg(t);
+        long n = t.numel();
+        int blocks = Math.toIntExact(Math.max(1, (n + SUM_BLOCK - 1) / SUM_BLOCK));
+        double[] partial = new double[blocks];
+        OpProfile.time("sumOfSquares (Java)", () -> pool.parallelFor(blocks, 1, (from, to) -> {
+            for (int b = from; b < to; b++) {
+                long o = b * SUM_BLOCK;
+                partial[b] = KERNELS.sumOfSquares(s, o, Math.min(SUM_BLOCK, n - o));
+            }
+        }));
+        double total = 0;
+        for (double p : partial) {
+            total += p;
+        }
+        return total;
     }
 
     @Override
     public void adamw(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStep s) {
+        adamw(param, grad, 1f, m, v, null, s);
+    }
+
+    /** One pass: the clip's scale, the update and the bf16 shadow in the same sweep; {@code grad} is only read. */
+    @Override
+    public void adamw(Tensor param, Tensor grad, float gradScale, Tensor m, Tensor v, Tensor shadow, AdamWStep s) {
         requireAdamW(param, grad, m, v);
-        MemorySegment p = seg(param), g = seg(grad), ms = seg(m), vs = seg(v);
+        if (shadow != null) {
+            requireShadow(param, shadow);
+            if (packed(shadow)) {
+                throw new LitException("adamw: shadow " + shadow + " is packed; it must be a plain bf16 tensor");
+            }
+        }
+        MemorySegment p = seg(param), g = seg(grad), ms = seg(m), vs = seg(v), sh = shadow == null ? null : seg(shadow);
         int n = Math.toIntExact(param.numel());
         float decay = 1f - s.lr() * s.weightDecay();
         float stepSize = (float) (s.lr() / s.correction1());
@@ -565,7 +596,8 @@ public final class OneDnnBackend extends HostBackend {
         OpProfile.time("adamw (Java)", () -> pool.parallelFor(n, 1 << 15, (from, to) -> {
             long at = from * 4L, bytes = (to - from) * 4L;
             KERNELS.adamw(p.asSlice(at, bytes), g.asSlice(at, bytes), ms.asSlice(at, bytes), vs.asSlice(at, bytes), 0,
-                    to - from, decay, s.beta1(), s.beta2(), s.eps(), stepSize, invSqrtC2);
+                    to - from, gradScale, decay, s.beta1(), s.beta2(), s.eps(), stepSize, invSqrtC2,
+                    sh == null ? null : sh.asSlice(from * 2L, (to - from) * 2L));
         }));
     }
 
