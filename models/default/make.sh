@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces lit4j's default model from offline data, the way the LiT paper made its models:
-#   1. pretrain a ViT image tower as a classifier on labelled images (Fashion-MNIST train + generated scenes),
+#   1. pretrain a ViT image tower on labelled images (Fashion-MNIST train + a pool of generated scenes in which
+#      every colour-shape combination appears), predicting the words of each label (factored targets),
 #   2. lock it and LiT-tune a fresh text transformer on image-caption pairs of the same images (setup Lu),
 #   3. evaluate zero-shot on held-out data (Fashion-MNIST test; scene colour-shape pairs never seen in tuning),
 #   4. copy the model, its tokenizer and a few sample images into models/default/.
@@ -19,8 +20,15 @@ data="$work/lit-data"
 if [ "${LIT4J_MAKE_FROM:-}" != tune ]; then
   "$lit4j" dataset fashion-mnist --out "$data/fashion" --train 0 --test 0 --seed 0 --replace
   "$lit4j" dataset scenes --out "$data/scenes" --train 12000 --test 1280 --size 32 --seed 0 --replace
-  "$lit4j" pretrain --model "$here/image-tower.json" --data "$data/fashion/train" --data "$data/scenes/train" \
-    --steps 2000 --batch 128 --lr 1e-3 --warmup 100 --weight-decay 0.05 --seed 0 \
+  # The image tower's pretraining pool: a scenes test-style split (one object per image, cycling through all
+  # 64 colour-shape pairs) drawn with another seed, so none of its images is an evaluation image. The
+  # pretraining sees every combination, but only as words ("red" and "triangle" as separate sigmoid targets,
+  # never "red triangle" as one class); the tuning captions above never name the 8 held-out pairs. This is
+  # LiT's split: the locked tower is pretrained on a broad distribution, the text tower learns names from
+  # narrower pairs (see MODEL_CARD.md, "Held-out pairs").
+  "$lit4j" dataset scenes --out "$work/pretrain-pool" --train 0 --test 12000 --size 32 --seed 7 --replace
+  "$lit4j" pretrain --model "$here/image-tower.json" --data "$data/fashion/train" --data "$work/pretrain-pool/test" \
+    --targets words --steps 2000 --batch 128 --lr 1e-3 --warmup 100 --weight-decay 0.05 --seed 0 \
     --out "$work/pretrain" --eval-data "$data/fashion/test"
 fi
 { sed 's|"image":"|"image":"fashion/train/|' "$data/fashion/train/captions.jsonl"
@@ -69,5 +77,6 @@ pick() { # pick DATASET_DIR LABEL OUT: copies the first image with that label
   done
   echo ']}'
 } > "$here/samples/samples.json"
-(cd "$here" && { echo config.json; echo model.safetensors; echo tokenizer.json; ls samples | sed 's|^|samples/|'; } > files.txt)
+# files.txt: what the jar ships, as sha256sum lines (DefaultModel keys its unpacked cache by this list's digest)
+(cd "$here" && sha256sum config.json model.safetensors tokenizer.json $(ls samples | sed 's|^|samples/|') > files.txt)
 echo "default model written to $here"
