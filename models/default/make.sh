@@ -26,9 +26,9 @@ if [ "${LIT4J_MAKE_FROM:-}" != tune ]; then
   # never "red triangle" as one class); the tuning captions above never name the 8 held-out pairs. This is
   # LiT's split: the locked tower is pretrained on a broad distribution, the text tower learns names from
   # narrower pairs (see MODEL_CARD.md, "Held-out pairs").
-  "$lit4j" dataset scenes --out "$work/pretrain-pool" --train 0 --test 12000 --size 32 --seed 7 --replace
+  "$lit4j" dataset scenes --out "$work/pretrain-pool" --train 0 --test 30000 --size 32 --seed 7 --replace
   "$lit4j" pretrain --model "$here/image-tower.json" --data "$data/fashion/train" --data "$work/pretrain-pool/test" \
-    --targets words --steps 2000 --batch 128 --lr 1e-3 --warmup 100 --weight-decay 0.05 --seed 0 \
+    --targets words --steps 2400 --batch 128 --lr 1e-3 --warmup 100 --weight-decay 0.05 --seed 0 \
     --out "$work/pretrain" --eval-data "$data/fashion/test"
 fi
 { sed 's|"image":"|"image":"fashion/train/|' "$data/fashion/train/captions.jsonl"
