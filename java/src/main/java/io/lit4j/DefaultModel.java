@@ -1,6 +1,7 @@
 package io.lit4j;
 
 import io.lit4j.io.AtomicFolder;
+import io.lit4j.io.Digests;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -42,9 +42,8 @@ public final class DefaultModel {
         }
         try (AtomicFolder unpacked = AtomicFolder.begin(dir, false, false)) {
             for (Entry f : files) {
-                MessageDigest sha = sha256();
+                MessageDigest sha = Digests.sha256();
                 try (InputStream in = new DigestInputStream(open(f.name()), sha)) {
-                    Files.createDirectories(unpacked.resolve(f.name()).getParent());
                     Files.copy(in, unpacked.resolve(f.name()), StandardCopyOption.REPLACE_EXISTING);
                 }
                 String got = HexFormat.of().formatHex(sha.digest());
@@ -92,15 +91,7 @@ public final class DefaultModel {
 
     /** The cache folder's key: the first 12 hex digits of files.txt's SHA-256 (new weights, new key). */
     static String cacheKey(byte[] filesTxt) {
-        return HexFormat.of().formatHex(sha256().digest(filesTxt)).substring(0, 12);
-    }
-
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        return Digests.sha256Hex(filesTxt).substring(0, 12);
     }
 
     private static byte[] fileList() {

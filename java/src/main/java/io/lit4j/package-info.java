@@ -24,7 +24,7 @@
  * datasets                            the offline datasets lit4j makes: Fashion-MNIST captions, scenes
  * data                                images, tokenizers, caption datasets, training batches
  * report                              progress bars, tables and PNG charts
- * io                                  npy, npz, safetensors, PNG, atomic files and folders
+ * io                                  npy, npz, safetensors, PNG, atomic files and folders, SHA-256
  * backend.Backends                    picks the backend once and says why
  * backend.onednn, backend.scalar, backend.cuda    the backends: oneDNN (CPU), the scalar oracle and CUDA (GPU: cuBLASLt and lit4j's kernels)
  * backend                             the Backend interface and the values its ops take

@@ -2,12 +2,12 @@ package io.lit4j.dedup;
 
 import io.lit4j.LitException;
 import io.lit4j.data.Images;
+import io.lit4j.io.Digests;
 
 import java.awt.image.BufferedImage;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.text.Normalizer;
 import java.util.HexFormat;
 import java.util.Locale;
@@ -36,7 +36,7 @@ public final class ExactKeys {
         if (argb.length != (long) width * height) {
             throw new LitException("pixel key: " + argb.length + " pixels are not " + width + "x" + height);
         }
-        MessageDigest md = sha256();
+        MessageDigest md = Digests.sha256();
         ByteBuffer b = ByteBuffer.allocate(4 * Math.min(argb.length, 4096) + 8);
         b.putInt(width).putInt(height);
         for (int p : argb) {
@@ -68,14 +68,7 @@ public final class ExactKeys {
         if (n.isEmpty()) {
             return null;
         }
-        return HexFormat.of().formatHex(sha256().digest(n.getBytes(StandardCharsets.UTF_8)), 0, 16);
+        return HexFormat.of().formatHex(Digests.sha256().digest(n.getBytes(StandardCharsets.UTF_8)), 0, 16);
     }
 
-    private static MessageDigest sha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new LitException("SHA-256 unavailable", e);
-        }
-    }
 }
