@@ -544,7 +544,22 @@ def blas_info():
             return "OpenBLAS " + f().decode()
         except (OSError, AttributeError):
             continue
+    # not OpenBLAS: name the BLAS library this process mapped (Debian's reference BLAS, libblas3,
+    # lives in /usr/lib/<arch>/blas/ and multiplies fp32 40-50x slower than OpenBLAS)
+    with open("/proc/self/maps") as maps:
+        libs = sorted({line.split()[-1] for line in maps if "libblas" in line and "/" in line})
+    if any("/blas/" in lib for lib in libs):
+        return "reference BLAS (" + ", ".join(libs) + ")"
     return "unknown"
+
+
+def refuse_reference_blas():
+    """A CPU fp32 row on the reference BLAS is not PyTorch's speed but a packaging accident
+    (python3-torch depends on libblas3 | libblas.so.3, so apt may install the reference one)."""
+    blas = blas_info()
+    if blas.startswith("reference BLAS"):
+        raise PeerError("PyTorch's fp32 products would run on " + blas + ", 40-50x slower than OpenBLAS: "
+                        "sudo apt install libopenblas0-openmp")
 
 
 def run_inference(tower, x, dtype, warmup, iters, compile_=False):
@@ -713,6 +728,8 @@ def main(argv):
         raise PeerError("--device cuda: torch.cuda.is_available() is False")
     if (a.sdpa and not hasattr(F, "scaled_dot_product_attention")) or (a.compile and not hasattr(torch, "compile")):
         raise PeerError(f"--sdpa and --compile need torch >= 2.0 (this is {torch.__version__})")
+    if a.device == "cpu":
+        refuse_reference_blas()
     device = torch.device(a.device)
     malloc = "glibc default" if a.default_malloc else tune_malloc()
     torch.set_num_threads(a.threads)
