@@ -14,6 +14,10 @@ import io.lit4j.tensor.DType;
 import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
+import java.nio.IntBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +26,10 @@ import java.util.Map;
  * One contrastive tuning step at a fixed batch size: both towers forward (a locked tower runs
  * inference only, or its embeddings are given), the loss, the backward of the trainable towers,
  * then AdamW. Gradient, moment and activation buffers are allocated once here; a step allocates
- * nothing on the backend.
+ * nothing on the backend. A locked text tower's embeddings are remembered per distinct token row
+ * (tuning captions repeat: the reference recipe's 60 000 pairs have about 600 distinct captions),
+ * so that tower runs once per caption, not once per pair and epoch, as the image side's
+ * {@link ImageEmbeddingCache} runs a locked image tower once per image.
  */
 public final class TrainingSession implements AutoCloseable {
     /**
@@ -57,6 +64,10 @@ public final class TrainingSession implements AutoCloseable {
     private final boolean sigmoid;
     private final List<String> trainableNames;
     private final Map<String, Tensor> shadows; // bf16 kernel copies the optimizer writes beside the weights
+    /** Most distinct token rows remembered (about 100 MB at 64-d); rows past it are embedded each time. */
+    static final int MAX_REMEMBERED_TEXTS = 1 << 18;
+    private final Map<IntBuffer, float[]> lockedTexts = new HashMap<>(); // token row -> embedding, when the text tower is locked
+    private long textRowsEmbedded;
 
     public TrainingSession(TwoTower model, LockSpec lock, AdamW.Config opt, Options opts) {
         TwoTowerConfig cfg = model.config();
@@ -161,7 +172,7 @@ public final class TrainingSession implements AutoCloseable {
             textPass.forward(tokens, ForwardObserver.NONE);
             ztxt = textPass.embeddings();
         } else {
-            be.upload(model.embedTexts(tokens), ztxtGiven);
+            be.upload(lockedTextEmbeddings(tokens), ztxtGiven);
             ztxt = ztxtGiven;
         }
         float logT = scalar("t");
@@ -180,6 +191,50 @@ public final class TrainingSession implements AutoCloseable {
             be.upload(new float[] {(float) r.dBias()}, grads.get("b"));
         }
         return r;
+    }
+
+    /**
+     * The locked text tower's embeddings of {@code tokens} ([B·E]): rows seen before come from
+     * memory; the distinct new ones go through the tower in one batch. A row's embedding does
+     * not depend on the rows batched with it (the towers are row-wise; {@code TrainingSessionTest}
+     * holds each against the row embedded alone), so remembering changes no number.
+     */
+    float[] lockedTextEmbeddings(TokenBatch tokens) {
+        int b = tokens.batch(), len = tokens.length(), e = model.config().embedDim();
+        IntBuffer[] keys = new IntBuffer[b];
+        Map<IntBuffer, Integer> fresh = new LinkedHashMap<>(); // distinct unseen rows -> index in the batch sent to the tower
+        for (int i = 0; i < b; i++) {
+            keys[i] = IntBuffer.wrap(Arrays.copyOfRange(tokens.ids(), i * len, (i + 1) * len));
+            if (!lockedTexts.containsKey(keys[i])) {
+                fresh.putIfAbsent(keys[i], fresh.size());
+            }
+        }
+        List<float[]> embedded = new ArrayList<>(fresh.size());
+        if (!fresh.isEmpty()) {
+            int[] ids = new int[fresh.size() * len];
+            fresh.forEach((k, j) -> k.get(0, ids, j * len, len));
+            float[] z = model.embedTexts(new TokenBatch(ids, fresh.size(), len));
+            textRowsEmbedded += fresh.size();
+            for (int j = 0; j < fresh.size(); j++) {
+                embedded.add(Arrays.copyOfRange(z, j * e, (j + 1) * e));
+            }
+            fresh.forEach((k, j) -> {
+                if (lockedTexts.size() < MAX_REMEMBERED_TEXTS) {
+                    lockedTexts.put(k, embedded.get(j));
+                }
+            });
+        }
+        float[] out = new float[b * e];
+        for (int i = 0; i < b; i++) {
+            float[] z = lockedTexts.get(keys[i]);
+            System.arraycopy(z != null ? z : embedded.get(fresh.get(keys[i])), 0, out, i * e, e);
+        }
+        return out;
+    }
+
+    /** How many token rows the locked text tower has embedded (distinct rows, while they fit in memory). */
+    long textRowsEmbedded() {
+        return textRowsEmbedded;
     }
 
     /** One full step: forward, backward, clip, AdamW at 0-based {@code stepIndex}. */
