@@ -15,7 +15,6 @@ import io.lit4j.tensor.Tensor;
 import io.lit4j.tensor.TensorArena;
 
 import java.nio.IntBuffer;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -196,7 +195,7 @@ public final class TrainingSession implements AutoCloseable {
     /**
      * The locked text tower's embeddings of {@code tokens} ([B·E]): rows seen before come from
      * memory; the distinct new ones go through the tower in one batch. A row's embedding does
-     * not depend on the rows batched with it (the towers are row-wise; {@code TrainingSessionTest}
+     * not depend on the rows batched with it (the towers are row-wise; {@code LockedTextMemoTest}
      * holds each against the row embedded alone), so remembering changes no number.
      */
     float[] lockedTextEmbeddings(TokenBatch tokens) {
@@ -209,25 +208,26 @@ public final class TrainingSession implements AutoCloseable {
                 fresh.putIfAbsent(keys[i], fresh.size());
             }
         }
-        List<float[]> embedded = new ArrayList<>(fresh.size());
+        float[] z = null; // the tower's embeddings of the fresh rows, in their order in `fresh`
         if (!fresh.isEmpty()) {
             int[] ids = new int[fresh.size() * len];
             fresh.forEach((k, j) -> k.get(0, ids, j * len, len));
-            float[] z = model.embedTexts(new TokenBatch(ids, fresh.size(), len));
+            float[] zf = z = model.embedTexts(new TokenBatch(ids, fresh.size(), len));
             textRowsEmbedded += fresh.size();
-            for (int j = 0; j < fresh.size(); j++) {
-                embedded.add(Arrays.copyOfRange(z, j * e, (j + 1) * e));
-            }
             fresh.forEach((k, j) -> {
                 if (lockedTexts.size() < MAX_REMEMBERED_TEXTS) {
-                    lockedTexts.put(k, embedded.get(j));
+                    lockedTexts.put(k, Arrays.copyOfRange(zf, j * e, (j + 1) * e));
                 }
             });
         }
         float[] out = new float[b * e];
         for (int i = 0; i < b; i++) {
-            float[] z = lockedTexts.get(keys[i]);
-            System.arraycopy(z != null ? z : embedded.get(fresh.get(keys[i])), 0, out, i * e, e);
+            Integer j = fresh.get(keys[i]);
+            if (j != null) {
+                System.arraycopy(z, j * e, out, i * e, e);
+            } else {
+                System.arraycopy(lockedTexts.get(keys[i]), 0, out, i * e, e);
+            }
         }
         return out;
     }
