@@ -62,7 +62,7 @@ final class StudyCommand {
         @Option(names = "--steps", description = "steps per arm (0: from --epochs)", defaultValue = StudyOptions.STEPS)
         int steps;
 
-        @Option(names = "--lr", description = "peak learning rate (10% warmup, cosine to 0)", defaultValue = StudyOptions.LR)
+        @Option(names = "--lr", description = "peak learning rate (10%% warmup, cosine to 0)", defaultValue = StudyOptions.LR)
         double lr;
 
         @Option(names = "--eval-limit", description = "evaluate on at most N images (0: all)", defaultValue = StudyOptions.EVAL_LIMIT)

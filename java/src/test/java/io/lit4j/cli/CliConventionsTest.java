@@ -63,6 +63,33 @@ class CliConventionsTest {
         assertTrue(run("tune", "--help").out().contains("Default: 1000"), "defaults are shown");
     }
 
+    /**
+     * picocli formats every help line with {@code String.format} and, when that fails, prints a
+     * "[picocli WARN]" paragraph to stderr and shows the line raw ("10% warmup" did, in study's help):
+     * the help of every command, nested ones included, renders without a warning.
+     */
+    @Test
+    void everyCommandsHelpRendersWithoutAPicocliWarning() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        List<String> rendered = new ArrayList<>();
+        try {
+            System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+            List<CommandLine> pending = new ArrayList<>(List.of(new CommandLine(new Main(err))));
+            while (!pending.isEmpty()) {
+                CommandLine c = pending.removeLast();
+                if (!c.getUsageMessage().isBlank()) {
+                    rendered.add(c.getCommandSpec().qualifiedName());
+                }
+                pending.addAll(c.getSubcommands().values());
+            }
+        } finally {
+            System.setErr(err);
+        }
+        assertEquals("", captured.toString(StandardCharsets.UTF_8), "help text picocli could not format (write % as %%)");
+        assertTrue(rendered.containsAll(List.of("lit4j study setups", "lit4j study size", "lit4j tune")), "nested commands rendered: " + rendered);
+    }
+
     @Test
     void serveChecksItsOptionsBeforeLoadingTheModel(@TempDir Path dir) {
         oneLineError(run("serve", "--tls-cert", "cert.pem"), "--tls-cert and --tls-key go together");
