@@ -125,6 +125,9 @@ final class TuneCommand implements Callable<Integer> {
     @Option(names = "--vocab-size", description = "size of the tokenizer built for a random text tower (0: the tower's vocab_size)", defaultValue = "0")
     int vocabSize;
 
+    @Option(names = "--text-context", paramLabel = "TOKENS", description = "tokens per text for the text tower (0: its own; a pretrained BERT's 128 can be cut to what the captions need)", defaultValue = "0")
+    int textContext;
+
     @Option(names = "--cache", description = "folder for locked image-tower embeddings (default ~/.cache/lit4j/embeddings; 'off' disables)")
     String cache;
 
@@ -176,7 +179,7 @@ final class TuneCommand implements Callable<Integer> {
                     .minLr(minLr).weightDecay(weightDecay).clipNorm(clip).temperature(temperature).bias(bias).clampTemperature(clampTemperature)
                     .seed(seed).workers(workers).out(out.toString()).saveEvery(saveEvery).logEvery(logEvery)
                     .evalData(evalData == null ? null : evalData.toString()).evalEvery(evalEvery).evalLimit(evalLimit).templates(templates)
-                    .tokenizer(tokenizer == null ? null : tokenizer.toString()).vocabSize(vocabSize).cache(cache)
+                    .tokenizer(tokenizer == null ? null : tokenizer.toString()).vocabSize(vocabSize).textContext(textContext).cache(cache)
                     .precision(precision == null ? Precision.FP32 : Precision.parse(precision)).build();
             o.doubts().forEach(d -> common.note("warning: " + d));
             try (Backends.Choice engine = Backends.open(common.backend, common.threads())) {

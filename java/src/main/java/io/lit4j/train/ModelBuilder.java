@@ -17,6 +17,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Assembles the model tuning starts from: a checkpoint, a preset, or a config.json (random
@@ -73,6 +74,23 @@ public final class ModelBuilder {
         return spec != null && !spec.endsWith(".json") && !Presets.isPair(spec) && (Files.exists(Path.of(spec)) || KnownModels.isName(spec));
     }
 
+    /**
+     * {@code tc} tokenizing to {@code length} tokens. A BERT tower's positions come from its
+     * {@code max_position} table and its padding is masked, so a caption that fits gets the same
+     * embedding at any length; a tower whose position table is its context length cannot change it.
+     */
+    static TextConfig withContextLength(TextConfig tc, int length, String name) {
+        TextConfig resized = tc.withContextLength(length);
+        List<ParamSpec> a = tc.params(), b = resized.params();
+        for (int i = 0; i < a.size(); i++) {
+            if (!Arrays.equals(a.get(i).shape(), b.get(i).shape())) {
+                throw new LitException("--text-context " + length + ": the text tower of " + name + " sizes " + a.get(i).name() + " "
+                        + Arrays.toString(a.get(i).shape()) + " by its context length " + tc.contextLength() + ", so it runs at that length only");
+            }
+        }
+        return resized;
+    }
+
     /** What was built, and which towers came with trained weights. */
     public record Built(TwoTower model, boolean imagePretrained, boolean textPretrained, String description) {
     }
@@ -82,9 +100,10 @@ public final class ModelBuilder {
      * @param imageFrom optional: where the image tower comes from instead (path or image preset)
      * @param textFrom  optional: where the text tower comes from instead (path or text preset)
      * @param embedDim  the shared dimension (0: keep the towers' common output width)
+     * @param textContext tokens per text (0: the text tower's own); only where no weight's shape depends on it
      */
-    public static Built build(Backend be, String model, String imageFrom, String textFrom, int embedDim, TwoTowerConfig.Loss loss,
-                              LockSpec lock, long seed, double temperature, double bias, PrintStream log) {
+    public static Built build(Backend be, String model, String imageFrom, String textFrom, int embedDim, int textContext,
+                              TwoTowerConfig.Loss loss, LockSpec lock, long seed, double temperature, double bias, PrintStream log) {
         try (Source base = model == null ? null : open(be, model);
              Source img = imageFrom == null ? null : open(be, imageFrom);
              Source txt = textFrom == null ? null : open(be, textFrom)) {
@@ -105,6 +124,9 @@ public final class ModelBuilder {
             }
             if (tc.outDim() != dim) {
                 tc = tc.withHeadDim(tc.width() == dim ? 0 : dim);
+            }
+            if (textContext > 0 && textContext != tc.contextLength()) {
+                tc = withContextLength(tc, textContext, txtSrc.name());
             }
             // the loss the model was trained with: --model's, else a pretrained image tower's (SigLIP's sigmoid)
             TwoTowerConfig.Loss l = loss != null ? loss : base != null ? base.config().loss()

@@ -29,6 +29,8 @@ import java.util.List;
  * @param setup      two letters, image tower first: L locked, U pretrained and unlocked, u random init
  * @param freeze     regexes over parameter names to lock; {@code unfreeze} to unlock again
  * @param clipNorm   global gradient-norm clip (0: off)
+ * @param textContext tokens per text for the text tower (0: the tower's own context length; a pretrained
+ *                   BERT padded to 128 runs 8 times the tokens of a 16-token caption)
  * @param cache      folder for the locked image tower's embeddings ("off": none; null: the default)
  * @param precision  how the trainable towers multiply (see {@link Precision}); null only in a run.json
  *                   written before lit4j recorded it (a resume then takes it from the command line)
@@ -40,7 +42,7 @@ public record TuneOptions(String model, String imageTower, String textTower, int
                           double temperature, double bias, boolean clampTemperature,
                           long seed, int workers, String out, int saveEvery, int logEvery,
                           String evalData, int evalEvery, int evalLimit, String templates,
-                          String tokenizer, int vocabSize, String cache, Precision precision, int threads) {
+                          String tokenizer, int vocabSize, int textContext, String cache, Precision precision, int threads) {
     public TuneOptions {
         freeze = freeze == null ? List.of() : List.copyOf(freeze);
         unfreeze = unfreeze == null ? List.of() : List.copyOf(unfreeze);
@@ -59,6 +61,7 @@ public record TuneOptions(String model, String imageTower, String textTower, int
         atLeastZero("--eval-every", evalEvery);
         atLeastZero("--eval-limit", evalLimit);
         atLeastZero("--vocab-size", vocabSize);
+        atLeastZero("--text-context", textContext);
         atLeastZero("--threads", threads);
         if (minLr > lr) {
             throw new LitException("--min-lr " + minLr + " is above --lr " + lr + ": the cosine decays from --lr down to --min-lr");
@@ -103,14 +106,14 @@ public record TuneOptions(String model, String imageTower, String textTower, int
     public TuneOptions withPrecision(Precision p) {
         return new TuneOptions(model, imageTower, textTower, embedDim, loss, data, setup, freeze, unfreeze, steps, batch, lr, warmup, minLr,
                 weightDecay, clipNorm, temperature, bias, clampTemperature, seed, workers, out, saveEvery, logEvery, evalData, evalEvery,
-                evalLimit, templates, tokenizer, vocabSize, cache, p, threads);
+                evalLimit, templates, tokenizer, vocabSize, textContext, cache, p, threads);
     }
 
     /** The same run on {@code n} threads. */
     public TuneOptions withThreads(int n) {
         return new TuneOptions(model, imageTower, textTower, embedDim, loss, data, setup, freeze, unfreeze, steps, batch, lr, warmup, minLr,
                 weightDecay, clipNorm, temperature, bias, clampTemperature, seed, workers, out, saveEvery, logEvery, evalData, evalEvery,
-                evalLimit, templates, tokenizer, vocabSize, cache, precision, n);
+                evalLimit, templates, tokenizer, vocabSize, textContext, cache, precision, n);
     }
 
     /** Precision as run.json spells it ("fp32", "bf16"); anything else is an error, not a silent fp32. */
@@ -168,7 +171,7 @@ public record TuneOptions(String model, String imageTower, String textTower, int
         private String setup = "Lu", templates = "clip_best";
         private Precision precision = Precision.FP32;
         private int embedDim, steps = 1000, batch = 64, warmup = 100, workers = 2, saveEvery = 500, logEvery = 10;
-        private int evalEvery, evalLimit = 1000, vocabSize, threads;
+        private int evalEvery, evalLimit = 1000, vocabSize, textContext, threads;
         private double lr = 1e-3, minLr, weightDecay = 1e-4, clipNorm = 1.0, temperature = 10, bias = -10;
         private boolean clampTemperature;
         private long seed;
@@ -327,6 +330,11 @@ public record TuneOptions(String model, String imageTower, String textTower, int
             return this;
         }
 
+        public Builder textContext(int v) {
+            textContext = v;
+            return this;
+        }
+
         public Builder cache(String v) {
             cache = v;
             return this;
@@ -346,7 +354,7 @@ public record TuneOptions(String model, String imageTower, String textTower, int
             positive("--temperature", temperature); // the initial value: a run.json's is only history (the checkpoint holds t)
             return new TuneOptions(model, imageTower, textTower, embedDim, loss, data, setup, freeze, unfreeze, steps, batch, lr, warmup,
                     minLr, weightDecay, clipNorm, temperature, bias, clampTemperature, seed, workers, out, saveEvery, logEvery, evalData,
-                    evalEvery, evalLimit, templates, tokenizer, vocabSize, cache, precision, threads);
+                    evalEvery, evalLimit, templates, tokenizer, vocabSize, textContext, cache, precision, threads);
         }
     }
 }

@@ -105,7 +105,7 @@ public final class Tuner {
             description = "resumed from " + ckpt;
         } else {
             TwoTowerConfig.Loss loss = o.loss() == null ? null : TwoTowerConfig.Loss.valueOf(o.loss().toUpperCase(Locale.ROOT));
-            ModelBuilder.Built b = ModelBuilder.build(be, o.model(), o.imageTower(), o.textTower(), o.embedDim(), loss, lock, o.seed(),
+            ModelBuilder.Built b = ModelBuilder.build(be, o.model(), o.imageTower(), o.textTower(), o.embedDim(), o.textContext(), loss, lock, o.seed(),
                     o.temperature(), o.bias(), log);
             model = b.model();
             description = b.description();

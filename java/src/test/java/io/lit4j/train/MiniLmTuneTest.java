@@ -2,15 +2,20 @@ package io.lit4j.train;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.lit4j.LitException;
 import io.lit4j.backend.Backend;
 import io.lit4j.backend.onednn.OneDnnBackend;
 import io.lit4j.checkpoint.Checkpoints;
 import io.lit4j.checkpoint.MiniLm;
+import io.lit4j.data.TextTokenizer;
 import io.lit4j.datasets.Scenes;
+import io.lit4j.embed.TextEmbedder;
 import io.lit4j.model.BertConfig;
+import io.lit4j.model.Presets;
 import io.lit4j.model.TwoTower;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -21,16 +26,18 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The pretrained all-MiniLM-L6-v2 (ONNX) as the text tower of a LiT model, with a fresh head to
- * the shared dimension: locked (LL: only the heads and the temperature train) and unlocked (LU:
- * the whole BERT trains through its mean pooling). A few steps each; the loss falls and the text
+ * the shared dimension: locked (LL: the towers and their heads stay, only the temperature trains)
+ * and unlocked (LU: the whole BERT trains through its mean pooling). A few steps each; the loss falls and the text
  * tower's weights stay or move as the setup says.
  */
 class MiniLmTuneTest {
@@ -82,5 +89,32 @@ class MiniLmTuneTest {
                 }
             }
         }
+    }
+
+    /**
+     * {@code --text-context}: MiniLM's tokenizer pads every text to 128 tokens; cut to 16, a caption
+     * that fits gets the same embedding (positions come from the 512-row table, padding is masked),
+     * at an eighth of the tokens. A tower whose position table is its context length refuses.
+     */
+    @Test
+    void aShorterContextGivesTheSameEmbeddingsToCaptionsThatFit() {
+        LockSpec lock = LockSpec.parse("LL", List.of(), List.of());
+        PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+        List<String> captions = List.of("a photo of a bag.", "a pair of sandals , 28 by 28 pixels", "a black and white photo of the t-shirt/top.");
+        String vit = GOLDEN.resolve("vit_hf").toString(), text = MiniLm.folder().toString();
+        try (TwoTower full = ModelBuilder.build(be, null, vit, text, 32, 0, null, lock, 2, 10, 0, quiet).model();
+             TwoTower cut = ModelBuilder.build(be, null, vit, text, 32, 16, null, lock, 2, 10, 0, quiet).model();
+             TextTokenizer tok = TextTokenizer.load(MiniLm.folder().resolve("tokenizer.json"))) {
+            assertEquals(128, full.config().text().contextLength());
+            assertEquals(16, cut.config().text().contextLength());
+            TextEmbedder a = TextEmbedder.of(full, tok), b = TextEmbedder.of(cut, tok);
+            assertTrue(Arrays.stream(b.encode(captions).lengths()).allMatch(n -> n <= 16), "the captions fit 16 tokens");
+            float[] za = a.embed(captions), zb = b.embed(captions);
+            for (int i = 0; i < za.length; i++) {
+                assertEquals(za[i], zb[i], 2e-5f, "element " + i);
+            }
+        }
+        LitException e = assertThrows(LitException.class, () -> ModelBuilder.withContextLength(Presets.text("text-Ti"), 8, "text-Ti"));
+        assertTrue(e.getMessage().contains("--text-context 8") && e.getMessage().contains("txt.pos"), e.getMessage());
     }
 }
