@@ -49,8 +49,10 @@ import java.util.Set;
  * {@link #badRows()}. The index is built once on open; {@link #readImage(String)} is thread-safe.
  */
 public final class CaptionDataset implements AutoCloseable {
-    /** One image and its captions; {@code index} is its position in {@link #rows()}. */
-    /** One image with its captions and, when the file gives one, its class label (for zero-shot evaluation). */
+    /**
+     * One image with its captions and, when the file gives one, its class label (for zero-shot
+     * evaluation); {@code index} is its position in {@link #rows()}.
+     */
     public record Row(int index, String image, List<String> captions, String label) {
         public Row {
             captions = List.copyOf(captions);
