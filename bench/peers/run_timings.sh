@@ -24,7 +24,7 @@ wait_idle() {
     echo "  (CPUs ${b}% busy; waiting)" >&2; sleep 20; waited=$((waited + 23))
   done
 }
-# A run whose threads waited for a CPU (JSON "contended": other processes took the cores) is
+# A run during which other processes used the CPUs (JSON "contended", from "others_cpu_s") is
 # repeated, up to 3 tries; the last try is kept either way.
 run() {
   local try line
@@ -33,7 +33,7 @@ run() {
     echo "+ torch_peer.py $*" >&2
     line=$($PY "$HERE/torch_peer.py" --threads 2 --warmup 2 --iters 5 "$@")
     echo "$line" | grep -q '"contended": true' || break
-    echo "  (contended: $(echo "$line" | grep -o '"runq_wait_s": [0-9.]*'); again)" >&2
+    echo "  (contended: $(echo "$line" | grep -o '"others_cpu_s": [0-9.]*'); again)" >&2
   done
   echo "$line" | tee -a "$OUT"
 }

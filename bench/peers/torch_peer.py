@@ -506,6 +506,21 @@ def runq_wait_s():
     return total / 1e9
 
 
+def others_cpu_s():
+    """CPU seconds used since boot by everything but this process: /proc/stat's busy time (user,
+    nice, system, irq, softirq, steal) less this process's utime and stime (proc(5), USER_HZ = 100),
+    as lit4j's Worker.othersCpuS; nan where unreadable."""
+    try:
+        with open("/proc/stat") as f:
+            cpu = f.readline().split()
+        busy = sum(int(cpu[i]) for i in (1, 2, 3, 6, 7, 8))
+        with open("/proc/self/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()  # fields[0] is field 3, state
+        return (busy - int(fields[11]) - int(fields[12])) / 100.0
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def _sync():
     """Waits for the GPU (no-op on the CPU), so a timed call includes its device work."""
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -516,12 +531,14 @@ def timed(fn, warmup, iters, stats=None):
     """Wall time of each of `iters` calls after `warmup` untimed ones. `stats` gets, over the
     timed calls, the process CPU time per wall second (about --threads on an idle machine; note
     that OpenMP threads spin while they wait for a descheduled sibling, so it stays high under
-    contention) and the time its threads waited for a CPU (runq_wait_s; near 0 when idle)."""
+    contention), the time its threads waited for a CPU (runq_wait_s, its own threads' queueing
+    included) and the CPU time other processes used (others_cpu_s; near 0 when idle), which
+    decides `contended`."""
     for _ in range(warmup):
         fn()
     _sync()
     times = []
-    cpu0, wait0 = time.process_time(), runq_wait_s()
+    cpu0, wait0, others0 = time.process_time(), runq_wait_s(), others_cpu_s()
     for _ in range(iters):
         t0 = time.perf_counter()
         fn()
@@ -530,8 +547,9 @@ def timed(fn, warmup, iters, stats=None):
     if stats is not None:
         stats["cpu_per_wall"] = round((time.process_time() - cpu0) / sum(times), 3)
         stats["runq_wait_s"] = round(runq_wait_s() - wait0, 3)
-        # other processes took a CPU from this one for more than 5% of its thread-time
-        stats["contended"] = stats["runq_wait_s"] > 0.05 * torch.get_num_threads() * sum(times)
+        stats["others_cpu_s"] = round(others_cpu_s() - others0, 3)
+        # other processes used more than 5% of this one's thread-time
+        stats["contended"] = stats["others_cpu_s"] > 0.05 * torch.get_num_threads() * sum(times)
     return times
 
 

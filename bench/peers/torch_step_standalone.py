@@ -88,6 +88,15 @@ def runq_wait_s():
     return total / 1e9
 
 
+def others_cpu_s():
+    """CPU seconds everything but this process used since boot (/proc/stat busy less own utime+stime), as torch_peer.py."""
+    with open("/proc/stat") as f:
+        cpu = f.readline().split()
+    with open("/proc/self/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (sum(int(cpu[i]) for i in (1, 2, 3, 6, 7, 8)) - int(fields[11]) - int(fields[12])) / 100.0
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--batch", type=int, default=64)
@@ -127,18 +136,19 @@ def main(argv):
 
     for _ in range(a.warmup):
         step()
-    times, cpu0, wait0 = [], time.process_time(), runq_wait_s()
+    times, cpu0, wait0, others0 = [], time.process_time(), runq_wait_s(), others_cpu_s()
     for _ in range(a.iters):
         t0 = time.perf_counter()
         loss = step()
         times.append(time.perf_counter() - t0)
-    wait = runq_wait_s() - wait0
+    wait, others = runq_wait_s() - wait0, others_cpu_s() - others0
     env = {k: os.environ[k] for k in sorted(os.environ) if k.startswith(("OMP_", "GOMP_", "KMP_", "MKL_", "OPENBLAS_"))}
     print(json.dumps({
         "script": "torch_step_standalone", "torch": torch.__version__, "batch": a.batch, "tokens": a.tokens, "dtype": a.dtype,
         "threads": torch.get_num_threads(), "median_s": statistics.median(times), "steps_per_s": 1 / statistics.median(times),
         "times_s": times, "loss": loss, "cpu_per_wall": round((time.process_time() - cpu0) / sum(times), 3),
-        "runq_wait_s": round(wait, 3), "contended": wait > 0.05 * torch.get_num_threads() * sum(times),
+        "runq_wait_s": round(wait, 3), "others_cpu_s": round(others, 3),
+        "contended": others > 0.05 * torch.get_num_threads() * sum(times),
         "mallopt": a.mallopt, "mkldnn": torch.backends.mkldnn.is_available(), "env": env,
         "load_avg_1m": os.getloadavg()[0]}), flush=True)
     return 0

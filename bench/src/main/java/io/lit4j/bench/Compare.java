@@ -24,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -186,6 +187,11 @@ public final class Compare {
      * three tries in all, as bench/peers/run_timings.sh does; the last try is kept, and a note says
      * so when it was still contended.
      */
+    /** The CPU seconds other processes used during a measurement ({@code others_cpu_s}; NaN from a worker that does not say). */
+    private static double others(JsonObject res) {
+        return res.has("others_cpu_s") && !res.get("others_cpu_s").isJsonNull() ? res.get("others_cpu_s").getAsDouble() : Double.NaN;
+    }
+
     private JsonObject measureUncontended(Contender c, Workload w, Path onnx) throws IOException, InterruptedException {
         JsonObject res = null;
         for (int t = 1; t <= (quick ? 1 : 3); t++) { // --quick checks the plumbing: one try
@@ -193,9 +199,10 @@ public final class Compare {
             if (res == null || !res.has("contended") || !res.get("contended").getAsBoolean()) {
                 return res;
             }
-            progress.printf("  %s %s contended (runq wait %.2f s), try %d%n", c.name(), w.id(), res.get("runq_wait_s").getAsDouble(), t);
+            progress.printf("  %s %s contended (other processes used %.2f CPU s), try %d%n", c.name(), w.id(), others(res), t);
         }
-        notes.add(c.name() + " " + w.id() + ": still contended after " + (quick ? 1 : 3) + " tries (runq wait " + res.get("runq_wait_s") + " s); kept");
+        notes.add(String.format(Locale.ROOT, "%s %s: still contended after %d tries (other processes used %.2f CPU s); kept", c.name(), w.id(),
+                quick ? 1 : 3, others(res)));
         return res;
     }
 

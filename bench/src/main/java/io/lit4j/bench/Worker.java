@@ -113,10 +113,13 @@ public final class Worker {
         times.forEach(ts::add);
         out.add("times_s", ts);
         out.addProperty("median_s", median(times));
-        // as the PyTorch peer: other processes took a CPU from this one for more than 5% of its thread-time
+        // as the PyTorch peer: other processes used more than 5% of this one's thread-time. Not the
+        // run-queue wait, which also counts this process's threads queued behind each other (a bf16
+        // step's Java pool and OpenMP team on 2 cores waited 1-5 s per run on an idle machine)
         double sum = times.stream().mapToDouble(Double::doubleValue).sum();
         out.addProperty("runq_wait_s", timedRunqWaitS);
-        out.addProperty("contended", timedRunqWaitS > 0.05 * threads * sum);
+        out.addProperty("others_cpu_s", timedOthersCpuS);
+        out.addProperty("contended", timedOthersCpuS > 0.05 * threads * sum);
         out.addProperty("peak_rss_mb", peakRssMb());
         // what the engine itself held at most (weights, packed weights, activations, gradients, moments, scratch)
         out.addProperty("engine_peak_mb", io.lit4j.backend.HostMemory.peak() / (1024.0 * 1024.0));
@@ -181,11 +184,12 @@ public final class Worker {
      */
     static <T> T timeCalls(int warmup, int iters, List<Double> times, java.util.function.IntFunction<T> call) {
         T last = null;
-        double wait0 = Double.NaN;
+        double wait0 = Double.NaN, others0 = Double.NaN;
         for (int i = 0; i < warmup + iters; i++) {
             if (i == warmup) {
                 io.lit4j.backend.OpProfile.reset();
                 wait0 = runqWaitS();
+                others0 = othersCpuS();
             }
             long t0 = System.nanoTime();
             last = call.apply(i);
@@ -194,11 +198,35 @@ public final class Worker {
             }
         }
         timedRunqWaitS = runqWaitS() - wait0;
+        timedOthersCpuS = othersCpuS() - others0;
         return last;
     }
 
     /** Seconds the timed calls' threads spent runnable but waiting for a CPU (NaN before any). */
     static double timedRunqWaitS = Double.NaN;
+
+    /** CPU seconds every other process (and the hypervisor, as steal) used during the timed calls (NaN before any). */
+    static double timedOthersCpuS = Double.NaN;
+
+    /**
+     * CPU seconds used since boot by everything but this process: the busy time of /proc/stat's
+     * {@code cpu} line (user, nice, system, irq, softirq, steal) less this process's utime and
+     * stime from /proc/self/stat (proc(5); both in USER_HZ, 100 on Linux); NaN where unreadable.
+     */
+    static double othersCpuS() {
+        try {
+            String[] cpu = Files.readAllLines(Path.of("/proc/stat")).getFirst().trim().split("\\s+");
+            long busy = 0;
+            for (int i : new int[] {1, 2, 3, 6, 7, 8}) {
+                busy += Long.parseLong(cpu[i]);
+            }
+            String self = Files.readString(Path.of("/proc/self/stat"));
+            String[] f = self.substring(self.lastIndexOf(')') + 2).trim().split("\\s+"); // f[0] is field 3, state
+            return (busy - Long.parseLong(f[11]) - Long.parseLong(f[12])) / 100.0;
+        } catch (java.io.IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
 
     /**
      * Seconds this process's threads have spent runnable but waiting for a CPU, from
