@@ -99,6 +99,10 @@ public record TuneOptions(String model, String imageTower, String textTower, int
         if (evalData == null && evalEvery > 0) {
             out.add("--eval-every " + evalEvery + " without --eval-data: nothing is evaluated");
         }
+        if ("LL".equals(setup) && unfreeze.isEmpty()) {
+            out.add("--setup LL locks both towers and their heads: only the temperature trains, so the towers stay as unaligned as they"
+                    + " start (lit4j study setups measured chance); --unfreeze '^txt\\.head\\.' trains the text head over the frozen features");
+        }
         return out;
     }
 

@@ -115,6 +115,10 @@ class CliConventionsTest {
         oneLineError(run("dataset", "scenes", "--out", "x", "--train", "-5"), "--train -5");
         TuneOptions o = TuneOptions.builder().model("m").data("d").out("o").steps(50).warmup(100).build();
         assertTrue(o.doubts().getFirst().contains("--warmup 100"), o.doubts().toString());
+        TuneOptions ll = TuneOptions.builder().model("m").data("d").out("o").setup("LL").build();
+        assertTrue(ll.doubts().size() == 1 && ll.doubts().getFirst().contains("only the temperature trains"), ll.doubts().toString());
+        assertEquals(List.of(), TuneOptions.builder().model("m").data("d").out("o").setup("LL").unfreeze(List.of("^txt\\.head\\.")).build()
+                .doubts(), "LL with the text head unfrozen is what the setups study runs");
     }
 
     @Test
