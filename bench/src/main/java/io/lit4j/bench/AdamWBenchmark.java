@@ -62,22 +62,24 @@ public class AdamWBenchmark {
         g = OpsBenchmark.filled(be, arena, r, params);
         m = OpsBenchmark.filled(be, arena, r, params);
         v = arena.allocate(DType.F32, params);
-        float[] vs = OpsBenchmark.random(r, params);
-        for (int i = 0; i < vs.length; i++) {
-            vs[i] *= vs[i];
-        }
-        be.upload(vs, v);
+        be.upload(squares(r, params), v);
         shadow = arena.allocate(DType.BF16, params);
+    }
+
+    /** Second moments: squares of uniform values, so never negative. */
+    private static float[] squares(Random r, int n) {
+        float[] v = OpsBenchmark.random(r, n);
+        for (int i = 0; i < n; i++) {
+            v[i] *= v[i];
+        }
+        return v;
     }
 
     /** An odd-sized sweep (several chunks and a ragged end) against the scalar backend; the shadow must be bf16 of the new weight. */
     private void verify() {
         int n = 3 * (1 << 15) + 1237;
         Random r = new Random(4);
-        float[] ps = OpsBenchmark.random(r, n), gs = OpsBenchmark.random(r, n), ms = OpsBenchmark.random(r, n), vs = OpsBenchmark.random(r, n);
-        for (int i = 0; i < n; i++) {
-            vs[i] *= vs[i];
-        }
+        float[] ps = OpsBenchmark.random(r, n), gs = OpsBenchmark.random(r, n), ms = OpsBenchmark.random(r, n), vs = squares(r, n);
         float[][] weights = new float[2][], shadows = new float[2][];
         Backend[] bes = {new ScalarBackend(), be};
         for (int b = 0; b < 2; b++) {

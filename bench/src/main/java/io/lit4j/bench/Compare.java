@@ -182,16 +182,11 @@ public final class Compare {
     }
 
     /**
-     * Runs one measurement; a run whose threads waited for a CPU for more than 5% of their time
-     * (its JSON says {@code "contended": true}: another process took a core) is repeated, up to
+     * Runs one measurement; a run during which other processes used more than 5% of its
+     * thread-time (its JSON says {@code "contended": true}: another process took a core) is repeated, up to
      * three tries in all, as bench/peers/run_timings.sh does; the last try is kept, and a note says
      * so when it was still contended.
      */
-    /** The CPU seconds other processes used during a measurement ({@code others_cpu_s}; NaN from a worker that does not say). */
-    private static double others(JsonObject res) {
-        return res.has("others_cpu_s") && !res.get("others_cpu_s").isJsonNull() ? res.get("others_cpu_s").getAsDouble() : Double.NaN;
-    }
-
     private JsonObject measureUncontended(Contender c, Workload w, Path onnx) throws IOException, InterruptedException {
         JsonObject res = null;
         for (int t = 1; t <= (quick ? 1 : 3); t++) { // --quick checks the plumbing: one try
@@ -204,6 +199,11 @@ public final class Compare {
         notes.add(String.format(Locale.ROOT, "%s %s: still contended after %d tries (other processes used %.2f CPU s); kept", c.name(), w.id(),
                 quick ? 1 : 3, others(res)));
         return res;
+    }
+
+    /** The CPU seconds other processes used during a measurement ({@code others_cpu_s}; NaN from a worker that does not say). */
+    private static double others(JsonObject res) {
+        return res.has("others_cpu_s") && !res.get("others_cpu_s").isJsonNull() ? res.get("others_cpu_s").getAsDouble() : Double.NaN;
     }
 
     private List<String> javaCmd(String main) {

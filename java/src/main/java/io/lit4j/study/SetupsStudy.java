@@ -22,8 +22,9 @@ import java.util.TreeMap;
  * trained: lit4j's L locks a tower's head too, so LL as the letters say trains only the temperature
  * and scores chance (0.0746 top-1 in the reference recipe); with the head trained it measures what
  * frozen pretrained text features give against L-frozen-random's frozen random ones. Same data,
- * steps and seed for every setup; zero-shot top-1/5 and retrieval R@1/5/10 both ways, and the tuning time of each (Lu reads the
- * locked tower's embeddings from the cache after its first epoch of them).
+ * steps and seed for every setup; zero-shot top-1/5 and retrieval R@1/5/10 both ways, and the
+ * tuning time of each (Lu reads the locked tower's embeddings from the cache after its first
+ * epoch of them).
  */
 public final class SetupsStudy {
     /** Every setup, in the order of the table. */

@@ -11,7 +11,9 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -70,11 +72,11 @@ class CliConventionsTest {
      */
     @Test
     void everyCommandsHelpRendersWithoutAPicocliWarning() {
-        java.io.PrintStream err = System.err;
-        java.io.ByteArrayOutputStream captured = new java.io.ByteArrayOutputStream();
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
         List<String> rendered = new ArrayList<>();
         try {
-            System.setErr(new java.io.PrintStream(captured, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
             List<CommandLine> pending = new ArrayList<>(List.of(new CommandLine(new Main(err))));
             while (!pending.isEmpty()) {
                 CommandLine c = pending.removeLast();
