@@ -127,7 +127,7 @@ class StudyCommandTest {
         Files.createDirectories(dir.resolve("setups"));
         Files.copy(committed, dir.resolve("setups").resolve("results.json"));
         StudyCommand.Setups cmd = new StudyCommand.Setups();
-        // the README's command for the second seed of the MiniLM setups
+        // the command that added the MiniLM setups' second seed to the committed table, run again
         new CommandLine(cmd).parseArgs("--setups", "LL,LU,UU", "--seeds", "1", "--threads", "2", "--out", dir.toString());
         StudyReport r = new StudyReport("setups", cmd.shared.options(cmd.spec, cmd.pretrainedText));
         r.keepEarlierArms(); // the committed arms were run with the defaults, as this command is: all kept
