@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -386,7 +387,7 @@ public final class Compare {
         List<String> cmd = javaCmd("io.lit4j.bench.Worker");
         cmd.add(1, "-Dlit4j.profile=true");
         cmd.addAll(List.of("--model", w.model(), "--tower", w.tower(), "--batch", "" + w.batch(), "--dtype", c.dtype(),
-                "--threads", "" + threads, "--iters", "3", "--warmup", quick ? "5" : "3", "--train"));
+                "--threads", "" + threads, "--iters", "5", "--warmup", quick ? "5" : "3", "--train"));
         JsonObject r = runProcess(cmd, c.name() + " " + w.id() + " profiled");
         if (r != null) {
             progress.printf("profiled %-22s %-18s %8.2f ms%n", w.id(), c.name(), r.get("median_s").getAsDouble() * 1e3);
@@ -501,8 +502,13 @@ public final class Compare {
                         t.row(op, String.format("%.1f", o.get("ms").getAsDouble()), String.format("%.0f", o.get("calls").getAsDouble()),
                                 String.format("%.1f%%", 100 * o.get("ms").getAsDouble() / Math.max(1e-9, sum)));
                     });
-            String head = String.format("Profile of %s (one extra run with -Dlit4j.profile=true, %.0f ms per step there; ops %.0f ms)", what,
-                    r.get("median_s").getAsDouble() * 1e3, sum);
+            // the table is a mean over the profiled steps, the step time their median: one slow step
+            // (another process, a page-faulting first touch) shows as ops summing past the median
+            double[] steps = r.getAsJsonArray("times_s").asList().stream().mapToDouble(e -> e.getAsDouble() * 1e3).toArray();
+            String head = String.format("Profile of %s (one extra run with -Dlit4j.profile=true: %d steps of %.0f to %.0f ms, median %.0f%s;"
+                            + " the table is the mean step, its ops %.0f ms)", what, steps.length, Arrays.stream(steps).min().orElse(0),
+                    Arrays.stream(steps).max().orElse(0), r.get("median_s").getAsDouble() * 1e3,
+                    r.has("contended") && r.get("contended").getAsBoolean() ? ", contended: other processes took CPU" : "", sum);
             String bw = r.has("optimizer_gbs") ? String.format("AdamW (norm + update, %.0f MB per step): %.1f GB/s, %.2f of the copy's %.1f GB/s",
                     r.get("optimizer_bytes_per_step").getAsDouble() / 1e6, r.get("optimizer_gbs").getAsDouble(),
                     r.get("optimizer_gbs").getAsDouble() / rf.streamGbs(), rf.streamGbs()) : "AdamW: not profiled";

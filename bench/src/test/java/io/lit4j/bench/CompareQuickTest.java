@@ -66,6 +66,8 @@ class CompareQuickTest {
                 "the bf16 tuning row must be profiled, AdamW's bandwidth with it: " + json);
         assertTrue(printed.contains("Profile of train-16 lit4j bf16") && md.contains("Profile of train-16 lit4j bf16"),
                 "the profile table must be printed and written:\n" + printed);
+        assertTrue(md.matches("(?s).*Profile of train-16 lit4j bf16 \\(one extra run with -Dlit4j.profile=true: 5 steps of \\d+ to \\d+ ms, median \\d+.*"),
+                "the profile's heading must say over how many steps, and how far apart they were:\n" + md);
         assertTrue(goals.stream().anyMatch(g -> g.startsWith("GOAL adamw_bf16_train-16_of_copy_bandwidth ratio=")), "no AdamW goal:\n" + printed);
         assertTrue(goals.stream().anyMatch(g -> g.startsWith("GOAL train_bf16_vs_pytorch_bf16_train-16 ratio=n/a target=1.3")), printed);
         BufferedImage png = ImageIO.read(out.resolve("results.png").toFile());
