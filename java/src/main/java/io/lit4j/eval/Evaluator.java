@@ -129,7 +129,7 @@ public final class Evaluator {
 
     /** The number of steps {@link #retrieval} reports to its progress bar: the images, then their captions. */
     public static long retrievalWork(CaptionDataset ds, int limit) {
-        List<CaptionDataset.Row> rows = limit > 0 && ds.rows().size() > limit ? ds.rows().subList(0, limit) : ds.rows();
+        List<CaptionDataset.Row> rows = firstRows(ds, limit);
         return rows.size() + rows.stream().mapToLong(r -> r.captions().size()).sum();
     }
 
@@ -140,7 +140,7 @@ public final class Evaluator {
      * with it, so the recalls are those of embedding every caption ({@code EvaluatorRetrievalTest}).
      */
     public static Retrieval retrieval(Embedder m, CaptionDataset ds, String name, int limit, ProgressBar progress) {
-        List<CaptionDataset.Row> rows = limit > 0 && ds.rows().size() > limit ? ds.rows().subList(0, limit) : ds.rows();
+        List<CaptionDataset.Row> rows = firstRows(ds, limit);
         float[] zi = embed(m, ds, rows, progress);
         Map<String, Integer> distinct = new LinkedHashMap<>();
         List<Integer> owner = new ArrayList<>(), which = new ArrayList<>();
@@ -160,6 +160,11 @@ public final class Evaluator {
         float[] sim = Embeddings.similarities(zi, zt, d);
         int[] own = owner.stream().mapToInt(Integer::intValue).toArray();
         return new Retrieval(name, rows.size(), which.size(), Metrics.recall(sim, rows.size(), which.size(), own, 1, 5, 10));
+    }
+
+    /** The first {@code limit} rows of {@code ds} (all of them when {@code limit <= 0}): what retrieval evaluates. */
+    private static List<CaptionDataset.Row> firstRows(CaptionDataset ds, int limit) {
+        return limit > 0 && ds.rows().size() > limit ? ds.rows().subList(0, limit) : ds.rows();
     }
 
     /** The embeddings of the images of {@code rows}, in order; an image that does not decode is an error naming it. */

@@ -53,7 +53,7 @@ public final class SetupsStudy {
                     if (s.charAt(1) != 'u') {
                         b.textTower(c.pretrainedText());
                         if (c.pretrainedText().equals(StudyOptions.PRETRAINED_TEXT)) { // MiniLM pads every text to 128 tokens; the recipe's 16 hold every caption
-                            b.textContext(16);
+                            b.textContext(StudyContext.RECIPE_CONTEXT);
                         }
                     }
                     if (s.equals("LL")) { // as L-frozen-random: with its head locked too, only t would train (chance)

@@ -135,9 +135,12 @@ public final class StudyContext {
         return o.textTower() != null ? o.textTower() : textTower(o.quick() ? 16 : 96, 1024);
     }
 
+    /** The recipe's text length in tokens: every reference caption fits. */
+    public static final int RECIPE_CONTEXT = 16;
+
     /** The recipe's text transformer of {@code width} (depth 2; 1 in quick mode) over a vocabulary of {@code vocab}. */
     public String textTower(int width, int vocab) {
-        return textTower(width, vocab, 16);
+        return textTower(width, vocab, RECIPE_CONTEXT);
     }
 
     /** As {@link #textTower(int, int)} with {@code context} tokens. */
