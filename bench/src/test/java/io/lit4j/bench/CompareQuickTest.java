@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import javax.imageio.ImageIO;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -31,6 +32,21 @@ class CompareQuickTest {
                 new PrintStream(new ByteArrayOutputStream()));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, c::run);
         assertTrue(e.getMessage().contains("--only nope matches no workload") && e.getMessage().contains("train-16"), e.getMessage());
+    }
+
+    @Test
+    void boundIsPyTorchsStepOverProductsAtGemmRatePlusAdamWAtCopyBandwidth() {
+        Compare.Workload w = new Compare.Workload("train-64", "LiT step", "m", "text", 64, true, 1.0e12, "steps/s");
+        JsonObject profile = new JsonObject();
+        profile.addProperty("optimizer_bytes_per_step", 4.0e9);
+        // 1e12 FLOP at 500 GFLOP/s is 2000 ms, 4 GB at 40 GB/s 100 ms; PyTorch's step 2310 ms: at most 1.10x
+        String b = Compare.bound(w, Map.of("PyTorch bf16", 2.31, "lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40)).orElseThrow();
+        assertTrue(b.startsWith("BOUND train_bf16_vs_pytorch_bf16_train-64 at_most=1.10 (") && b.contains("2000 ms") && b.contains("100 ms")
+                && b.contains("2310 ms"), b);
+        assertTrue(Compare.bound(w, Map.of("lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40)).isEmpty(),
+                "no bound without a PyTorch bf16 step");
+        assertTrue(Compare.bound(w, Map.of("PyTorch bf16", 2.31), new JsonObject(), new Compare.Rooflines(300, 500, 40)).isEmpty(),
+                "no bound without AdamW's bytes");
     }
 
     @Test
