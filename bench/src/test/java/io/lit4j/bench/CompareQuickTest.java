@@ -35,7 +35,7 @@ class CompareQuickTest {
     }
 
     @Test
-    void boundIsPyTorchsStepOverProductsAtGemmRatePlusAdamWAtCopyBandwidth() {
+    void boundIsPyTorchsStepOverProductsAloneAndAdamWAtCopyBandwidth() {
         Compare.Workload w = new Compare.Workload("train-64", "LiT step", "m", "text", 64, true, 1.0e12, "steps/s");
         JsonObject profile = new JsonObject();
         profile.addProperty("optimizer_bytes_per_step", 4.0e9);
@@ -43,6 +43,13 @@ class CompareQuickTest {
         String b = Compare.bound(w, Map.of("PyTorch bf16", 2.31, "lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40)).orElseThrow();
         assertTrue(b.startsWith("BOUND train_bf16_vs_pytorch_bf16_train-64 at_most=1.10 (") && b.contains("2000 ms") && b.contains("100 ms")
                 && b.contains("2310 ms"), b);
+        assertTrue(b.contains("at the bf16 GEMM rate"), b);
+        JsonObject alone = new JsonObject();
+        alone.addProperty("products_s", 2.21); // measured at the step's shapes: 2210 + 100 ms, at most 1.00x
+        profile.add("step_products", alone);
+        String tight = Compare.bound(w, Map.of("PyTorch bf16", 2.31), profile, new Compare.Rooflines(300, 500, 40)).orElseThrow();
+        assertTrue(tight.contains("at_most=1.00 (") && tight.contains("each timed alone in bf16, 2210 ms"), tight);
+        profile.remove("step_products");
         assertTrue(Compare.bound(w, Map.of("lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40)).isEmpty(),
                 "no bound without a PyTorch bf16 step");
         assertTrue(Compare.bound(w, Map.of("PyTorch bf16", 2.31), new JsonObject(), new Compare.Rooflines(300, 500, 40)).isEmpty(),
@@ -80,6 +87,10 @@ class CompareQuickTest {
         JsonObject prof = json.getAsJsonObject("profiled_runs").getAsJsonObject("train-16 lit4j bf16");
         assertTrue(prof != null && prof.getAsJsonObject("profile").has("adamw (Java)") && prof.get("optimizer_gbs").getAsDouble() > 0,
                 "the bf16 tuning row must be profiled, AdamW's bandwidth with it: " + json);
+        assertTrue(prof.has("step_products") && prof.getAsJsonObject("step_products").get("products_s").getAsDouble() > 0
+                && prof.getAsJsonObject("step_products").getAsJsonObject("products_ms_per_linear").keySet().stream()
+                        .anyMatch(k -> k.startsWith("projection ")),
+                "the bf16 tuning row's products must be timed alone for its BOUND line: " + prof);
         assertTrue(printed.contains("Profile of train-16 lit4j bf16") && md.contains("Profile of train-16 lit4j bf16"),
                 "the profile table must be printed and written:\n" + printed);
         assertTrue(md.matches("(?s).*Profile of train-16 lit4j bf16 \\(one extra run with -Dlit4j.profile=true: 5 steps of \\d+ to \\d+ ms, median \\d+.*"),
