@@ -242,6 +242,9 @@ public final class Compare {
                     return null;
                 }
                 cmd = javaCmd("io.lit4j.bench.OrtWorker");
+                // ONNX Runtime 1.29 building its session for these graphs overflows the JVM's default
+                // 1 MiB main-thread stack (SEGV_ACCERR at the guard page, exit 139, no hs_err file)
+                cmd.add(1, "-Xss16m");
                 cmd.addAll(List.of("--onnx", onnx.toString(), "--tower", w.tower(), "--batch", "" + w.batch(), "--threads", "" + threads,
                         "--iters", "" + iters, "--warmup", "" + warmup, "--model", w.model()));
             }
