@@ -4,8 +4,11 @@ import io.lit4j.report.LinePlot;
 import io.lit4j.report.Table;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * {@code lit4j study size} (LiT §5.3): a grid of image-tower widths × text-tower widths, setup
@@ -13,39 +16,59 @@ import java.util.Locale;
  * short recipe and cached. The table gives top-1 per cell; the plot, the two slopes: top-1 against
  * the image width (text width fixed at the middle one) and against the text width (image width
  * fixed at the middle one).
+ *
+ * <p>Seeds vary the tuning, as in the setups study: the image towers are pretrained once, with the
+ * recipe's seed 0, whatever {@code --seeds} says. A run's arms join those already in the folder's
+ * table (per cell and seed, this run's replace them), and each cell shows the mean over its seeds,
+ * with half their range where there is more than one.
  */
 public final class SizeStudy {
     private SizeStudy() {
     }
 
     public static StudyReport run(StudyContext c, List<Integer> imageWidths, List<Integer> textWidths, double pretrainEpochs) {
-        StudyReport report = new StudyReport("size", c.options());
+        StudyReport report = report(c.options(), pretrainEpochs);
         Path data = c.trainData();
         List<EvalSet> evals = List.of(c.mainEval());
-        long seed = c.options().seeds().getFirst();
+        String[] images = new String[imageWidths.size()];
+        for (int i = 0; i < images.length; i++) {
+            images[i] = c.options().imageTower() != null && imageWidths.size() == 1 ? c.options().imageTower()
+                    : c.imageTower(imageWidths.get(i), new Towers.Pretraining(pretrainEpochs, 256, 1e-3, 1e-4, 0));
+        }
+        for (long seed : c.options().seeds()) {
+            for (int i = 0; i < images.length; i++) {
+                for (int tw : textWidths) {
+                    String arm = arm(imageWidths.get(i), tw);
+                    c.tune(report, arm, c.arm("size", arm, seed, data).setup("Lu").imageTower(images[i])
+                            .textTower(c.textTower(tw, 1024)).build(), evals);
+                }
+            }
+        }
+        // the table: each cell's mean over every seed it has, this run's and the earlier ones kept
         double[][] top1 = new double[imageWidths.size()][textWidths.size()];
-        String[] headers = new String[textWidths.size() + 2];
+        String[] headers = new String[textWidths.size() + 3];
         headers[0] = "image width";
         headers[1] = "image params";
+        headers[2] = "seeds";
         for (int j = 0; j < textWidths.size(); j++) {
-            headers[j + 2] = "text " + textWidths.get(j);
+            headers[j + 3] = "text " + textWidths.get(j);
         }
         Table t = new Table(headers);
         for (int i = 0; i < imageWidths.size(); i++) {
             int iw = imageWidths.get(i);
-            String image = c.options().imageTower() != null && imageWidths.size() == 1 ? c.options().imageTower()
-                    : c.imageTower(iw, new Towers.Pretraining(pretrainEpochs, 256, 1e-3, 1e-4, seed));
-            Object[] row = new Object[textWidths.size() + 2];
+            Object[] row = new Object[textWidths.size() + 3];
             row[0] = iw;
             row[1] = String.format(Locale.ROOT, "%.2fM", 4 * 12.0 * iw * iw / 1e6);
+            TreeSet<Long> seeds = new TreeSet<>();
             for (int j = 0; j < textWidths.size(); j++) {
-                int tw = textWidths.get(j);
-                String arm = "image" + iw + "-text" + tw;
-                ArmResult r = c.tune(report, arm, c.arm("size", arm, seed, data).setup("Lu").imageTower(image)
-                        .textTower(c.textTower(tw, 1024)).build(), evals);
-                top1[i][j] = r.metric("top1");
-                row[j + 2] = SetupsStudy.f(top1[i][j]);
+                String arm = arm(iw, textWidths.get(j));
+                List<ArmResult> runs = report.arms().stream().filter(r -> r.arm().equals(arm)).toList();
+                runs.forEach(r -> seeds.add(r.seed()));
+                double[] v = runs.stream().mapToDouble(r -> r.metric("top1")).toArray();
+                top1[i][j] = Arrays.stream(v).average().orElse(Double.NaN);
+                row[j + 3] = cell(v);
             }
+            row[2] = seeds.stream().map(String::valueOf).collect(Collectors.joining(","));
             t.row(row);
         }
         report.table(t);
@@ -58,12 +81,12 @@ public final class SizeStudy {
                 imageWidths.get(mi), textGain, imageGain > textGain ? "the image tower's size matters more here, as the paper found"
                         : "the text tower's size matters as much or more here, unlike the paper"));
         report.note("image towers: depth " + (c.options().quick() ? 1 : 4) + ", pretrained " + Towers.trim(pretrainEpochs)
-                + " epoch(s) each; text towers: depth " + (c.options().quick() ? 1 : 2) + "; setup Lu");
+                + " epoch(s) each with seed 0 (the seeds vary the tuning); text towers: depth " + (c.options().quick() ? 1 : 2) + "; setup Lu");
         double chance = c.chance();
         report.chart("size.png", png -> {
             LinePlot p = new LinePlot("Tower size: zero-shot top-1 (Lu) as one tower grows, the other fixed at the middle width",
                     "tower width (hidden size)");
-            LinePlot.Panel panel = p.panel("zero-shot top-1").range(0, 1);
+            LinePlot.Panel panel = p.panel("zero-shot top-1 (mean over seeds)").range(0, 1);
             double[] xi = imageWidths.stream().mapToDouble(Integer::doubleValue).toArray();
             double[] yi = new double[imageWidths.size()];
             for (int i = 0; i < yi.length; i++) {
@@ -81,5 +104,28 @@ public final class SizeStudy {
             p.save(png);
         });
         return report;
+    }
+
+    /**
+     * The study's report, holding the earlier arms of its folder: the image towers' pretraining
+     * epochs decide every cell, so a table merges only with one made with the same.
+     */
+    public static StudyReport report(StudyOptions o, double pretrainEpochs) {
+        StudyReport report = new StudyReport("size", o).option("pretrain_epochs", pretrainEpochs);
+        report.keepEarlierArms();
+        return report;
+    }
+
+    private static String arm(int imageWidth, int textWidth) {
+        return "image" + imageWidth + "-text" + textWidth;
+    }
+
+    /** A cell: the mean top-1 over its seeds, with half their range ({@code ±}) when there are several. */
+    static String cell(double[] top1) {
+        if (top1.length <= 1) {
+            return SetupsStudy.f(top1.length == 0 ? Double.NaN : top1[0]);
+        }
+        double lo = Arrays.stream(top1).min().orElseThrow(), hi = Arrays.stream(top1).max().orElseThrow();
+        return SetupsStudy.f(Arrays.stream(top1).average().orElseThrow()) + String.format(Locale.ROOT, " ±%.4f", (hi - lo) / 2);
     }
 }

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.lit4j.LitException;
 import io.lit4j.datasets.FashionMnist;
+import io.lit4j.study.SizeStudy;
 import io.lit4j.study.StudyReport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,8 +149,30 @@ class StudyCommandTest {
     }
 
     @Test
-    void sizeTunesEveryCellOfTheGrid(@TempDir Path dir) throws Exception {
+    void sizeTunesEveryCellOfTheGridAndASecondSeedJoinsTheTable(@TempDir Path dir) throws Exception {
         runStudy(dir, "size", 4, "size.png");
+        String one = Files.readString(dir.resolve("out").resolve("size").resolve("table.md"));
+        assertTrue(one.matches("(?s).*\\|\\s*0\\s*\\|.*") && !one.contains("±"), one);
+        runStudy(dir, "size", 8, "size.png", "--seeds", "1");
+        String two = Files.readString(dir.resolve("out").resolve("size").resolve("table.md"));
+        assertTrue(two.matches("(?s).*\\|\\s*0,1\\s*\\|.*") && two.contains(" ±0.") && two.contains("--seeds 1`"), two);
+        // a different pretraining makes different towers: it refuses to share the table
+        List<String> args = List.of("study", "size", "--quick", "--quiet", "--threads", "2", "--pretrain-epochs", "2", "--out",
+                dir.resolve("out").toString(), "--work", dir.resolve("work").toString());
+        CliTest.Result r = CliTest.run(args.toArray(String[]::new));
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("pretrain_epochs = 1.0") && r.err().contains("--replace"), r.err());
+    }
+
+    @Test
+    void theCommittedSizeTableMergesWithASecondSeed(@TempDir Path dir) throws Exception {
+        Path committed = Path.of("..", "models", "studies", "size", "results.json");
+        Files.createDirectories(dir.resolve("size"));
+        Files.copy(committed, dir.resolve("size").resolve("results.json"));
+        StudyCommand.Size cmd = new StudyCommand.Size();
+        new CommandLine(cmd).parseArgs("--seeds", "1", "--threads", "2", "--out", dir.toString());
+        StudyReport r = SizeStudy.report(cmd.shared.options(cmd.spec, null), cmd.pretrainEpochs);
+        assertEquals(9, r.arms().size(), "the committed 3x3 grid is kept");
     }
 
     @Test
