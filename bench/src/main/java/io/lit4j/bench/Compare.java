@@ -198,6 +198,7 @@ public final class Compare {
                 return res;
             }
             progress.printf("  %s %s contended (other processes used %.2f CPU s), try %d%n", c.name(), w.id(), others(res), t);
+            contendedTries++;
         }
         notes.add(String.format(Locale.ROOT, "%s %s: still contended after %d tries (other processes used %.2f CPU s); kept", c.name(), w.id(),
                 quick ? 1 : 3, others(res)));
@@ -275,6 +276,7 @@ public final class Compare {
     // ------------------------------------------------------------------ the run
 
     void run() throws Exception {
+        loadBefore = loadAverage();
         Files.createDirectories(out.resolve("logs"));
         String vitB = writeModel(quick ? "vit-quick" : "vit-b16", vit(quick)).toString();
         String bert = writeModel(quick ? "bert-quick" : "bert-base", text(quick, true)).toString();
@@ -389,6 +391,30 @@ public final class Compare {
         report(ws, cs, secs, rss, engine, new Rooflines(Worker.median(gemm), Worker.median(gemmBf16), Worker.median(stream)), profiles);
     }
 
+    /** /proc/loadavg at the start of {@link #run()}, and the tries a contended measurement was repeated. */
+    private String loadBefore = "unknown";
+    private int contendedTries;
+
+    /** The 1-, 5- and 15-minute load averages of /proc/loadavg ("unknown" where unreadable). */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + ", " + f[1] + ", " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "unknown";
+        }
+    }
+
+    /** /proc/cpuinfo's first "model name" ("unknown CPU" where unreadable). */
+    static String cpuModel() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name")).findFirst()
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim()).orElse("unknown CPU");
+        } catch (IOException | RuntimeException e) {
+            return "unknown CPU";
+        }
+    }
+
     /** The same-run rooflines: oneDNN GEMM GFLOP/s (fp32, bf16) and the STREAM-like copy's GB/s. */
     record Rooflines(double gemm, double gemmBf16, double streamGbs) {
     }
@@ -477,6 +503,9 @@ public final class Compare {
                 threads, rounds, gemm));
         md.append(String.format("Same-run rooflines: oneDNN bf16 GEMM %.0f GFLOP/s; STREAM-like copy (%s MiB, %d threads) %.1f GB/s.%n%n",
                 rf.gemmBf16(), quick ? "64" : "512", threads, rf.streamGbs()));
+        md.append(String.format("Machine: %s, %d CPUs; load average %s before the run, %s after; %d measurement(s) repeated because"
+                        + " other processes took more than 5 %% of their thread-time.%n%n", cpuModel(), Runtime.getRuntime().availableProcessors(),
+                loadBefore, loadAverage(), contendedTries));
         md.append(t.toMarkdown()).append('\n');
         notes.forEach(n -> md.append("- ").append(n).append('\n'));
         String profileText = profileTables(profiles, rf, false), profileMd = profileTables(profiles, rf, true);
@@ -488,6 +517,10 @@ public final class Compare {
         chart.save(out.resolve("results.png"));
         JsonObject json = new JsonObject();
         json.addProperty("threads", threads);
+        json.addProperty("cpu", cpuModel());
+        json.addProperty("load_before", loadBefore);
+        json.addProperty("load_after", loadAverage());
+        json.addProperty("contended_tries", contendedTries);
         json.addProperty("gemm_gflops", gemm);
         json.addProperty("gemm_bf16_gflops", rf.gemmBf16());
         json.addProperty("stream_copy_gbs", rf.streamGbs());
@@ -571,6 +604,7 @@ public final class Compare {
             if (w.train()) {
                 Map<String, Double> m = med.get(w.id());
                 g.add(goal("train_fp32_vs_pytorch_fp32_" + w.id(), m, "PyTorch fp32", "lit4j fp32", 1.5));
+                bound(w, m, profiles.get(w.id() + " lit4j fp32"), rf, "fp32").ifPresent(g::add);
                 g.add(goal("train_bf16_vs_pytorch_bf16_" + w.id(), m, "PyTorch bf16", "lit4j bf16", 1.3));
                 // the step's rate (3x the forward's FLOPs) against the same-run bf16 GEMM
                 if (m != null && m.containsKey("lit4j bf16") && rf.gemmBf16() > 0) {
@@ -579,7 +613,7 @@ public final class Compare {
                 } else {
                     g.add("GOAL train_bf16_" + w.id() + "_of_bf16_gemm ratio=n/a target=0.75 missed (not measured)");
                 }
-                bound(w, m, profiles.get(w.id() + " lit4j bf16"), rf).ifPresent(g::add);
+                bound(w, m, profiles.get(w.id() + " lit4j bf16"), rf, "bf16").ifPresent(g::add);
                 for (String c : List.of("lit4j fp32", "lit4j bf16")) {
                     JsonObject r = profiles.get(w.id() + " " + c);
                     String name = "adamw_" + c.replace("lit4j ", "") + "_" + w.id() + "_of_copy_bandwidth";
@@ -600,27 +634,31 @@ public final class Compare {
     }
 
     /**
-     * How far ahead of PyTorch bf16 a lit4j bf16 step could be at all: a step that did nothing but its
-     * linear products and AdamW's bytes at the copy's bandwidth. The products are the profiled run's
-     * {@code step_products} (each alone at the step's own shapes, operands ready in bf16) where it has
-     * them, else the step's FLOPs at the same-run bf16 GEMM rate (a larger shape, so a looser bound).
-     * PyTorch's bf16 products also run in oneDNN, so this is the ceiling a bf16 goal against it can
-     * be held to.
+     * How far ahead of PyTorch a lit4j step of {@code dtype} ("fp32" or "bf16") could be at all: a
+     * step that did nothing but its linear products and AdamW's bytes at the copy's bandwidth. The
+     * products are the profiled run's {@code step_products} (each alone at the step's own shapes,
+     * operands ready in bf16) where it has them, else the step's FLOPs at the same-run GEMM rate of
+     * that dtype (a larger shape, which the step's products do not beat). PyTorch's products run at
+     * the same GEMM peak (oneDNN for bf16, OpenBLAS for fp32), so this is the ceiling a goal against
+     * it can be held to.
      */
-    static Optional<String> bound(Workload w, Map<String, Double> m, JsonObject profile, Rooflines rf) {
-        if (m == null || !m.containsKey("PyTorch bf16") || rf.streamGbs() <= 0 || profile == null || !profile.has("optimizer_bytes_per_step")) {
+    static Optional<String> bound(Workload w, Map<String, Double> m, JsonObject profile, Rooflines rf, String dtype) {
+        String peerName = "PyTorch " + dtype;
+        if (m == null || !m.containsKey(peerName) || rf.streamGbs() <= 0 || profile == null || !profile.has("optimizer_bytes_per_step")) {
             return Optional.empty();
         }
         boolean alone = profile.has("step_products");
-        if (!alone && rf.gemmBf16() <= 0) {
+        double gemm = dtype.equals("bf16") ? rf.gemmBf16() : rf.gemm();
+        if (!alone && gemm <= 0) {
             return Optional.empty();
         }
-        double products = alone ? profile.getAsJsonObject("step_products").get("products_s").getAsDouble() : w.flops() / 1e9 / rf.gemmBf16();
+        double products = alone ? profile.getAsJsonObject("step_products").get("products_s").getAsDouble() : w.flops() / 1e9 / gemm;
         double adamw = profile.get("optimizer_bytes_per_step").getAsDouble() / 1e9 / rf.streamGbs();
-        double peer = m.get("PyTorch bf16");
-        return Optional.of(String.format("BOUND train_bf16_vs_pytorch_bf16_%s at_most=%.2f (products alone %s %.0f ms"
-                + " + AdamW at copy bandwidth %.0f ms, against PyTorch bf16's step %.0f ms)", w.id(), peer / (products + adamw),
-                alone ? "at the step's shapes, each timed alone in bf16," : "at the bf16 GEMM rate", products * 1e3, adamw * 1e3, peer * 1e3));
+        double peer = m.get(peerName);
+        return Optional.of(String.format("BOUND train_%s_vs_pytorch_%s_%s at_most=%.2f (products alone %s %.0f ms"
+                        + " + AdamW at copy bandwidth %.0f ms, against PyTorch %s's step %.0f ms)", dtype, dtype, w.id(), peer / (products + adamw),
+                alone ? "at the step's shapes, each timed alone in " + dtype + "," : "at the " + dtype + " GEMM rate", products * 1e3, adamw * 1e3,
+                dtype, peer * 1e3));
     }
 
     /**

@@ -40,19 +40,22 @@ class CompareQuickTest {
         JsonObject profile = new JsonObject();
         profile.addProperty("optimizer_bytes_per_step", 4.0e9);
         // 1e12 FLOP at 500 GFLOP/s is 2000 ms, 4 GB at 40 GB/s 100 ms; PyTorch's step 2310 ms: at most 1.10x
-        String b = Compare.bound(w, Map.of("PyTorch bf16", 2.31, "lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40)).orElseThrow();
+        String b = Compare.bound(w, Map.of("PyTorch bf16", 2.31, "lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40), "bf16").orElseThrow();
         assertTrue(b.startsWith("BOUND train_bf16_vs_pytorch_bf16_train-64 at_most=1.10 (") && b.contains("2000 ms") && b.contains("100 ms")
                 && b.contains("2310 ms"), b);
         assertTrue(b.contains("at the bf16 GEMM rate"), b);
         JsonObject alone = new JsonObject();
         alone.addProperty("products_s", 2.21); // measured at the step's shapes: 2210 + 100 ms, at most 1.00x
         profile.add("step_products", alone);
-        String tight = Compare.bound(w, Map.of("PyTorch bf16", 2.31), profile, new Compare.Rooflines(300, 500, 40)).orElseThrow();
+        String tight = Compare.bound(w, Map.of("PyTorch bf16", 2.31), profile, new Compare.Rooflines(300, 500, 40), "bf16").orElseThrow();
         assertTrue(tight.contains("at_most=1.00 (") && tight.contains("each timed alone in bf16, 2210 ms"), tight);
         profile.remove("step_products");
-        assertTrue(Compare.bound(w, Map.of("lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40)).isEmpty(),
+        // fp32 against PyTorch fp32 at the fp32 GEMM rate: 1e12 FLOP at 300 GFLOP/s, 3333 ms + 100 ms against 4120 ms
+        String fp32 = Compare.bound(w, Map.of("PyTorch fp32", 4.12), profile, new Compare.Rooflines(300, 500, 40), "fp32").orElseThrow();
+        assertTrue(fp32.startsWith("BOUND train_fp32_vs_pytorch_fp32_train-64 at_most=1.20 (") && fp32.contains("fp32 GEMM rate 3333 ms"), fp32);
+        assertTrue(Compare.bound(w, Map.of("lit4j bf16", 2.0), profile, new Compare.Rooflines(300, 500, 40), "bf16").isEmpty(),
                 "no bound without a PyTorch bf16 step");
-        assertTrue(Compare.bound(w, Map.of("PyTorch bf16", 2.31), new JsonObject(), new Compare.Rooflines(300, 500, 40)).isEmpty(),
+        assertTrue(Compare.bound(w, Map.of("PyTorch bf16", 2.31), new JsonObject(), new Compare.Rooflines(300, 500, 40), "bf16").isEmpty(),
                 "no bound without AdamW's bytes");
     }
 
@@ -78,6 +81,8 @@ class CompareQuickTest {
             assertTrue(md.contains(row), "results.md lacks the row '" + row + "':\n" + md);
         }
         assertTrue(md.contains("PyTorch peer skipped"), "a missing peer must be named in a note:\n" + md);
+        assertTrue(md.matches("(?s).*Machine: .+, \\d+ CPUs; load average \\d+\\.\\d+, .* before the run, \\d+\\.\\d+, .* after; \\d+ measurement.*"),
+                "results.md must say how busy the machine was:\n" + md);
         assertTrue(md.contains("GOAL fp32_vit_vit-b4_of_gemm ratio="), "results.md lacks the GOAL lines:\n" + md);
         JsonObject json = JsonParser.parseString(Files.readString(out.resolve("results.json"))).getAsJsonObject();
         JsonObject vit = json.getAsJsonObject("medians_s").getAsJsonObject("vit-b1");
