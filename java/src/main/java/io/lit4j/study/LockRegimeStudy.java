@@ -6,8 +6,11 @@ import io.lit4j.report.Table;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * {@code lit4j study lock-regime}: where the paper's claim (locking the pretrained image tower
@@ -16,6 +19,11 @@ import java.util.Locale;
  * (a caption of another image). Lu, Uu and uu per cell with the same steps, evaluated zero-shot on
  * the test split and on a shifted copy of it (each image translated by up to 3 pixels), which the
  * pretraining never saw. The report names, per evaluation, the cells where Lu is best.
+ *
+ * <p>Seeds vary the tuning, as in the size study: each cell's pairs and the image tower are the same
+ * for every seed. A run's arms join those already in the folder's table (per arm and seed, this
+ * run's replace them); each cell shows the mean over its seeds with half their range, and "best" is
+ * the best mean.
  */
 public final class LockRegimeStudy {
     static final List<String> SETUPS = List.of("Lu", "Uu", "uu");
@@ -24,7 +32,7 @@ public final class LockRegimeStudy {
     }
 
     public static StudyReport run(StudyContext c, List<Integer> pairs, List<Double> wrong) {
-        StudyReport report = new StudyReport("lock-regime", c.options());
+        StudyReport report = report(c.options());
         Path base = c.trainData();
         List<EvalSet> evals = new ArrayList<>(List.of(c.mainEval()));
         if (c.options().evalData() == null) {
@@ -37,8 +45,22 @@ public final class LockRegimeStudy {
             report.note("no shifted set: --eval-data is the user's, and a shifted copy is only made of the built-in test split");
         }
         int steps = c.options().quick() ? 3 : c.options().steps() > 0 ? c.options().steps() : 200;
-        Table t = new Table("pairs", "wrong captions", "Lu top-1", "Uu top-1", "uu top-1", "best", "Lu shifted", "Uu shifted", "uu shifted",
-                "best shifted");
+        for (long seed : c.options().seeds()) {
+            for (int n : pairs) {
+                for (double p : wrong) {
+                    String cell = cell(n, p);
+                    // the cell's pairs are the same for every seed: the seed varies the tuning
+                    Path data = StudyData.noisy(base, c.work().resolve("data").resolve(base.getFileName() + "-" + cell), n, p, 0, c.log());
+                    for (String setup : SETUPS) {
+                        c.tune(report, setup + "@" + cell, c.arm("lock-regime", setup + "-" + cell, seed, data)
+                                .setup(setup).steps(steps).warmup(steps / 10).logEvery(Math.max(1, steps / 20)).build(), evals);
+                    }
+                }
+            }
+        }
+        // the table: each cell's mean over every seed it has, this run's and the earlier ones kept
+        Table t = new Table("pairs", "wrong captions", "seeds", "Lu top-1", "Uu top-1", "uu top-1", "best", "Lu shifted", "Uu shifted",
+                "uu shifted", "best shifted");
         double[][][] top1 = new double[2][wrong.size()][];
         for (int e = 0; e < 2; e++) {
             for (int w = 0; w < wrong.size(); w++) {
@@ -46,22 +68,29 @@ public final class LockRegimeStudy {
             }
         }
         List<String> luWins = new ArrayList<>(), luWinsShifted = new ArrayList<>();
+        TreeSet<Long> allSeeds = new TreeSet<>();
         for (int pi = 0; pi < pairs.size(); pi++) {
             for (int w = 0; w < wrong.size(); w++) {
                 int n = pairs.get(pi);
                 double p = wrong.get(w);
-                String cell = String.format(Locale.ROOT, "n%d-wrong%02.0f", n, p * 100);
-                Path data = StudyData.noisy(base, c.work().resolve("data").resolve(base.getFileName() + "-" + cell), n, p, 0, c.log());
+                String cell = cell(n, p);
                 double[] v = new double[SETUPS.size()], vs = new double[SETUPS.size()];
+                String[] shown = new String[SETUPS.size()], shownShifted = new String[SETUPS.size()];
+                TreeSet<Long> seeds = new TreeSet<>();
                 for (int s = 0; s < SETUPS.size(); s++) {
-                    String setup = SETUPS.get(s);
-                    ArmResult r = c.tune(report, setup + "@" + cell, c.arm("lock-regime", setup + "-" + cell, c.options().seeds().getFirst(), data)
-                            .setup(setup).steps(steps).warmup(steps / 10).logEvery(Math.max(1, steps / 20)).build(), evals);
-                    v[s] = r.metric("top1");
-                    vs[s] = r.metric("shifted_top1");
+                    String arm = SETUPS.get(s) + "@" + cell;
+                    List<ArmResult> runs = report.arms().stream().filter(r -> r.arm().equals(arm)).toList();
+                    runs.forEach(r -> seeds.add(r.seed()));
+                    double[] a = runs.stream().mapToDouble(r -> r.metric("top1")).toArray();
+                    double[] as = runs.stream().mapToDouble(r -> r.metric("shifted_top1")).toArray();
+                    v[s] = Arrays.stream(a).average().orElse(Double.NaN);
+                    vs[s] = Arrays.stream(as).average().orElse(Double.NaN);
+                    shown[s] = SizeStudy.cell(a);
+                    shownShifted[s] = SizeStudy.cell(as);
                     top1[0][w][pi * SETUPS.size() + s] = v[s];
                     top1[1][w][pi * SETUPS.size() + s] = vs[s];
                 }
+                allSeeds.addAll(seeds);
                 String best = SETUPS.get(argmax(v)), bestShifted = Double.isNaN(vs[0]) ? "-" : SETUPS.get(argmax(vs));
                 if (best.equals("Lu")) {
                     luWins.add(n + " pairs, " + Math.round(p * 100) + "% wrong");
@@ -69,15 +98,17 @@ public final class LockRegimeStudy {
                 if (bestShifted.equals("Lu")) {
                     luWinsShifted.add(n + " pairs, " + Math.round(p * 100) + "% wrong");
                 }
-                t.row(n, Math.round(p * 100) + "%", SetupsStudy.f(v[0]), SetupsStudy.f(v[1]), SetupsStudy.f(v[2]), best, SetupsStudy.f(vs[0]),
-                        SetupsStudy.f(vs[1]), SetupsStudy.f(vs[2]), bestShifted);
+                t.row(n, Math.round(p * 100) + "%", seeds.stream().map(String::valueOf).collect(Collectors.joining(",")), shown[0], shown[1],
+                        shown[2], best, shownShifted[0], shownShifted[1], shownShifted[2], bestShifted);
             }
         }
         report.table(t);
         int cells = pairs.size() * wrong.size();
-        report.finding("Lu is best on the test split in " + luWins.size() + " of " + cells + " cells" + (luWins.isEmpty() ? "" : ": " + luWins));
+        String over = allSeeds.size() > 1 ? " (by the mean over seeds " + allSeeds.stream().map(String::valueOf).collect(Collectors.joining(","))
+                + ")" : "";
+        report.finding("Lu is best on the test split in " + luWins.size() + " of " + cells + " cells" + over + (luWins.isEmpty() ? "" : ": " + luWins));
         if (evals.size() > 1) {
-            report.finding("Lu is best on the shifted test split in " + luWinsShifted.size() + " of " + cells + " cells"
+            report.finding("Lu is best on the shifted test split in " + luWinsShifted.size() + " of " + cells + " cells" + over
                     + (luWinsShifted.isEmpty() ? "" : ": " + luWinsShifted));
         }
         report.note("every cell tunes " + steps + " steps; the image tower was pretrained on all " + StudyContext.rows(base)
@@ -93,7 +124,8 @@ public final class LockRegimeStudy {
                         cellNames.add(n + " pairs, " + Math.round(p * 100) + "% wrong");
                     }
                 }
-                BarPlot plot = new BarPlot("Where locking wins: zero-shot top-1 on the " + what + ", same steps per cell",
+                BarPlot plot = new BarPlot("Where locking wins: zero-shot top-1 on the " + what + ", same steps per cell"
+                        + (allSeeds.size() > 1 ? ", mean of " + allSeeds.size() + " seeds" : ""),
                         "tuning pairs (count, share with a wrong caption)", "zero-shot top-1 on " + (c.options().evalData() == null ? "Fashion-MNIST " + what : c.options().evalData().toString()), cellNames)
                         .subtitle("image tower pretrained on all clean labelled images; Lu keeps it locked, Uu tunes it, uu starts from random");
                 for (int s = 0; s < SETUPS.size(); s++) {
@@ -109,6 +141,20 @@ public final class LockRegimeStudy {
             });
         }
         return report;
+    }
+
+    /**
+     * The study's report, holding the earlier arms of its folder: a run with {@code --seeds 1} adds
+     * a seed to the committed table instead of replacing it.
+     */
+    public static StudyReport report(StudyOptions o) {
+        StudyReport report = new StudyReport("lock-regime", o);
+        report.keepEarlierArms();
+        return report;
+    }
+
+    private static String cell(int pairs, double wrong) {
+        return String.format(Locale.ROOT, "n%d-wrong%02.0f", pairs, wrong * 100);
     }
 
     static int argmax(double[] v) {

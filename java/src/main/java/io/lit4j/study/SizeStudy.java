@@ -122,6 +122,7 @@ public final class SizeStudy {
 
     /** A cell: the mean top-1 over its seeds, with half their range ({@code ±}) when there are several. */
     static String cell(double[] top1) {
+        top1 = Arrays.stream(top1).filter(x -> !Double.isNaN(x)).toArray(); // an arm without this metric (no such evaluation)
         if (top1.length <= 1) {
             return SetupsStudy.f(top1.length == 0 ? Double.NaN : top1[0]);
         }
