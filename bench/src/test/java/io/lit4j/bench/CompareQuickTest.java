@@ -45,10 +45,25 @@ class CompareQuickTest {
                 && b.contains("2310 ms"), b);
         assertTrue(b.contains("at the bf16 GEMM rate"), b);
         JsonObject alone = new JsonObject();
-        alone.addProperty("products_s", 2.21); // measured at the step's shapes: 2210 + 100 ms, at most 1.00x
+        alone.addProperty("products_s", 2.21); // slower than the GEMM rate's 2000 ms: the bound keeps the smaller
         profile.add("step_products", alone);
+        assertTrue(Compare.bound(w, Map.of("PyTorch bf16", 2.31), profile, new Compare.Rooflines(300, 500, 40), "bf16").orElseThrow()
+                .contains("at_most=1.10 (products alone at the bf16 GEMM rate 2000 ms"));
+        alone.addProperty("products_s", 1.80); // measured at the step's shapes: 1800 + 100 ms, at most 1.22x
         String tight = Compare.bound(w, Map.of("PyTorch bf16", 2.31), profile, new Compare.Rooflines(300, 500, 40), "bf16").orElseThrow();
-        assertTrue(tight.contains("at_most=1.00 (") && tight.contains("each timed alone in bf16, 2210 ms"), tight);
+        assertTrue(tight.contains("at_most=1.22 (") && tight.contains("each timed alone in bf16, 1800 ms"), tight);
+        // the profiled step's own linear products, 1000 + 500 + 200 ms, beat both: 1700 + 100 ms, at most 1.28x
+        JsonObject ops = new JsonObject();
+        for (String[] op : new String[][] {{"linear", "1000"}, {"linear dw = xᵀ·dy", "500"}, {"linear dx = dy·wᵀ", "200"}, {"adamw (Java)", "90"}}) {
+            JsonObject o = new JsonObject();
+            o.addProperty("ms", Double.parseDouble(op[1]));
+            o.addProperty("calls", 3);
+            ops.add(op[0], o);
+        }
+        profile.add("profile", ops);
+        String inStep = Compare.bound(w, Map.of("PyTorch bf16", 2.31), profile, new Compare.Rooflines(300, 500, 40), "bf16").orElseThrow();
+        assertTrue(inStep.contains("at_most=1.28 (") && inStep.contains("timed inside the profiled step, 1700 ms"), inStep);
+        profile.remove("profile");
         profile.remove("step_products");
         // fp32 against PyTorch fp32 at the fp32 GEMM rate: 1e12 FLOP at 300 GFLOP/s, 3333 ms + 100 ms against 4120 ms
         String fp32 = Compare.bound(w, Map.of("PyTorch fp32", 4.12), profile, new Compare.Rooflines(300, 500, 40), "fp32").orElseThrow();
