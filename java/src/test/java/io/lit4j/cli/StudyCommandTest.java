@@ -125,17 +125,13 @@ class StudyCommandTest {
 
     @Test
     void theCommittedSetupsTableMergesWithTheDefaultCommand(@TempDir Path dir) throws Exception {
-        Path committed = Path.of("..", "models", "studies", "setups", "results.json");
-        Files.createDirectories(dir.resolve("setups"));
-        Files.copy(committed, dir.resolve("setups").resolve("results.json"));
+        copyCommitted(dir, "setups");
         StudyCommand.Setups cmd = new StudyCommand.Setups();
         // the command that added the MiniLM setups' second seed to the committed table, run again
         new CommandLine(cmd).parseArgs("--setups", "LL,LU,UU", "--seeds", "1", "--threads", "2", "--out", dir.toString());
         StudyReport r = new StudyReport("setups", cmd.shared.options(cmd.spec, cmd.pretrainedText));
         r.keepEarlierArms(); // the committed arms were run with the defaults, as this command is: all kept
-        int committedArms = committedArms(committed);
-        assertTrue(committedArms >= 8, "the committed table: " + committedArms + " arms");
-        assertEquals(committedArms, r.arms().size());
+        assertEveryCommittedArmKept("setups", r, 8);
         StudyCommand.Setups quick = new StudyCommand.Setups();
         new CommandLine(quick).parseArgs("--setups", "LU", "--quick", "--out", dir.toString());
         LitException e = assertThrows(LitException.class,
@@ -154,15 +150,10 @@ class StudyCommandTest {
 
     @Test
     void theCommittedLockRegimeTableMergesWithASecondSeed(@TempDir Path dir) throws Exception {
-        Path committed = Path.of("..", "models", "studies", "lock-regime", "results.json");
-        Files.createDirectories(dir.resolve("lock-regime"));
-        Files.copy(committed, dir.resolve("lock-regime").resolve("results.json"));
+        copyCommitted(dir, "lock-regime");
         StudyCommand.LockRegime cmd = new StudyCommand.LockRegime();
         new CommandLine(cmd).parseArgs("--seeds", "1", "--threads", "2", "--out", dir.toString());
-        StudyReport r = LockRegimeStudy.report(cmd.shared.options(cmd.spec, null));
-        int committedArms = committedArms(committed);
-        assertTrue(committedArms >= 27, "the committed table holds at least the 3x3 grid of three setups: " + committedArms);
-        assertEquals(committedArms, r.arms().size(), "every committed arm is kept");
+        assertEveryCommittedArmKept("lock-regime", LockRegimeStudy.report(cmd.shared.options(cmd.spec, null)), 27); // 3x3 cells, 3 setups
     }
 
     @Test
@@ -183,20 +174,27 @@ class StudyCommandTest {
 
     @Test
     void theCommittedSizeTableMergesWithASecondSeed(@TempDir Path dir) throws Exception {
-        Path committed = Path.of("..", "models", "studies", "size", "results.json");
-        Files.createDirectories(dir.resolve("size"));
-        Files.copy(committed, dir.resolve("size").resolve("results.json"));
+        copyCommitted(dir, "size");
         StudyCommand.Size cmd = new StudyCommand.Size();
         new CommandLine(cmd).parseArgs("--seeds", "1", "--threads", "2", "--out", dir.toString());
-        StudyReport r = SizeStudy.report(cmd.shared.options(cmd.spec, null), cmd.pretrainEpochs);
-        int committedArms = committedArms(committed);
-        assertTrue(committedArms >= 9, "the committed table holds at least the 3x3 grid: " + committedArms);
-        assertEquals(committedArms, r.arms().size(), "every committed arm is kept");
+        assertEveryCommittedArmKept("size", SizeStudy.report(cmd.shared.options(cmd.spec, null), cmd.pretrainEpochs), 9); // the 3x3 grid
     }
 
-    /** How many arms a committed results.json holds (it grows as seeds are added, so tests read it rather than fix it). */
-    private static int committedArms(Path results) throws Exception {
-        return JsonParser.parseString(Files.readString(results)).getAsJsonObject().getAsJsonArray("arms").size();
+    /** The committed table of {@code study}, copied into {@code dir} as if an earlier run there had written it. */
+    private static void copyCommitted(Path dir, String study) throws Exception {
+        Files.createDirectories(dir.resolve(study));
+        Files.copy(Path.of("..", "models", "studies", study, "results.json"), dir.resolve(study).resolve("results.json"));
+    }
+
+    /**
+     * {@code r} kept every arm of the committed table of {@code study}, which holds at least
+     * {@code atLeast} (it grows as seeds are added, so the count is read, not fixed).
+     */
+    private static void assertEveryCommittedArmKept(String study, StudyReport r, int atLeast) throws Exception {
+        int committed = JsonParser.parseString(Files.readString(Path.of("..", "models", "studies", study, "results.json"))).getAsJsonObject()
+                .getAsJsonArray("arms").size();
+        assertTrue(committed >= atLeast, "the committed " + study + " table holds " + committed + " arms, fewer than " + atLeast);
+        assertEquals(committed, r.arms().size(), "every committed " + study + " arm is kept");
     }
 
     @Test
