@@ -643,8 +643,8 @@ public final class Compare {
      * products take the smallest of what was measured of them: the step's FLOPs at the same-run GEMM
      * rate of that dtype (one larger shape), the profiled run's {@code step_products} (each product
      * alone at the step's own shapes, operands ready in bf16) and the profiled step's own linear
-     * products (its "linear" op kinds, which write bf16 outputs where the step does, and on 2026-12-04
-     * ran 640 ms at 64 x 16 against 933 ms for the same products alone). PyTorch's products run at the
+     * products (its "linear" op kinds: on 2026-12-04 they ran 640 ms at 64 x 16 against 933 ms for the
+     * same products alone, for reasons not looked into). PyTorch's products run at the
      * same GEMM peak (oneDNN for bf16, OpenBLAS for fp32), so this is the ceiling a goal against it
      * can be held to; taking the smallest keeps it a ceiling whichever measurement is slowest.
      */

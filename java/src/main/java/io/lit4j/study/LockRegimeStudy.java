@@ -6,11 +6,9 @@ import io.lit4j.report.Table;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 /**
  * {@code lit4j study lock-regime}: where the paper's claim (locking the pretrained image tower
@@ -78,15 +76,12 @@ public final class LockRegimeStudy {
                 String[] shown = new String[SETUPS.size()], shownShifted = new String[SETUPS.size()];
                 TreeSet<Long> seeds = new TreeSet<>();
                 for (int s = 0; s < SETUPS.size(); s++) {
-                    String arm = SETUPS.get(s) + "@" + cell;
-                    List<ArmResult> runs = report.arms().stream().filter(r -> r.arm().equals(arm)).toList();
-                    runs.forEach(r -> seeds.add(r.seed()));
-                    double[] a = runs.stream().mapToDouble(r -> r.metric("top1")).toArray();
-                    double[] as = runs.stream().mapToDouble(r -> r.metric("shifted_top1")).toArray();
-                    v[s] = Arrays.stream(a).average().orElse(Double.NaN);
-                    vs[s] = Arrays.stream(as).average().orElse(Double.NaN);
-                    shown[s] = SizeStudy.cell(a);
-                    shownShifted[s] = SizeStudy.cell(as);
+                    SeedRuns runs = SeedRuns.of(report, SETUPS.get(s) + "@" + cell);
+                    seeds.addAll(runs.seeds());
+                    v[s] = runs.mean("top1");
+                    vs[s] = runs.mean("shifted_top1");
+                    shown[s] = runs.cell("top1");
+                    shownShifted[s] = runs.cell("shifted_top1");
                     top1[0][w][pi * SETUPS.size() + s] = v[s];
                     top1[1][w][pi * SETUPS.size() + s] = vs[s];
                 }
@@ -98,14 +93,13 @@ public final class LockRegimeStudy {
                 if (bestShifted.equals("Lu")) {
                     luWinsShifted.add(n + " pairs, " + Math.round(p * 100) + "% wrong");
                 }
-                t.row(n, Math.round(p * 100) + "%", seeds.stream().map(String::valueOf).collect(Collectors.joining(",")), shown[0], shown[1],
+                t.row(n, Math.round(p * 100) + "%", SeedRuns.list(seeds), shown[0], shown[1],
                         shown[2], best, shownShifted[0], shownShifted[1], shownShifted[2], bestShifted);
             }
         }
         report.table(t);
         int cells = pairs.size() * wrong.size();
-        String over = allSeeds.size() > 1 ? " (by the mean over seeds " + allSeeds.stream().map(String::valueOf).collect(Collectors.joining(","))
-                + ")" : "";
+        String over = allSeeds.size() > 1 ? " (by the mean over seeds " + SeedRuns.list(allSeeds) + ")" : "";
         report.finding("Lu is best on the test split in " + luWins.size() + " of " + cells + " cells" + over + (luWins.isEmpty() ? "" : ": " + luWins));
         if (evals.size() > 1) {
             report.finding("Lu is best on the shifted test split in " + luWinsShifted.size() + " of " + cells + " cells" + over

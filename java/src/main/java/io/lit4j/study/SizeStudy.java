@@ -4,11 +4,9 @@ import io.lit4j.report.LinePlot;
 import io.lit4j.report.Table;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import java.util.stream.Collectors;
 
 /**
  * {@code lit4j study size} (LiT §5.3): a grid of image-tower widths × text-tower widths, setup
@@ -61,14 +59,12 @@ public final class SizeStudy {
             row[1] = String.format(Locale.ROOT, "%.2fM", 4 * 12.0 * iw * iw / 1e6);
             TreeSet<Long> seeds = new TreeSet<>();
             for (int j = 0; j < textWidths.size(); j++) {
-                String arm = arm(iw, textWidths.get(j));
-                List<ArmResult> runs = report.arms().stream().filter(r -> r.arm().equals(arm)).toList();
-                runs.forEach(r -> seeds.add(r.seed()));
-                double[] v = runs.stream().mapToDouble(r -> r.metric("top1")).toArray();
-                top1[i][j] = Arrays.stream(v).average().orElse(Double.NaN);
-                row[j + 3] = cell(v);
+                SeedRuns runs = SeedRuns.of(report, arm(iw, textWidths.get(j)));
+                seeds.addAll(runs.seeds());
+                top1[i][j] = runs.mean("top1");
+                row[j + 3] = runs.cell("top1");
             }
-            row[2] = seeds.stream().map(String::valueOf).collect(Collectors.joining(","));
+            row[2] = SeedRuns.list(seeds);
             t.row(row);
         }
         report.table(t);
@@ -118,15 +114,5 @@ public final class SizeStudy {
 
     private static String arm(int imageWidth, int textWidth) {
         return "image" + imageWidth + "-text" + textWidth;
-    }
-
-    /** A cell: the mean top-1 over its seeds, with half their range ({@code ±}) when there are several. */
-    static String cell(double[] top1) {
-        top1 = Arrays.stream(top1).filter(x -> !Double.isNaN(x)).toArray(); // an arm without this metric (no such evaluation)
-        if (top1.length <= 1) {
-            return SetupsStudy.f(top1.length == 0 ? Double.NaN : top1[0]);
-        }
-        double lo = Arrays.stream(top1).min().orElseThrow(), hi = Arrays.stream(top1).max().orElseThrow();
-        return SetupsStudy.f(Arrays.stream(top1).average().orElseThrow()) + String.format(Locale.ROOT, " ±%.4f", (hi - lo) / 2);
     }
 }
